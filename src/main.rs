@@ -1,0 +1,94 @@
+//! `tickbench`: one binary, thin on purpose. Every subcommand's options and logic live in a library
+//! crate (`server`, `loadgen`, `tui`, `lab`); this file only parses the command line, picks the
+//! subcommand and turns errors into one line on stderr and a non-zero exit code.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Stock-quote ticker simulator and Comet push testbed.
+///
+/// Without a subcommand, runs the full transport comparison against an embedded server
+/// (`tickbench run` with its defaults).
+#[derive(Debug, Parser)]
+#[command(name = "tickbench", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Start the quote server.
+    Serve(tickbench_server::ServeOpts),
+    /// Run the transport comparison (load generator) and write results/.
+    Run(tickbench_loadgen::RunOpts),
+    /// Terminal stock ticker on any transport.
+    View(tickbench_tui::ViewOpts),
+    /// Show saved results (default results/latest); two runs side by side.
+    Show(tickbench_tui::ShowOpts),
+    /// Run an experiment matrix from a TOML file.
+    Sweep(tickbench_lab::SweepOpts),
+    /// Compare two runs: exit 0 if nothing regressed, 1 on regression, 2 on bad input.
+    Compare(tickbench_lab::CompareOpts),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let command = match cli.command {
+        Some(c) => c,
+        None => match Cli::parse_from(["tickbench", "run"]).command {
+            Some(c) => c,
+            None => unreachable!("`run` parses to a command"),
+        },
+    };
+    init_tracing(&command);
+
+    let result = match command {
+        Command::Serve(opts) => tickbench_server::run(opts),
+        Command::Run(opts) => {
+            if !opts.no_tui && std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+                tickbench_tui::dashboard(opts)
+            } else {
+                tickbench_loadgen::run(opts)
+            }
+        }
+        Command::View(opts) => tickbench_tui::view(opts),
+        Command::Show(opts) => tickbench_tui::show(opts),
+        Command::Sweep(opts) => tickbench_lab::sweep(opts),
+        Command::Compare(opts) => return ExitCode::from(tickbench_lab::compare(opts)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tickbench: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs go to stderr so stdout stays machine-readable (`serve` prints its address there first).
+/// The full-screen commands log nothing below `warn` unless `RUST_LOG` asks, so logs do not tear
+/// the screen.
+fn init_tracing(command: &Command) {
+    let default = match command {
+        Command::Serve(_) => "info",
+        _ => "warn",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// `tickbench show | head` must not report an error when `head` closes the pipe.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

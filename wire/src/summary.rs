@@ -1,0 +1,159 @@
+//! The schema of `summary.json`, the one file every consumer of a run reads: `tickbench show`,
+//! `tickbench compare`, the sweep reports and the TUI's results viewer.
+//!
+//! Only measured quantities are stored; ratios (requests per delivered tick, bytes per tick, CPU per
+//! tick, …) are methods, so there is one definition of each and a stored file cannot disagree with
+//! itself.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Bumped when a field changes meaning or disappears; `compare` refuses to compare different ones.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One run: every transport phase measured against one server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// [`SCHEMA_VERSION`] of the writer.
+    pub schema: u32,
+    /// Version of the tickbench that wrote the file.
+    pub tickbench_version: String,
+    /// Free-form label of the run (the part of the results folder name after the timestamp).
+    pub label: String,
+    /// RFC 3339 UTC time the run started.
+    pub started_at: String,
+    /// False when the run was interrupted (Ctrl-C, SIGTERM, fatal error): the figures cover only
+    /// what was measured before that and must not be read as a full run.
+    pub complete: bool,
+    /// The run's configuration as the load generator resolved it (flags and defaults).
+    pub config: serde_json::Value,
+    /// Half the loopback TCP round trip measured before the phases: the floor every latency in this
+    /// file can be read against.
+    pub floor_us: Floor,
+    /// One entry per transport phase, in run order.
+    pub transports: Vec<TransportSummary>,
+}
+
+/// Loopback one-way floor, µs (half of a 64-byte TCP_NODELAY round trip).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+pub struct Floor {
+    pub p50: f64,
+    pub p99: f64,
+}
+
+/// Latency distribution summary in µs, from the merged HdrHistogram of a phase.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+pub struct LatencySummary {
+    pub min: u64,
+    pub p50: u64,
+    pub p90: u64,
+    pub p99: u64,
+    pub p999: u64,
+    pub max: u64,
+    pub mean: f64,
+}
+
+/// The measured window of one transport phase.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TransportSummary {
+    /// Transport name (`poll`, `sse`, …).
+    pub name: String,
+    /// Simulated clients the phase asked for.
+    pub clients: u64,
+    /// Clients that had received at least one tick by the end of the measured window.
+    #[serde(default)]
+    pub clients_receiving: u64,
+    /// Length of the measured window, seconds.
+    pub duration_s: f64,
+    /// Ticks delivered to clients (each client's copy counts once) inside the window.
+    pub delivered: u64,
+    /// Ticks a client never received although the server's `sseq` shows they existed.
+    pub gaps: u64,
+    /// Ticks a client received more than once.
+    pub duplicates: u64,
+    /// Ticks that arrived after a later tick of the same symbol.
+    pub out_of_order: u64,
+    /// Explicit gap notices from the server (cursor fell out of the journal): loss, but declared.
+    pub gap_notices: u64,
+    /// End-to-end latency (client parse time − tick's scheduled time), µs.
+    pub latency_us: LatencySummary,
+    /// HTTP requests the clients sent (stream (re)connects count as requests).
+    pub requests: u64,
+    /// Request answers that carried no tick.
+    pub empty_responses: u64,
+    /// Response bytes received (bodies, after chunk decoding).
+    pub bytes: u64,
+    /// Errors by kind (`connect`, `timeout`, `status_503`, `parse`, …).
+    pub errors: BTreeMap<String, u64>,
+    /// Connections re-established after a failure or a server close.
+    pub reconnects: u64,
+    /// Median time from a client's start to its first tick, ms.
+    #[serde(default)]
+    pub first_tick_ms_p50: f64,
+    /// Server process CPU seconds (user + system) over the window.
+    pub server_cpu_s: f64,
+    /// Load generator process CPU seconds over the window.
+    pub loadgen_cpu_s: f64,
+    /// Server resident set size at the end of the window, bytes.
+    pub server_rss_bytes: u64,
+    /// Load generator resident set size at the end of the window, bytes.
+    pub loadgen_rss_bytes: u64,
+    /// True when the load generator itself was the bottleneck (CPU pinned or schedule behind):
+    /// the latencies of this phase describe the instrument, not the server.
+    pub saturated: bool,
+    /// Why the phase was marked saturated (empty when it was not).
+    #[serde(default)]
+    pub saturation_reasons: Vec<String>,
+    /// 99th percentile of how late the load generator fired its scheduled requests, µs.
+    #[serde(default)]
+    pub schedule_lag_us_p99: u64,
+    /// Anything else a phase measured (fault-injection counts, slow-client figures, …), by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra: BTreeMap<String, f64>,
+}
+
+impl TransportSummary {
+    /// Ticks delivered per second over the window.
+    pub fn deliveries_per_s(&self) -> f64 {
+        ratio(self.delivered as f64, self.duration_s)
+    }
+
+    /// Requests sent per delivered tick (the polling overhead; ~0 for streams).
+    pub fn requests_per_tick(&self) -> f64 {
+        ratio(self.requests as f64, self.delivered as f64)
+    }
+
+    /// Share of request answers that carried no tick, percent.
+    pub fn empty_pct(&self) -> f64 {
+        100.0 * ratio(self.empty_responses as f64, self.requests as f64)
+    }
+
+    /// Response bytes per delivered tick.
+    pub fn bytes_per_tick(&self) -> f64 {
+        ratio(self.bytes as f64, self.delivered as f64)
+    }
+
+    /// Server CPU per delivered tick, µs.
+    pub fn server_cpu_us_per_tick(&self) -> f64 {
+        1e6 * ratio(self.server_cpu_s, self.delivered as f64)
+    }
+
+    /// Ticks lost without notice or mangled (gaps + duplicates + out-of-order): must be 0.
+    pub fn loss(&self) -> u64 {
+        self.gaps + self.duplicates + self.out_of_order
+    }
+
+    /// Total errors of every kind.
+    pub fn error_count(&self) -> u64 {
+        self.errors.values().sum()
+    }
+}
+
+fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 {
+        a / b
+    } else {
+        0.0
+    }
+}
