@@ -1,5 +1,8 @@
 //! tickbench load generator. (Being built: see issue "Load generator".)
 
+pub mod clients;
+pub mod progress;
+
 /// `tickbench run` options.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RunOpts {
