@@ -1,8 +1,127 @@
 //! Simulated clients, one module per transport, behind one entry point ([`run_client`]) and one
 //! reporting trait ([`Sink`]). The load generator's workers and the terminal ticker both use them.
-//! (Contract; being filled in.)
+//!
+//! Each simulated client behaves like one browser tab: its own keep-alive connection (its own
+//! [`http_client`]), its own watchlist and cursor, and its transport's natural loop. Every tick it
+//! receives goes through its [`SeqChecker`] and is reported with the client clock read right after
+//! parsing; every failure is counted, backed off (full jitter, capped) and resumed from the cursor,
+//! so nothing is lost that the server did not declare lost.
+//!
+//! # Layout
+//! - [`poll`] (interval polling and, via [`jsonp`], JSONP), [`piggyback`], [`longpoll`]: the
+//!   request/answer transports, sharing the batch delivery path.
+//! - [`streaming`]: the one-long-response loop shared by the four streams, with one incremental
+//!   parser each: [`stream::NdjsonParser`], [`sse::SseParser`], [`multipart::MultipartParser`],
+//!   [`iframe::IframeParser`], all producing [`Frame`]s.
+//! - [`seq`]: the per-client sequence checker; [`backoff`]: reconnect delays; [`http`]: the
+//!   per-client `reqwest::Client` and URL building; `state`: what a client carries between
+//!   requests and the reporting paths every loop shares.
 
-use tickbench_wire::{Gap, Tick};
+pub mod backoff;
+pub mod frame;
+pub mod http;
+pub mod iframe;
+pub mod jsonp;
+pub mod longpoll;
+pub mod multipart;
+pub mod piggyback;
+pub mod poll;
+pub mod seq;
+pub mod sse;
+mod state;
+pub mod stream;
+pub mod streaming;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tickbench_wire::{Gap, Tick, Transport};
+use tokio_util::sync::CancellationToken;
+
+pub use frame::{Frame, ParseError};
+pub use http::http_client;
+pub use seq::SeqChecker;
+
+use state::ClientState;
+
+/// Everything one simulated client needs to know. Cheap to clone: the watchlist and the snapshot
+/// baseline are shared (`Arc`) between the clients that use the same ones.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Server root, e.g. `http://127.0.0.1:8080/`.
+    pub base: reqwest::Url,
+    pub transport: Transport,
+    /// Watchlist sent as `symbols=`; `None` = every symbol.
+    pub symbols: Option<Arc<[String]>>,
+    /// Poll / JSONP: time between scheduled requests.
+    pub poll_interval: Duration,
+    /// Piggyback: application requests per second (Poisson).
+    pub action_rate: f64,
+    /// Long-poll hold the client asks for (whole seconds, clamped to 1..=120).
+    pub longpoll_timeout: Duration,
+    /// Starting cursor; `None` = from now.
+    pub since: Option<u64>,
+    /// Seed of the client's RNG (start phase, backoff jitter, action mix).
+    pub seed: u64,
+    /// `sseq` per symbol from a snapshot: those symbols must continue exactly from there (the
+    /// viewer); others set their baseline on first sight.
+    pub known_sseq: Option<Arc<HashMap<String, u64>>>,
+    /// Streams: no bytes for this long (or no response headers) => reconnect. Must exceed the
+    /// server's 15 s heartbeat.
+    pub stream_timeout: Duration,
+}
+
+impl ClientConfig {
+    /// A config with the defaults a run uses: 1 s polls, 1 action/s, 30 s long-poll holds, 45 s
+    /// stream timeout, all symbols, from now.
+    pub fn new(base: reqwest::Url, transport: Transport) -> Self {
+        Self {
+            base,
+            transport,
+            symbols: None,
+            poll_interval: Duration::from_secs(1),
+            action_rate: 1.0,
+            longpoll_timeout: Duration::from_secs(30),
+            since: None,
+            seed: 0,
+            known_sseq: None,
+            stream_timeout: Duration::from_secs(45),
+        }
+    }
+}
+
+/// Runs one simulated client until `cancel` fires. Never returns early: every failure is counted
+/// through `sink` and retried. Dropping the future (or cancelling) closes its connection.
+///
+/// The future is `Send` when `S` is, so it runs on per-worker current-thread runtimes with `Rc`
+/// sinks as well as on a multi-thread runtime with an `Arc` sink.
+pub async fn run_client<S: Sink>(
+    cfg: ClientConfig,
+    http: reqwest::Client,
+    sink: S,
+    cancel: CancellationToken,
+) {
+    let mut client = ClientState::new(cfg, http, sink);
+    tokio::select! {
+        biased;
+        _ = cancel.cancelled() => {}
+        _ = run_transport(&mut client) => {}
+    }
+    client.shutdown();
+}
+
+async fn run_transport<S: Sink>(c: &mut ClientState<S>) {
+    match c.cfg.transport {
+        Transport::Poll => poll::run(c, false).await,
+        Transport::Jsonp => poll::run(c, true).await,
+        Transport::Piggyback => piggyback::run(c).await,
+        Transport::Longpoll => longpoll::run(c).await,
+        Transport::Stream | Transport::Sse | Transport::Multipart | Transport::Iframe => {
+            streaming::run(c).await
+        }
+    }
+}
 
 /// How a tick compared with the last one this client saw of the same symbol (by `sseq`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

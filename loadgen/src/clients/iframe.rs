@@ -1,0 +1,163 @@
+//! Forever iframe (`GET /iframe`): an HTML preamble with padding, then one
+//! `<script>parent.NAME(ARGS);</script>` chunk per event (`tick`, `gap`, `hb`, `bye`).
+//!
+//! Text outside script tags (the preamble, padding, whitespace) is skipped without being buffered;
+//! scripts that do not call `parent.` are skipped too, as a browser page would run them and move
+//! on. A `parent.` call the protocol does not define, or bad arguments, is an error.
+
+use super::frame::{find, Frame, ParseError, Pending, MAX_FRAME};
+use tickbench_wire::Gap;
+
+const OPEN: &[u8] = b"<script>";
+const CLOSE: &[u8] = b"</script>";
+
+/// Incremental decoder of the script chunks.
+#[derive(Debug, Default)]
+pub struct IframeParser {
+    pending: Pending,
+    /// Between `<script>` and `</script>`.
+    in_script: bool,
+    poisoned: bool,
+}
+
+impl IframeParser {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Buffers `chunk` and yields every call that is now complete.
+    pub fn push<'a>(
+        &'a mut self,
+        chunk: &[u8],
+    ) -> impl Iterator<Item = Result<Frame, ParseError>> + 'a {
+        self.push_bytes(chunk);
+        std::iter::from_fn(move || self.next_frame())
+    }
+
+    pub(crate) fn push_bytes(&mut self, chunk: &[u8]) {
+        if !self.poisoned {
+            self.pending.push(chunk);
+        }
+    }
+
+    /// The next complete frame, if one is buffered.
+    pub fn next_frame(&mut self) -> Option<Result<Frame, ParseError>> {
+        loop {
+            if self.poisoned {
+                return None;
+            }
+            let rest = self.pending.rest();
+            if !self.in_script {
+                match find(rest, OPEN) {
+                    Some(i) => {
+                        self.pending.consume(i + OPEN.len());
+                        self.in_script = true;
+                    }
+                    None => {
+                        // Keep only what could be the start of a split `<script>`.
+                        let keep = rest.len().min(OPEN.len() - 1);
+                        self.pending.consume(rest.len() - keep);
+                        return None;
+                    }
+                }
+                continue;
+            }
+            let Some(end) = find(rest, CLOSE) else {
+                if rest.len() > MAX_FRAME {
+                    self.poisoned = true;
+                    self.pending.clear();
+                    return Some(Err(ParseError::TooLarge));
+                }
+                return None;
+            };
+            let res = call(&rest[..end]);
+            self.pending.consume(end + CLOSE.len());
+            self.in_script = false;
+            match res {
+                Ok(Some(f)) => return Some(Ok(f)),
+                Ok(None) => continue,
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+}
+
+/// Decodes one script body. `Ok(None)` for a script that is not a `parent.` call.
+fn call(script: &[u8]) -> Result<Option<Frame>, ParseError> {
+    let s = script.trim_ascii();
+    let Some(s) = s.strip_prefix(b"parent.") else {
+        return Ok(None);
+    };
+    let s = s.strip_suffix(b";").unwrap_or(s).trim_ascii_end();
+    let open = s
+        .iter()
+        .position(|&b| b == b'(')
+        .ok_or(ParseError::Malformed("iframe call without arguments"))?;
+    let args = s[open + 1..]
+        .strip_suffix(b")")
+        .ok_or(ParseError::Malformed("iframe call not closed"))?;
+    Ok(Some(match &s[..open] {
+        b"tick" => Frame::Tick(serde_json::from_slice(args)?),
+        b"gap" => Frame::Gap(serde_json::from_slice::<Gap>(args)?),
+        b"hb" => Frame::Heartbeat(serde_json::from_slice(args)?),
+        b"bye" => Frame::Bye(serde_json::from_slice(args)?),
+        _ => return Err(ParseError::Malformed("unknown iframe call")),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::frame::test_util::{every_split, TICK1, TICK2};
+    use super::*;
+
+    fn parser() -> impl FnMut(&[u8]) -> Vec<Result<Frame, String>> {
+        let mut p = IframeParser::new();
+        move |c| p.push(c).map(|r| r.map_err(|e| e.to_string())).collect()
+    }
+
+    #[test]
+    fn every_split_point() {
+        let padding = " ".repeat(1100);
+        let input = format!(
+            "<!DOCTYPE html><html><head><script>var x = 1 < 2;</script></head><body><!--{padding}-->\n\
+             <script>parent.tick({TICK1});</script>\n\
+             <script>parent.hb(77);</script>\
+             <script>parent.gap({{\"from\":3,\"to\":9}});</script>\
+             <script>parent.tick({TICK2})</script>\
+             <script>parent.bye(\"restart \\u003c/script>\");</script>"
+        );
+        let frames = every_split(input.as_bytes(), parser);
+        assert_eq!(frames.len(), 5);
+        assert!(matches!(&frames[0], Frame::Tick(t) if t.seq == 1));
+        assert_eq!(frames[1], Frame::Heartbeat(77));
+        assert_eq!(frames[2], Frame::Gap(Gap { from: 3, to: 9 }));
+        assert!(matches!(&frames[3], Frame::Tick(t) if t.seq == 2));
+        assert_eq!(frames[4], Frame::Bye("restart </script>".into()));
+    }
+
+    #[test]
+    fn padding_is_not_buffered() {
+        let mut p = IframeParser::new();
+        for _ in 0..100 {
+            assert_eq!(p.push(&[b' '; 10_000]).count(), 0);
+        }
+        assert!(p.pending.rest().len() < OPEN.len());
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        let mut p = IframeParser::new();
+        let got: Vec<_> = p
+            .push(b"<script>parent.evil(1);</script><script>parent.tick(nope);</script><script>parent.hb</script><script>parent.hb(1</script>")
+            .collect();
+        assert_eq!(got.len(), 4);
+        assert!(got.iter().all(|r| r.is_err()));
+        let mut p = IframeParser::new();
+        let mut errs = 0;
+        p.push(b"<script>").count();
+        for _ in 0..8 {
+            errs += p.push(&[b'z'; 64 * 1024]).filter(|r| r.is_err()).count();
+        }
+        assert_eq!(errs, 1);
+    }
+}

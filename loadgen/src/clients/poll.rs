@@ -1,0 +1,60 @@
+//! Interval polling (`GET /poll?since=`), and JSONP (the same endpoint with `callback=`).
+//!
+//! The schedule, not the answers, drives the requests: the k-th poll is due at
+//! `start + k·interval` (the start phase is jittered so clients do not poll in lockstep). If an
+//! answer comes back late the next poll fires at once and the lateness goes to
+//! [`Sink::schedule_lag`]: a slow server must show up as lag, not silently stretch the interval
+//! (coordinated omission).
+
+use std::time::Duration;
+
+use tickbench_wire::{now_micros, Batch};
+use tokio::time::Instant;
+
+use super::jsonp::{strip_jsonp, CALLBACK};
+use super::state::ClientState;
+use super::{ErrorKind, Sink};
+
+/// Per-request timeout beyond the interval: an answer that takes this long is an error.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>, jsonp: bool) {
+    let interval = c.cfg.poll_interval.max(Duration::from_millis(1));
+    let mut due = Instant::now() + c.jitter(interval);
+    loop {
+        tokio::time::sleep_until(due).await;
+        let lag = Instant::now().saturating_duration_since(due);
+        c.sink.schedule_lag(lag.as_micros() as u64);
+        due += interval;
+
+        c.begin_url("/poll");
+        if jsonp {
+            super::http::push_param(&mut c.url, "callback", CALLBACK);
+        }
+        let req = c
+            .http
+            .get(c.url.as_str())
+            .timeout(REQUEST_TIMEOUT + interval);
+        let res = match c.fetch(req).await {
+            Ok(body) => {
+                let parsed = if jsonp {
+                    strip_jsonp(&body, CALLBACK)
+                        .ok()
+                        .and_then(|js| serde_json::from_slice::<Batch>(js).ok())
+                } else {
+                    serde_json::from_slice::<Batch>(&body).ok()
+                };
+                let recv_us = now_micros();
+                parsed
+                    .map(|b| c.deliver_batch(&b, recv_us))
+                    .ok_or(ErrorKind::Parse.into())
+            }
+            Err(f) => Err(f),
+        };
+        if let Err(f) = res {
+            c.fail(f).await;
+            // The backoff is not the generator's lateness: restart the schedule after it.
+            due = Instant::now();
+        }
+    }
+}

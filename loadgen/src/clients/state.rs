@@ -1,0 +1,214 @@
+//! What one simulated client carries between requests, whatever its transport: the cursor, the
+//! sequence checker, the backoff state, the RNG and the URL buffer; plus the delivery and
+//! failure paths every transport loop shares, so each reports to the [`Sink`] the same way.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use rand::{rngs::SmallRng, Rng, SeedableRng};
+use tickbench_wire::{ApiError, Batch, Gap, Tick};
+
+use super::backoff::Backoff;
+use super::http::{classify, push_param, push_symbols, retry_after};
+use super::seq::SeqChecker;
+use super::{ClientConfig, ErrorKind, Sink};
+
+/// A failed attempt: what to count, and the server's `Retry-After`, if it sent one.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Failure {
+    pub kind: ErrorKind,
+    pub retry_after: Option<Duration>,
+}
+
+impl From<ErrorKind> for Failure {
+    fn from(kind: ErrorKind) -> Self {
+        Failure {
+            kind,
+            retry_after: None,
+        }
+    }
+}
+
+pub(crate) struct ClientState<S> {
+    pub cfg: ClientConfig,
+    pub http: reqwest::Client,
+    pub sink: S,
+    /// `since` for the next request; `None` until the server first told us where "now" is.
+    pub cursor: Option<u64>,
+    pub seq: SeqChecker,
+    pub backoff: Backoff,
+    /// Jitter, action mix and inter-arrival times; small and seeded so runs are reproducible.
+    pub rng: SmallRng,
+    /// The URL being built; reused so a request does not allocate a fresh string.
+    pub url: String,
+    /// Whether we last told the sink `connected(true)`.
+    up: bool,
+    /// A connection failed or closed since the last one was established: the next success is a
+    /// reconnect.
+    broken: bool,
+    /// Smallest delay before reconnecting (SSE `retry:`), on top of the backoff.
+    pub min_delay: Duration,
+}
+
+impl<S: Sink> ClientState<S> {
+    pub fn new(cfg: ClientConfig, http: reqwest::Client, sink: S) -> Self {
+        let seq = SeqChecker::new(cfg.known_sseq.as_deref());
+        let rng = SmallRng::seed_from_u64(cfg.seed);
+        Self {
+            cursor: cfg.since,
+            cfg,
+            http,
+            sink,
+            seq,
+            backoff: Backoff::default(),
+            rng,
+            url: String::new(),
+            up: false,
+            broken: false,
+            min_delay: Duration::ZERO,
+        }
+    }
+
+    /// Starts `self.url` as `base + path` with the cursor and watchlist parameters.
+    pub fn begin_url(&mut self, path: &str) {
+        self.url.clear();
+        self.url
+            .push_str(self.cfg.base.as_str().trim_end_matches('/'));
+        self.url.push_str(path);
+        if let Some(c) = self.cursor {
+            push_param(&mut self.url, "since", c);
+        }
+        if let Some(syms) = &self.cfg.symbols {
+            push_symbols(&mut self.url, syms);
+        }
+    }
+
+    /// A connection was opened or an answer arrived.
+    pub fn established(&mut self) {
+        self.backoff.reset();
+        if !self.up {
+            self.up = true;
+            self.sink.connected(true);
+        }
+        if self.broken {
+            self.broken = false;
+            self.sink.reconnect();
+        }
+    }
+
+    /// The connection is gone (closed by the server or failed).
+    pub fn lost(&mut self) {
+        self.broken = true;
+        if self.up {
+            self.up = false;
+            self.sink.connected(false);
+        }
+    }
+
+    /// Reports the end of the client (cancellation) to the sink.
+    pub fn shutdown(&mut self) {
+        if self.up {
+            self.up = false;
+            self.sink.connected(false);
+        }
+    }
+
+    /// Counts `f` and waits out the backoff (at least `Retry-After` when the server sent one).
+    pub async fn fail(&mut self, f: Failure) {
+        self.sink.error(f.kind);
+        self.lost();
+        let mut d = self.backoff.next_delay(&mut self.rng).max(self.min_delay);
+        if let Some(ra) = f.retry_after {
+            // Honour the server, plus a little jitter so a crowd told "1 s" does not return at once.
+            d = ra + d.min(super::backoff::BASE * 5);
+        }
+        tokio::time::sleep(d).await;
+    }
+
+    /// A clean close (server `bye`, end mark): no error, but still a backoff-jittered pause so a
+    /// restarting server is not hit by every client in the same millisecond.
+    pub async fn closed(&mut self) {
+        self.lost();
+        let d = self.backoff.next_delay(&mut self.rng).max(self.min_delay);
+        tokio::time::sleep(d).await;
+    }
+
+    /// Sends `req`, checks the status and reads the whole body, counting the request and bytes.
+    pub async fn fetch(&mut self, req: reqwest::RequestBuilder) -> Result<Bytes, Failure> {
+        self.sink.request();
+        let resp = req.send().await.map_err(|e| Failure::from(classify(&e)))?;
+        if !resp.status().is_success() {
+            return Err(self.status_failure(resp).await);
+        }
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| Failure::from(classify(&e)))?;
+        self.sink.bytes(body.len() as u64);
+        Ok(body)
+    }
+
+    /// Turns a non-success answer into a [`Failure`]. A 400 about `since` means the cursor came
+    /// from a server that is gone (restarted with a fresh journal): the client starts over from
+    /// the new server's oldest tick and forgets its `sseq` baselines, which restart at 1.
+    pub async fn status_failure(&mut self, resp: reqwest::Response) -> Failure {
+        let status = resp.status().as_u16();
+        let retry = if status == 503 {
+            retry_after(&resp)
+        } else {
+            None
+        };
+        if status == 400 {
+            if let Ok(body) = resp.bytes().await {
+                self.sink.bytes(body.len() as u64);
+                if let Ok(err) = serde_json::from_slice::<ApiError>(&body) {
+                    if err.param.as_deref() == Some("since") {
+                        self.cursor = Some(0);
+                        self.seq.reset();
+                    }
+                }
+            }
+        }
+        Failure {
+            kind: ErrorKind::Status(status),
+            retry_after: retry,
+        }
+    }
+
+    /// Delivers a batch answer: gap notice first, then each tick, then the new cursor.
+    pub fn deliver_batch(&mut self, batch: &Batch, recv_us: u64) {
+        self.established();
+        if let Some(g) = batch.gap {
+            self.gap(g);
+        }
+        for t in &batch.ticks {
+            let outcome = self.seq.check(t);
+            self.sink.tick(t, recv_us, outcome);
+        }
+        self.cursor = Some(batch.next);
+        self.sink.answer(batch.ticks.len());
+    }
+
+    /// Delivers one streamed tick and moves the cursor past it.
+    pub fn deliver_tick(&mut self, t: &Tick, recv_us: u64) {
+        let outcome = self.seq.check(t);
+        self.sink.tick(t, recv_us, outcome);
+        self.advance(t.seq + 1);
+    }
+
+    /// A server gap notice: report it, re-baseline, and never ask for the lost range again.
+    pub fn gap(&mut self, g: Gap) {
+        self.sink.gap_notice(g);
+        self.seq.rebase_all();
+        self.advance(g.to.saturating_add(1));
+    }
+
+    fn advance(&mut self, to: u64) {
+        self.cursor = Some(self.cursor.map_or(to, |c| c.max(to)));
+    }
+
+    /// A uniform random fraction of `d`.
+    pub fn jitter(&mut self, d: Duration) -> Duration {
+        d.mul_f64(self.rng.random::<f64>())
+    }
+}

@@ -1,0 +1,113 @@
+//! Chunked NDJSON streaming (`GET /stream`): one JSON object per line, a tick or a control frame.
+
+use super::frame::{decode_object, Frame, ParseError, Pending, MAX_FRAME};
+
+/// Incremental NDJSON decoder: push chunks as they arrive, take frames as lines complete. Lines
+/// may be split anywhere, `\r\n` and blank lines are tolerated.
+#[derive(Debug, Default)]
+pub struct NdjsonParser {
+    pending: Pending,
+    /// Set after a line overflowed [`MAX_FRAME`]: the rest of the stream is not trusted.
+    poisoned: bool,
+}
+
+impl NdjsonParser {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Buffers `chunk` and yields every frame that is now complete.
+    pub fn push<'a>(
+        &'a mut self,
+        chunk: &[u8],
+    ) -> impl Iterator<Item = Result<Frame, ParseError>> + 'a {
+        self.push_bytes(chunk);
+        std::iter::from_fn(move || self.next_frame())
+    }
+
+    pub(crate) fn push_bytes(&mut self, chunk: &[u8]) {
+        if !self.poisoned {
+            self.pending.push(chunk);
+        }
+    }
+
+    /// The next complete frame, if one is buffered.
+    pub fn next_frame(&mut self) -> Option<Result<Frame, ParseError>> {
+        loop {
+            if self.poisoned {
+                return None;
+            }
+            let Some((line, used)) = self.pending.line() else {
+                if self.pending.rest().len() > MAX_FRAME {
+                    self.poisoned = true;
+                    self.pending.clear();
+                    return Some(Err(ParseError::TooLarge));
+                }
+                return None;
+            };
+            if line.trim_ascii().is_empty() {
+                self.pending.consume(used);
+                continue;
+            }
+            let frame = decode_object(line);
+            self.pending.consume(used);
+            return Some(frame);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::frame::test_util::{every_split, TICK1, TICK2};
+    use super::*;
+    use tickbench_wire::Gap;
+
+    fn parser() -> impl FnMut(&[u8]) -> Vec<Result<Frame, String>> {
+        let mut p = NdjsonParser::new();
+        move |c| p.push(c).map(|r| r.map_err(|e| e.to_string())).collect()
+    }
+
+    #[test]
+    fn every_split_point() {
+        let input = format!(
+            "{TICK1}\n{{\"heartbeat\":7}}\r\n\n{{\"gap\":{{\"from\":3,\"to\":4}}}}\n{TICK2}\n{{\"bye\":\"restart\"}}\n"
+        );
+        let frames = every_split(input.as_bytes(), parser);
+        assert_eq!(frames.len(), 5);
+        assert!(matches!(&frames[0], Frame::Tick(t) if t.seq == 1));
+        assert_eq!(frames[1], Frame::Heartbeat(7));
+        assert_eq!(frames[2], Frame::Gap(Gap { from: 3, to: 4 }));
+        assert!(matches!(&frames[3], Frame::Tick(t) if t.sym == "MSFT"));
+        assert_eq!(frames[4], Frame::Bye("restart".into()));
+    }
+
+    #[test]
+    fn partial_line_waits() {
+        let mut p = NdjsonParser::new();
+        assert_eq!(p.push(&TICK1.as_bytes()[..20]).count(), 0);
+        assert_eq!(p.push(&TICK1.as_bytes()[20..]).count(), 0);
+        assert_eq!(p.push(b"\n").count(), 1);
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        let mut p = NdjsonParser::new();
+        let got: Vec<_> = p.push(b"not json\n{\"seq\":\n\xff\xfe\n").collect();
+        assert_eq!(got.len(), 3);
+        assert!(got.iter().all(|r| r.is_err()));
+        // A good line after bad ones still decodes.
+        let got: Vec<_> = p.push(format!("{TICK1}\n").as_bytes()).collect();
+        assert!(matches!(got[..], [Ok(Frame::Tick(_))]));
+    }
+
+    #[test]
+    fn endless_line_is_too_large() {
+        let mut p = NdjsonParser::new();
+        let junk = vec![b'x'; 64 * 1024];
+        let mut errs = 0;
+        for _ in 0..8 {
+            errs += p.push(&junk).filter(|r| r.is_err()).count();
+        }
+        assert_eq!(errs, 1);
+    }
+}

@@ -1,0 +1,165 @@
+//! The loop shared by the four streaming transports: open one long response, feed each chunk to
+//! the transport's incremental parser as it arrives, deliver frames, and on any end (server
+//! `bye`, EOF, stall, error) reconnect from the cursor.
+//!
+//! The cursor is the last tick's `seq + 1`, or before any tick the `X-Tickbench-Next` header
+//! (where a "from now" stream started), so a reconnect never skips what was published in between.
+//! SSE additionally sends `Last-Event-ID` like a browser and honours `retry:`.
+
+use std::time::Duration;
+
+use tickbench_wire::{now_micros, Transport};
+use tokio::time::timeout;
+
+use super::frame::{Frame, ParseError};
+use super::http::classify;
+use super::iframe::IframeParser;
+use super::multipart::{boundary_from_content_type, MultipartParser};
+use super::sse::SseParser;
+use super::state::ClientState;
+use super::stream::NdjsonParser;
+use super::{ErrorKind, Sink};
+
+/// Response header carrying the cursor a stream starts at.
+pub const NEXT_HEADER: &str = "x-tickbench-next";
+
+/// One of the four parsers (an enum rather than a trait object: no allocation, no vtable).
+#[derive(Debug)]
+pub enum AnyParser {
+    Ndjson(NdjsonParser),
+    Sse(SseParser),
+    Multipart(MultipartParser),
+    Iframe(IframeParser),
+}
+
+impl AnyParser {
+    pub fn push_bytes(&mut self, chunk: &[u8]) {
+        match self {
+            AnyParser::Ndjson(p) => p.push_bytes(chunk),
+            AnyParser::Sse(p) => p.push_bytes(chunk),
+            AnyParser::Multipart(p) => p.push_bytes(chunk),
+            AnyParser::Iframe(p) => p.push_bytes(chunk),
+        }
+    }
+
+    pub fn next_frame(&mut self) -> Option<Result<Frame, ParseError>> {
+        match self {
+            AnyParser::Ndjson(p) => p.next_frame(),
+            AnyParser::Sse(p) => p.next_frame(),
+            AnyParser::Multipart(p) => p.next_frame(),
+            AnyParser::Iframe(p) => p.next_frame(),
+        }
+    }
+}
+
+/// How one connection ended.
+enum End {
+    /// The server said goodbye (or closed the multipart stream properly).
+    Bye,
+    /// The body ended without a goodbye.
+    Eof,
+    Failed(ErrorKind),
+}
+
+pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>) {
+    let transport = c.cfg.transport;
+    let path = match transport {
+        Transport::Stream => "/stream",
+        Transport::Sse => "/sse",
+        Transport::Multipart => "/multipart",
+        _ => "/iframe",
+    };
+    let stall = c.cfg.stream_timeout.max(Duration::from_secs(1));
+    let mut last_event_id: Option<u64> = None;
+    loop {
+        c.begin_url(path);
+        let mut req = c.http.get(c.url.as_str());
+        if let Some(id) = last_event_id {
+            req = req.header("last-event-id", id);
+        }
+        c.sink.request();
+        let mut resp = match timeout(stall, req.send()).await {
+            Err(_) => {
+                c.fail(ErrorKind::Timeout.into()).await;
+                continue;
+            }
+            Ok(Err(e)) => {
+                c.fail(classify(&e).into()).await;
+                continue;
+            }
+            Ok(Ok(r)) => r,
+        };
+        if !resp.status().is_success() {
+            let f = c.status_failure(resp).await;
+            c.fail(f).await;
+            continue;
+        }
+        if c.cursor.is_none() {
+            c.cursor = resp
+                .headers()
+                .get(NEXT_HEADER)
+                .and_then(|v| v.to_str().ok()?.parse().ok());
+        }
+        let mut parser = match transport {
+            Transport::Stream => AnyParser::Ndjson(NdjsonParser::new()),
+            Transport::Sse => AnyParser::Sse(SseParser::new()),
+            Transport::Multipart => {
+                let boundary = resp
+                    .headers()
+                    .get(reqwest::header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(boundary_from_content_type);
+                match boundary {
+                    Some(b) => AnyParser::Multipart(MultipartParser::new(b)),
+                    None => {
+                        c.fail(ErrorKind::Parse.into()).await;
+                        continue;
+                    }
+                }
+            }
+            _ => AnyParser::Iframe(IframeParser::new()),
+        };
+        c.established();
+        let end = 'conn: loop {
+            let chunk = match timeout(stall, resp.chunk()).await {
+                Err(_) => break ErrorKind::Timeout.into(),
+                Ok(Err(e)) => break End::Failed(classify(&e)),
+                Ok(Ok(None)) => break End::Eof,
+                Ok(Ok(Some(chunk))) => chunk,
+            };
+            c.sink.bytes(chunk.len() as u64);
+            parser.push_bytes(&chunk);
+            while let Some(frame) = parser.next_frame() {
+                match frame {
+                    Ok(Frame::Tick(t)) => {
+                        let recv_us = now_micros();
+                        c.deliver_tick(&t, recv_us);
+                        if let AnyParser::Sse(p) = &parser {
+                            last_event_id = p.last_event_id().or(last_event_id);
+                        }
+                    }
+                    Ok(Frame::Gap(g)) => c.gap(g),
+                    Ok(Frame::Heartbeat(_)) => {}
+                    Ok(Frame::Retry(ms)) => {
+                        c.min_delay = Duration::from_millis(ms.min(60_000));
+                    }
+                    Ok(Frame::Bye(_) | Frame::End) => break 'conn End::Bye,
+                    Err(_) => break 'conn ErrorKind::Parse.into(),
+                }
+            }
+        };
+        drop(resp);
+        match end {
+            End::Bye => c.closed().await,
+            // The server closed without a word: a failure (a proxy cut, a crash, a reset).
+            End::Eof => c.fail(ErrorKind::Io.into()).await,
+            End::Failed(kind) => c.fail(kind.into()).await,
+        }
+    }
+}
+
+impl From<ErrorKind> for End {
+    fn from(k: ErrorKind) -> Self {
+        End::Failed(k)
+    }
+}
