@@ -1,0 +1,202 @@
+//! Counters behind `GET /metrics` (Prometheus text format). Plain relaxed atomics: each is
+//! independent and a scrape only needs to be approximately simultaneous.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::Arc;
+
+use tickbench_wire::Transport;
+
+/// Per-transport counters.
+#[derive(Debug, Default)]
+pub struct PerTransport {
+    pub requests: AtomicU64,
+    /// Streams currently open (streaming transports) or requests being held (long-poll).
+    pub open: AtomicU64,
+    pub deliveries: AtomicU64,
+    pub bytes: AtomicU64,
+    pub gaps: AtomicU64,
+}
+
+/// One per-transport metric family: name, help, type, and which counter it reads.
+type Family = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&PerTransport) -> &AtomicU64,
+);
+
+#[derive(Debug, Default)]
+pub struct Metrics {
+    pub transports: [PerTransport; 8],
+    /// Connections currently served (the number the cap is checked against).
+    pub conns_open: AtomicUsize,
+    pub conns_accepted: AtomicU64,
+    /// Connections answered 503 because the cap was reached.
+    pub conns_rejected: AtomicU64,
+    pub accept_errors: AtomicU64,
+    /// Requests that are not one of the transports (snapshot, symbols, errors, ...).
+    pub other_requests: AtomicU64,
+    pub ticks_published: AtomicU64,
+    /// now − scheduled ts of the newest published tick, µs, at publish time.
+    pub generator_lag_us: AtomicU64,
+    /// Worst value `generator_lag_us` has had.
+    pub generator_lag_max_us: AtomicU64,
+}
+
+impl Metrics {
+    pub fn t(&self, t: Transport) -> &PerTransport {
+        &self.transports[Transport::ALL.iter().position(|x| *x == t).unwrap_or(0)]
+    }
+
+    pub fn record_publish(&self, n: usize, lag_us: u64) {
+        self.ticks_published.fetch_add(n as u64, Relaxed);
+        self.generator_lag_us.store(lag_us, Relaxed);
+        self.generator_lag_max_us.fetch_max(lag_us, Relaxed);
+    }
+
+    pub fn delivered(&self, t: Transport, ticks: usize, bytes: usize) {
+        let p = self.t(t);
+        p.deliveries.fetch_add(ticks as u64, Relaxed);
+        p.bytes.fetch_add(bytes as u64, Relaxed);
+    }
+
+    /// Renders the Prometheus text exposition.
+    pub fn render(&self, journal_len: usize, journal_next: u64, uptime_s: f64) -> String {
+        let mut s = String::with_capacity(4096);
+        let mut gauge = |name: &str, help: &str, kind: &str, v: String| {
+            let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}");
+        };
+        gauge(
+            "tickbench_connections_open",
+            "TCP connections currently served.",
+            "gauge",
+            self.conns_open.load(Relaxed).to_string(),
+        );
+        gauge(
+            "tickbench_connections_accepted_total",
+            "TCP connections accepted.",
+            "counter",
+            self.conns_accepted.load(Relaxed).to_string(),
+        );
+        gauge(
+            "tickbench_connections_rejected_total",
+            "Connections answered 503 over the connection cap.",
+            "counter",
+            self.conns_rejected.load(Relaxed).to_string(),
+        );
+        gauge(
+            "tickbench_accept_errors_total",
+            "accept() errors (e.g. out of file descriptors).",
+            "counter",
+            self.accept_errors.load(Relaxed).to_string(),
+        );
+        gauge(
+            "tickbench_other_requests_total",
+            "Requests to non-transport endpoints and errors.",
+            "counter",
+            self.other_requests.load(Relaxed).to_string(),
+        );
+        gauge(
+            "tickbench_journal_length",
+            "Ticks retained in the journal.",
+            "gauge",
+            journal_len.to_string(),
+        );
+        gauge(
+            "tickbench_journal_next_seq",
+            "Seq the next published tick gets.",
+            "gauge",
+            journal_next.to_string(),
+        );
+        gauge(
+            "tickbench_ticks_published_total",
+            "Ticks published by the paced generator.",
+            "counter",
+            self.ticks_published.load(Relaxed).to_string(),
+        );
+        gauge(
+            "tickbench_generator_lag_microseconds",
+            "Wall clock minus scheduled ts of the newest published tick, at publish.",
+            "gauge",
+            self.generator_lag_us.load(Relaxed).to_string(),
+        );
+        gauge(
+            "tickbench_generator_lag_max_microseconds",
+            "Worst generator lag seen.",
+            "gauge",
+            self.generator_lag_max_us.load(Relaxed).to_string(),
+        );
+        gauge(
+            "tickbench_uptime_seconds",
+            "Seconds since the server started.",
+            "gauge",
+            format!("{uptime_s:.3}"),
+        );
+        let fams: [Family; 5] = [
+            (
+                "tickbench_requests_total",
+                "HTTP requests (stream connects count).",
+                "counter",
+                |p| &p.requests,
+            ),
+            (
+                "tickbench_open",
+                "Streams open or long-polls held.",
+                "gauge",
+                |p| &p.open,
+            ),
+            (
+                "tickbench_deliveries_total",
+                "Ticks written to clients.",
+                "counter",
+                |p| &p.deliveries,
+            ),
+            (
+                "tickbench_bytes_total",
+                "Response body bytes written.",
+                "counter",
+                |p| &p.bytes,
+            ),
+            (
+                "tickbench_gap_notices_total",
+                "Gap notices sent.",
+                "counter",
+                |p| &p.gaps,
+            ),
+        ];
+        for (name, help, kind, get) in fams {
+            let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} {kind}");
+            for (i, t) in Transport::ALL.iter().enumerate() {
+                let _ = writeln!(
+                    s,
+                    "{name}{{transport=\"{}\"}} {}",
+                    t.name(),
+                    get(&self.transports[i]).load(Relaxed)
+                );
+            }
+        }
+        s
+    }
+}
+
+/// Counts a stream or held request as open exactly as long as this guard lives, however it
+/// ends (completion, client gone, shutdown).
+#[derive(Debug)]
+pub struct OpenGuard {
+    metrics: Arc<Metrics>,
+    transport: Transport,
+}
+
+impl OpenGuard {
+    pub fn new(metrics: Arc<Metrics>, transport: Transport) -> Self {
+        metrics.t(transport).open.fetch_add(1, Relaxed);
+        OpenGuard { metrics, transport }
+    }
+}
+
+impl Drop for OpenGuard {
+    fn drop(&mut self) {
+        self.metrics.t(self.transport).open.fetch_sub(1, Relaxed);
+    }
+}

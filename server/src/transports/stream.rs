@@ -1,0 +1,45 @@
+//! `GET /stream`: chunked NDJSON, one tick or control object per line.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::response::Response;
+use bytes::Bytes;
+use tickbench_wire::Transport;
+
+use super::{framed_response, gap_json, Feed, BYE_REASON};
+use crate::app::AppState;
+use crate::params::Params;
+
+pub async fn handler(State(st): State<Arc<AppState>>, p: Params) -> Response {
+    framed_response(
+        st,
+        Transport::Stream,
+        p.since,
+        p.filter,
+        "application/x-ndjson",
+        None,
+        frame,
+    )
+}
+
+/// All of a wake-up's ticks as one chunk of lines.
+fn frame(f: &Feed) -> Bytes {
+    match f {
+        Feed::Ticks { gap, ticks } => {
+            let size: usize = ticks.iter().map(|(_, j)| j.len() + 1).sum();
+            let mut buf = Vec::with_capacity(size + 48);
+            if let Some(g) = gap {
+                buf.extend_from_slice(gap_json(*g).as_bytes());
+                buf.push(b'\n');
+            }
+            for (_, json) in ticks {
+                buf.extend_from_slice(json);
+                buf.push(b'\n');
+            }
+            buf.into()
+        }
+        Feed::Heartbeat(ts) => format!("{{\"heartbeat\":{ts}}}\n").into(),
+        Feed::Bye => format!("{{\"bye\":\"{BYE_REASON}\"}}\n").into(),
+    }
+}
