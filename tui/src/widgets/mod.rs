@@ -1,0 +1,209 @@
+//! Widgets and formatting shared by the screens: number formatting that fits narrow columns, the
+//! per-transport comparison table (dashboard and results viewer show the same columns), the
+//! latency histogram, the percentile-spectrum chart, a text progress bar and the help overlay.
+
+pub mod histogram;
+pub mod spectrum;
+pub mod table;
+
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::Frame;
+
+use crate::term::Theme;
+
+/// A latency in µs, in at most 6 characters: `812µs`, `1.20ms`, `35.2ms`, `412ms`, `1.25s`, `75s`.
+pub fn fmt_us(us: f64) -> String {
+    if !us.is_finite() || us < 0.0 {
+        return "-".into();
+    }
+    if us < 1_000.0 {
+        format!("{us:.0}µs")
+    } else if us < 10_000.0 {
+        format!("{:.2}ms", us / 1e3)
+    } else if us < 100_000.0 {
+        format!("{:.1}ms", us / 1e3)
+    } else if us < 1_000_000.0 {
+        format!("{:.0}ms", us / 1e3)
+    } else if us < 10_000_000.0 {
+        format!("{:.2}s", us / 1e6)
+    } else {
+        format!("{:.0}s", us / 1e6)
+    }
+}
+
+/// A latency in at most 5 characters, for bar labels and axis ticks: units are kept (`812µs`,
+/// `1.2ms`, `35ms`, `412ms`, `1.2s`, `75s`) by dropping decimals early.
+pub fn fmt_us_short(us: f64) -> String {
+    if !us.is_finite() || us < 0.0 {
+        return "-".into();
+    }
+    if us < 1_000.0 {
+        format!("{us:.0}µs")
+    } else if us < 10_000.0 {
+        format!("{:.1}ms", us / 1e3)
+    } else if us < 1_000_000.0 {
+        format!("{:.0}ms", us / 1e3)
+    } else if us < 10_000_000.0 {
+        format!("{:.1}s", us / 1e6)
+    } else {
+        format!("{:.0}s", us / 1e6)
+    }
+}
+
+/// A count or rate in at most 6 characters: `0`, `12.5`, `950`, `12.3k`, `4.56M`.
+pub fn fmt_num(v: f64) -> String {
+    if !v.is_finite() {
+        return "-".into();
+    }
+    let a = v.abs();
+    if a < 10.0 && v.fract() != 0.0 {
+        format!("{v:.1}")
+    } else if a < 10_000.0 {
+        format!("{v:.0}")
+    } else if a < 1e6 {
+        format!("{:.1}k", v / 1e3)
+    } else if a < 1e9 {
+        format!("{:.2}M", v / 1e6)
+    } else {
+        format!("{:.2}G", v / 1e9)
+    }
+}
+
+/// A duration as `1m05s` / `42s` / `1h02m`: whole seconds, what a run header needs.
+pub fn fmt_secs(secs: f64) -> String {
+    let s = secs.max(0.0).round() as u64;
+    if s >= 3600 {
+        format!("{}h{:02}m", s / 3600, (s % 3600) / 60)
+    } else if s >= 60 {
+        format!("{}m{:02}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+/// A text progress bar of `width` cells: `████████░░░░`. Text rather than ratatui's `Gauge` so it
+/// stays readable without colour and shows up in snapshot tests.
+pub fn text_bar(ratio: f64, width: usize) -> String {
+    let r = if ratio.is_finite() {
+        ratio.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let full = ((r * width as f64).round() as usize).min(width);
+    let mut s = "█".repeat(full);
+    s.push_str(&"░".repeat(width - full));
+    s
+}
+
+/// A one-line sparkline of `values` (newest last) using the eight block heights, scaled between the
+/// series' own min and max (a flat series is drawn at mid height).
+pub fn sparkline(values: &[f64], width: usize) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let tail = &values[values.len().saturating_sub(width)..];
+    let (lo, hi) = tail
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
+    let mut s: String = tail
+        .iter()
+        .map(|&v| {
+            if hi > lo {
+                let i = ((v - lo) / (hi - lo) * 7.0).round() as usize;
+                BARS[i.min(7)]
+            } else {
+                BARS[3]
+            }
+        })
+        .collect();
+    // Pad on the left so the newest point is always in the same column.
+    let pad = width.saturating_sub(tail.len());
+    s.insert_str(0, &" ".repeat(pad));
+    s
+}
+
+/// A centred rectangle of at most `w`×`h` inside `area`.
+pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let [v] = Layout::vertical([Constraint::Length(h.min(area.height))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [r] = Layout::horizontal([Constraint::Length(w.min(area.width))])
+        .flex(Flex::Center)
+        .areas(v);
+    r
+}
+
+/// The `?` overlay: a bordered box listing `(key, what)` pairs over the screen.
+pub fn render_help(frame: &mut Frame, theme: &Theme, title: &str, keys: &[(&str, &str)]) {
+    let kw = keys
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
+    let lines: Vec<Line> = keys
+        .iter()
+        .map(|(k, what)| {
+            Line::from(vec![
+                ratatui::text::Span::styled(format!(" {k:kw$}  "), theme.header()),
+                ratatui::text::Span::raw(*what),
+            ])
+        })
+        .collect();
+    let width = keys
+        .iter()
+        .map(|(_, w)| w.chars().count() + kw + 5)
+        .max()
+        .unwrap_or(20)
+        .max(title.len() + 4) as u16;
+    let area = centered(frame.area(), width + 2, lines.len() as u16 + 2);
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(Block::bordered().title(format!(" {title} (any key closes) "))),
+        area,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_formats_fit_their_columns() {
+        for us in [
+            0.0,
+            7.0,
+            812.0,
+            1_234.0,
+            35_210.0,
+            412_000.0,
+            1_250_000.0,
+            75e6,
+        ] {
+            assert!(fmt_us(us).chars().count() <= 6, "{}", fmt_us(us));
+            assert!(
+                fmt_us_short(us).chars().count() <= 5,
+                "{}",
+                fmt_us_short(us)
+            );
+        }
+        assert_eq!(fmt_us(812.0), "812µs");
+        assert_eq!(fmt_us(1_234.0), "1.23ms");
+        assert_eq!(fmt_us(412_000.0), "412ms");
+        assert_eq!(fmt_us_short(1_234.0), "1.2ms");
+    }
+
+    #[test]
+    fn numbers_and_bars() {
+        assert_eq!(fmt_num(950.0), "950");
+        assert_eq!(fmt_num(12_345.0), "12.3k");
+        assert_eq!(fmt_secs(65.0), "1m05s");
+        assert_eq!(text_bar(0.5, 4), "██░░");
+        assert_eq!(text_bar(f64::NAN, 2), "░░");
+        assert_eq!(sparkline(&[1.0, 2.0, 3.0], 4), " ▁▅█");
+        assert_eq!(sparkline(&[5.0, 5.0], 2), "▄▄");
+    }
+}
