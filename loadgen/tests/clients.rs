@@ -1,0 +1,548 @@
+//! The simulated clients against the real server over loopback: every transport delivers every
+//! published tick exactly once and in order, a watchlist filters, and a cut connection resumes
+//! from the cursor without loss. Ticks are driven by `publish` (rate 0), never by the clock.
+
+use std::collections::HashSet;
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tickbench_loadgen::clients::{
+    http_client, run_client, ClientConfig, ErrorKind, SeqOutcome, Sink,
+};
+use tickbench_wire::{Batch, Gap, Symbols, Tick, Transport};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_util::sync::CancellationToken;
+
+/// Everything a client reported.
+#[derive(Debug, Default)]
+struct Rec {
+    ticks: Vec<(Tick, SeqOutcome)>,
+    gaps: Vec<Gap>,
+    errors: Vec<ErrorKind>,
+    requests: u64,
+    answers: u64,
+    empty: u64,
+    bytes: u64,
+    reconnects: u64,
+    lags: u64,
+    up: bool,
+    ups: u64,
+}
+
+#[derive(Debug, Clone, Default)]
+struct RecSink(Arc<Mutex<Rec>>);
+
+impl Sink for RecSink {
+    fn request(&self) {
+        self.0.lock().unwrap().requests += 1;
+    }
+    fn answer(&self, ticks: usize) {
+        let mut r = self.0.lock().unwrap();
+        r.answers += 1;
+        r.empty += (ticks == 0) as u64;
+    }
+    fn bytes(&self, n: u64) {
+        self.0.lock().unwrap().bytes += n;
+    }
+    fn tick(&self, tick: &Tick, recv_us: u64, outcome: SeqOutcome) {
+        assert!(recv_us >= tick.ts, "received before scheduled");
+        self.0.lock().unwrap().ticks.push((tick.clone(), outcome));
+    }
+    fn gap_notice(&self, gap: Gap) {
+        self.0.lock().unwrap().gaps.push(gap);
+    }
+    fn error(&self, kind: ErrorKind) {
+        self.0.lock().unwrap().errors.push(kind);
+    }
+    fn reconnect(&self) {
+        self.0.lock().unwrap().reconnects += 1;
+    }
+    fn schedule_lag(&self, _lag_us: u64) {
+        self.0.lock().unwrap().lags += 1;
+    }
+    fn connected(&self, up: bool) {
+        let mut r = self.0.lock().unwrap();
+        assert_ne!(r.up, up, "connected({up}) twice in a row");
+        r.up = up;
+        r.ups += up as u64;
+    }
+}
+
+impl RecSink {
+    /// Everything recorded so far (owned, so no lock is held across an await).
+    fn take(&self) -> Rec {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+
+    fn count(&self) -> usize {
+        self.0.lock().unwrap().ticks.len()
+    }
+
+    /// Waits until `n` ticks arrived (or fails after a generous bound).
+    async fn wait_ticks(&self, n: usize) {
+        let t0 = std::time::Instant::now();
+        while self.count() < n {
+            assert!(
+                t0.elapsed() < Duration::from_secs(10),
+                "timed out with {} of {n} ticks: {:?}",
+                self.count(),
+                self.0.lock().unwrap().errors
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    async fn wait_connected(&self) {
+        let t0 = std::time::Instant::now();
+        while !self.0.lock().unwrap().up {
+            assert!(t0.elapsed() < Duration::from_secs(10), "never connected");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+}
+
+async fn server() -> tickbench_server::ServerHandle {
+    let cfg = tickbench_server::Config {
+        rate: 0.0,
+        symbols: 20,
+        ..Default::default()
+    };
+    tickbench_server::spawn(cfg, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap()
+}
+
+fn config(base: &str, transport: Transport) -> ClientConfig {
+    let mut cfg = ClientConfig::new(base.parse().unwrap(), transport);
+    cfg.poll_interval = Duration::from_millis(30);
+    cfg.action_rate = 40.0;
+    cfg.longpoll_timeout = Duration::from_secs(5);
+    cfg.stream_timeout = Duration::from_secs(20);
+    cfg.seed = 7;
+    cfg
+}
+
+/// Every tick the server holds, in order (the ground truth).
+async fn journal(base: &str) -> Vec<Tick> {
+    let b: Batch = reqwest::get(format!("{base}/poll?since=0&limit=100000"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    b.ticks
+}
+
+async fn watchlist(base: &str) -> Arc<[String]> {
+    let s: Symbols = reqwest::get(format!("{base}/symbols"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    [1, 4, 8]
+        .iter()
+        .map(|&i| s.symbols[i].sym.clone())
+        .collect()
+}
+
+fn assert_exactly_once_in_order(rec: &Rec, expected: &[Tick]) {
+    let got: Vec<u64> = rec.ticks.iter().map(|(t, _)| t.seq).collect();
+    let want: Vec<u64> = expected.iter().map(|t| t.seq).collect();
+    assert_eq!(got, want);
+    for (t, o) in &rec.ticks {
+        assert_eq!(*o, SeqOutcome::InOrder, "tick {t:?}");
+    }
+}
+
+/// Publishes `bursts` bursts of `n` ticks and waits until `sink` has all that match.
+async fn publish_and_wait(
+    srv: &tickbench_server::ServerHandle,
+    base: &str,
+    sink: &RecSink,
+    bursts: usize,
+    n: usize,
+    symbols: Option<&[String]>,
+) -> Vec<Tick> {
+    for _ in 0..bursts {
+        srv.publish(n);
+        tokio::time::sleep(Duration::from_millis(40)).await;
+    }
+    let expected: Vec<Tick> = journal(base)
+        .await
+        .into_iter()
+        .filter(|t| symbols.is_none_or(|s| s.contains(&t.sym)))
+        .collect();
+    sink.wait_ticks(expected.len()).await;
+    // Nothing extra straggles in.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    expected
+}
+
+async fn delivers_everything(transport: Transport, with_watchlist: bool) {
+    let srv = server().await;
+    let base = srv.url().trim_end_matches('/').to_string();
+    let symbols = if with_watchlist {
+        Some(watchlist(&base).await)
+    } else {
+        None
+    };
+    let mut cfg = config(&base, transport);
+    cfg.symbols = symbols.clone();
+    cfg.since = Some(1);
+    let sink = RecSink::default();
+    let cancel = CancellationToken::new();
+    let task = tokio::spawn(run_client(
+        cfg,
+        http_client(None),
+        sink.clone(),
+        cancel.clone(),
+    ));
+    let expected = publish_and_wait(&srv, &base, &sink, 4, 60, symbols.as_deref()).await;
+    assert!(!expected.is_empty());
+    cancel.cancel();
+    task.await.unwrap();
+    let rec = sink.take();
+    assert_exactly_once_in_order(&rec, &expected);
+    if let Some(s) = &symbols {
+        assert!(rec.ticks.iter().all(|(t, _)| s.contains(&t.sym)));
+        assert!(expected.len() < 240, "the watchlist filtered nothing");
+    }
+    assert!(rec.errors.is_empty(), "{:?}", rec.errors);
+    assert!(rec.gaps.is_empty());
+    assert!(rec.requests >= 1 && rec.bytes > 0);
+    assert!(!rec.up, "cancel reports connected(false)");
+    if !transport.is_streaming() {
+        assert!(rec.answers >= 1);
+    }
+    if matches!(
+        transport,
+        Transport::Poll | Transport::Jsonp | Transport::Piggyback
+    ) {
+        assert!(
+            rec.lags >= 1,
+            "schedule lag is reported per scheduled request"
+        );
+    }
+    srv.shutdown().await;
+}
+
+macro_rules! every_transport {
+    ($($name:ident: $t:expr,)*) => {$(
+        mod $name {
+            use super::*;
+
+            #[tokio::test]
+            async fn every_tick_once_in_order() {
+                delivers_everything($t, false).await;
+            }
+
+            #[tokio::test]
+            async fn watchlist_only() {
+                delivers_everything($t, true).await;
+            }
+        }
+    )*};
+}
+
+every_transport! {
+    poll: Transport::Poll,
+    jsonp: Transport::Jsonp,
+    piggyback: Transport::Piggyback,
+    longpoll: Transport::Longpoll,
+    stream: Transport::Stream,
+    sse: Transport::Sse,
+    multipart: Transport::Multipart,
+    iframe: Transport::Iframe,
+}
+
+/// "From now": a client that starts without a cursor gets every tick published after it is
+/// connected, none from before.
+#[tokio::test]
+async fn from_now_skips_history_and_loses_nothing_after() {
+    let srv = server().await;
+    let base = srv.url().trim_end_matches('/').to_string();
+    srv.publish(30);
+    for transport in [Transport::Stream, Transport::Sse, Transport::Poll] {
+        let sink = RecSink::default();
+        let cancel = CancellationToken::new();
+        let task = tokio::spawn(run_client(
+            config(&base, transport),
+            http_client(None),
+            sink.clone(),
+            cancel.clone(),
+        ));
+        sink.wait_connected().await;
+        let before = journal(&base).await.len();
+        srv.publish(25);
+        let expected: Vec<Tick> = journal(&base).await.split_off(before);
+        sink.wait_ticks(expected.len()).await;
+        cancel.cancel();
+        task.await.unwrap();
+        assert_exactly_once_in_order(&sink.0.lock().unwrap(), &expected);
+    }
+    srv.shutdown().await;
+}
+
+/// A loopback TCP proxy whose live connections can be cut (the listener stays up).
+struct Proxy {
+    addr: SocketAddr,
+    cut: Arc<Mutex<CancellationToken>>,
+}
+
+impl Proxy {
+    async fn start(upstream: SocketAddr) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let cut = Arc::new(Mutex::new(CancellationToken::new()));
+        let cut2 = cut.clone();
+        tokio::spawn(async move {
+            while let Ok((mut down, _)) = listener.accept().await {
+                let token = cut2.lock().unwrap().clone();
+                tokio::spawn(async move {
+                    let Ok(mut up) = TcpStream::connect(upstream).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = token.cancelled() => {}
+                        _ = tokio::io::copy_bidirectional(&mut down, &mut up) => {}
+                    }
+                });
+            }
+        });
+        Proxy { addr, cut }
+    }
+
+    /// Drops every connection open now.
+    fn cut(&self) {
+        let mut t = self.cut.lock().unwrap();
+        t.cancel();
+        *t = CancellationToken::new();
+    }
+}
+
+async fn survives_a_cut(transport: Transport) {
+    let srv = server().await;
+    let base = srv.url().trim_end_matches('/').to_string();
+    let upstream: SocketAddr = base
+        .trim_start_matches("http://")
+        .parse()
+        .expect("server url is http://ip:port");
+    let proxy = Proxy::start(upstream).await;
+    let via = format!("http://{}", proxy.addr);
+    let mut cfg = config(&via, transport);
+    cfg.since = Some(1);
+    let sink = RecSink::default();
+    let cancel = CancellationToken::new();
+    let task = tokio::spawn(run_client(
+        cfg,
+        http_client(None),
+        sink.clone(),
+        cancel.clone(),
+    ));
+    srv.publish(40);
+    sink.wait_ticks(40).await;
+    proxy.cut();
+    // Published while the client is cut off or reconnecting.
+    srv.publish(40);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    srv.publish(40);
+    sink.wait_ticks(120).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    cancel.cancel();
+    task.await.unwrap();
+    let expected = journal(&base).await;
+    let rec = sink.take();
+    assert_exactly_once_in_order(&rec, &expected);
+    assert!(rec.reconnects >= 1, "the cut was noticed: {rec:?}");
+    assert!(!rec.errors.is_empty());
+    srv.shutdown().await;
+}
+
+mod resume_after_cut {
+    use super::*;
+
+    #[tokio::test]
+    async fn stream() {
+        survives_a_cut(Transport::Stream).await;
+    }
+    #[tokio::test]
+    async fn sse() {
+        survives_a_cut(Transport::Sse).await;
+    }
+    #[tokio::test]
+    async fn multipart() {
+        survives_a_cut(Transport::Multipart).await;
+    }
+    #[tokio::test]
+    async fn iframe() {
+        survives_a_cut(Transport::Iframe).await;
+    }
+    #[tokio::test]
+    async fn longpoll() {
+        survives_a_cut(Transport::Longpoll).await;
+    }
+}
+
+/// A server that sends a crafted NDJSON stream once, then holds the connection open.
+async fn crafted_stream_server(body: String) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut served = false;
+        while let Ok((mut s, _)) = listener.accept().await {
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf).await;
+            let mut head = Vec::new();
+            write!(
+                head,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/x-ndjson\r\nx-tickbench-next: 1\r\ntransfer-encoding: chunked\r\n\r\n"
+            )
+            .unwrap();
+            let _ = s.write_all(&head).await;
+            if !served {
+                served = true;
+                // One chunk per line, each at its own pace.
+                for line in body.lines() {
+                    let line = format!("{line}\n");
+                    let chunk = format!("{:x}\r\n{line}\r\n", line.len());
+                    let _ = s.write_all(chunk.as_bytes()).await;
+                }
+            }
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                drop(s);
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+fn line(seq: u64, sseq: u64, sym: &str) -> String {
+    format!(
+        r#"{{"seq":{seq},"sseq":{sseq},"sym":"{sym}","bid":1.0,"ask":1.01,"last":1.0,"size":1,"ts":1}}"#
+    )
+}
+
+/// Loss and duplication a server could commit are caught: a dropped tick is a gap, a repeat a
+/// duplicate, and a declared gap is reported as a notice, not also as a silent gap.
+#[tokio::test]
+async fn crafted_stream_gap_duplicate_and_declared_gap() {
+    let body = [
+        line(1, 1, "A"),
+        line(2, 1, "B"),
+        line(3, 2, "A"),
+        // A sseq 3 dropped.
+        line(5, 4, "A"),
+        line(5, 4, "A"),
+        r#"{"heartbeat":5}"#.to_string(),
+        r#"{"gap":{"from":6,"to":20}}"#.to_string(),
+        line(21, 9, "A"),
+        line(22, 5, "B"),
+        line(23, 10, "A"),
+    ]
+    .join("\n");
+    let base = crafted_stream_server(body).await;
+    let sink = RecSink::default();
+    let cancel = CancellationToken::new();
+    let task = tokio::spawn(run_client(
+        config(&base, Transport::Stream),
+        http_client(None),
+        sink.clone(),
+        cancel.clone(),
+    ));
+    sink.wait_ticks(8).await;
+    cancel.cancel();
+    task.await.unwrap();
+    let rec = sink.0.lock().unwrap();
+    let outcomes: Vec<SeqOutcome> = rec.ticks.iter().map(|(_, o)| *o).collect();
+    use SeqOutcome::{Duplicate, InOrder};
+    assert_eq!(
+        outcomes,
+        [
+            InOrder,
+            InOrder,
+            InOrder,
+            SeqOutcome::Gap(1),
+            Duplicate,
+            InOrder,
+            InOrder,
+            InOrder
+        ]
+    );
+    assert_eq!(rec.gaps, [Gap { from: 6, to: 20 }]);
+}
+
+/// The client future is `Send` with a `Send` sink (multi-thread runtimes, the TUI) and runs
+/// on a current-thread runtime with an `Rc` sink (the load generator's workers).
+#[test]
+fn send_and_local_sinks() {
+    fn assert_send<T: Send>(_: &T) {}
+    let cfg = ClientConfig::new("http://127.0.0.1:9/".parse().unwrap(), Transport::Sse);
+    let fut = run_client(
+        cfg.clone(),
+        http_client(None),
+        RecSink::default(),
+        CancellationToken::new(),
+    );
+    assert_send(&fut);
+    drop(fut);
+
+    struct RcSink(std::rc::Rc<std::cell::Cell<u64>>);
+    impl Sink for RcSink {
+        fn request(&self) {
+            self.0.set(self.0.get() + 1);
+        }
+        fn answer(&self, _: usize) {}
+        fn bytes(&self, _: u64) {}
+        fn tick(&self, _: &Tick, _: u64, _: SeqOutcome) {}
+        fn gap_notice(&self, _: Gap) {}
+        fn error(&self, _: ErrorKind) {}
+        fn reconnect(&self) {}
+        fn schedule_lag(&self, _: u64) {}
+        fn connected(&self, _: bool) {}
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let count = std::rc::Rc::new(std::cell::Cell::new(0));
+    let cancel = CancellationToken::new();
+    let c2 = cancel.clone();
+    rt.block_on(async {
+        // Nothing listens on port 9: the client keeps failing to connect and backing off.
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            c2.cancel();
+        });
+        run_client(cfg, http_client(None), RcSink(count.clone()), cancel).await;
+    });
+    assert!(count.get() >= 1);
+}
+
+/// A refused connection is counted as a connect error and retried with backoff, not hammered.
+#[tokio::test]
+async fn refused_connections_back_off() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let sink = RecSink::default();
+    let cancel = CancellationToken::new();
+    let task = tokio::spawn(run_client(
+        config(&format!("http://{addr}"), Transport::Longpoll),
+        http_client(None),
+        sink.clone(),
+        cancel.clone(),
+    ));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    cancel.cancel();
+    task.await.unwrap();
+    let rec = sink.0.lock().unwrap();
+    let kinds: HashSet<ErrorKind> = rec.errors.iter().copied().collect();
+    assert_eq!(kinds, HashSet::from([ErrorKind::Connect]));
+    // 100 ms, 200 ms, 400 ms, 800 ms windows: a handful of attempts, not hundreds.
+    assert!(rec.requests >= 2 && rec.requests < 40, "{}", rec.requests);
+}
