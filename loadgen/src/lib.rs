@@ -1,20 +1,47 @@
-//! tickbench load generator. (Being built: see issue "Load generator".)
+//! The tickbench load generator: thousands of simulated clients per transport against one quote
+//! server, one transport after another, with end-to-end latency in HdrHistograms (from each tick's
+//! *scheduled* time, so a stalled server or generator shows up instead of hiding), sequence checks
+//! on every delivery, and the instrument's own saturation reported next to its figures.
+//!
+//! ```no_run
+//! use tickbench_loadgen::{run_with_progress, RunOpts};
+//! use tokio_util::sync::CancellationToken;
+//!
+//! let opts = RunOpts { clients: 50, transports: vec!["sse".parse()?], ..RunOpts::default() };
+//! let (summary, dir) = run_with_progress(opts, None, CancellationToken::new())?;
+//! println!("{} → {}", summary.transports[0].latency_us.p99, dir.display());
+//! # Ok::<(), anyhow::Error>(())
+//! ```
+//!
+//! # Layout
+//! - [`opts`]: [`RunOpts`] (`tickbench run` flags) and their validation.
+//! - [`run`](mod@run): the coordinator: target or embedded server, floor, phases, per-second merge.
+//! - [`worker`]: worker threads (current-thread runtime + `LocalSet` each) running the clients.
+//! - [`stats`]: the [`clients::Sink`] implementation, per-second intervals, histogram merging.
+//! - [`clients`]: the simulated clients of every transport (the client contract).
+//! - [`child`]: the embedded server child process.
+//! - [`floor`]: the loopback TCP ping-pong floor.
+//! - [`procstat`]: CPU and RSS from `/proc`.
+//! - [`saturation`]: when the load generator is the bottleneck.
+//! - [`results`]: the results folder: `summary.json`, `.hgrm`, `latency.hlog`, `report.md`, `latency.svg`.
+//! - [`plain`]: progress bar and table output without a terminal UI.
+//! - [`progress`]: the live events a run sends to an observer (TUI, sweep).
 
+pub mod child;
 pub mod clients;
+pub mod floor;
+pub mod opts;
+pub mod plain;
+pub mod procstat;
 pub mod progress;
+pub mod results;
+pub mod run;
+pub mod saturation;
+pub mod stats;
+pub mod worker;
 
-/// `tickbench run` options.
-#[derive(Debug, Clone, clap::Args)]
-pub struct RunOpts {
-    /// Server to measure; without it an embedded server is started as a child process.
-    #[arg(long)]
-    pub target: Option<String>,
-    /// Print plain progress and the final table instead of the live dashboard.
-    #[arg(long)]
-    pub no_tui: bool,
-}
-
-/// Runs the comparison without a TUI.
-pub fn run(_opts: RunOpts) -> anyhow::Result<()> {
-    anyhow::bail!("tickbench run is not built yet")
-}
+pub use floor::measure_floor;
+pub use opts::{RunOpts, Watch};
+pub use plain::run;
+pub use progress::{Progress, SecondSnapshot, Stage};
+pub use run::{cancel_on_signals, run_with_progress};

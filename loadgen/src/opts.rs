@@ -1,0 +1,278 @@
+//! `tickbench run` options: the clap definition, its defaults, and the checks clap cannot express.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use clap::Parser;
+use serde::{Serialize, Serializer};
+use tickbench_wire::Transport;
+
+/// `tickbench run` options. Every field is a flag; the doc comments are the `--help` text.
+///
+/// The defaults make the whole default run take about two minutes: 8 transports × (3 s ramp +
+/// 2 s warm-up + 10 s measured) with 2,000 clients each.
+#[derive(Debug, Clone, clap::Args, Serialize)]
+pub struct RunOpts {
+    /// Server to measure (e.g. http://127.0.0.1:8080); without it an embedded server is started
+    /// as a child process and stopped at the end.
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Transports to measure, in order (comma list).
+    #[arg(long, value_delimiter = ',', default_values_t = Transport::ALL.to_vec())]
+    pub transports: Vec<Transport>,
+    /// Simulated clients per phase.
+    #[arg(long, default_value_t = 2000, value_parser = parse_clients)]
+    pub clients: u64,
+    /// Measured window of each phase.
+    #[arg(long, default_value = "10s", value_parser = parse_positive_duration, allow_hyphen_values = true)]
+    #[serde(serialize_with = "ser_duration")]
+    pub duration: Duration,
+    /// Warm-up after the ramp (not recorded).
+    #[arg(long, default_value = "2s", value_parser = parse_duration, allow_hyphen_values = true)]
+    #[serde(serialize_with = "ser_duration")]
+    pub warmup: Duration,
+    /// Time over which a phase's clients are started (evenly spread).
+    #[arg(long, default_value = "3s", value_parser = parse_duration, allow_hyphen_values = true)]
+    #[serde(serialize_with = "ser_duration")]
+    pub ramp: Duration,
+    /// Aggregate tick rate of the embedded server (ticks/s).
+    #[arg(long, default_value_t = 100.0, value_parser = parse_rate, allow_hyphen_values = true)]
+    pub rate: f64,
+    /// Seed of the embedded server's simulation and of the clients' watchlists.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Symbols each client watches (drawn by popularity), or `all`.
+    #[arg(long, default_value = "10")]
+    pub watch: Watch,
+    /// Interval of the polling transports (poll, jsonp).
+    #[arg(long, default_value = "1s", value_parser = parse_positive_duration, allow_hyphen_values = true)]
+    #[serde(serialize_with = "ser_duration")]
+    pub poll_interval: Duration,
+    /// Application requests per second per client (piggyback).
+    #[arg(long, default_value_t = 1.0, value_parser = parse_rate, allow_hyphen_values = true)]
+    pub action_rate: f64,
+    /// Hold time the long-poll clients ask for.
+    #[arg(long, default_value = "30s", value_parser = parse_positive_duration, allow_hyphen_values = true)]
+    #[serde(serialize_with = "ser_duration")]
+    pub longpoll_timeout: Duration,
+    /// Label of the run: the results folder is `<out>/<UTC timestamp>-<label>`.
+    #[arg(long, default_value = "run", value_parser = parse_label)]
+    pub label: String,
+    /// Folder the results are written under (`<out>/latest` points at the newest run).
+    #[arg(long, default_value = "results")]
+    pub out: PathBuf,
+    /// Load-generator worker threads (each a single-threaded runtime owning a slice of clients).
+    #[arg(long, default_value_t = default_workers(), value_parser = parse_workers)]
+    pub workers: usize,
+    /// Print plain progress and the final table instead of the live dashboard.
+    #[arg(long)]
+    pub no_tui: bool,
+    /// Number of symbols the embedded server simulates.
+    #[arg(long, default_value_t = 500, value_parser = parse_symbols)]
+    pub symbols: usize,
+    /// Binary to start the embedded server from (default: this executable). For tests.
+    #[arg(long, hide = true)]
+    pub server_bin: Option<PathBuf>,
+}
+
+/// Lets [`RunOpts::default`] come from clap itself, so the two can never disagree.
+#[derive(Debug, Parser)]
+struct DefaultsParser {
+    #[command(flatten)]
+    opts: RunOpts,
+}
+
+impl Default for RunOpts {
+    fn default() -> Self {
+        DefaultsParser::parse_from(["run"]).opts
+    }
+}
+
+impl RunOpts {
+    /// The checks clap cannot make (library callers build `RunOpts` by hand), as one clear line.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(self.clients >= 1, "--clients must be at least 1");
+        anyhow::ensure!(!self.duration.is_zero(), "--duration must be positive");
+        anyhow::ensure!(!self.transports.is_empty(), "--transports is empty");
+        anyhow::ensure!(self.workers >= 1, "--workers must be at least 1");
+        anyhow::ensure!(
+            self.rate.is_finite() && self.rate > 0.0,
+            "--rate must be a positive number"
+        );
+        anyhow::ensure!(
+            self.action_rate.is_finite() && self.action_rate > 0.0,
+            "--action-rate must be a positive number"
+        );
+        anyhow::ensure!(
+            !self.poll_interval.is_zero(),
+            "--poll-interval must be positive"
+        );
+        anyhow::ensure!(
+            self.longpoll_timeout >= Duration::from_secs(1),
+            "--longpoll-timeout must be at least 1s"
+        );
+        if let Watch::Count(n) = self.watch {
+            anyhow::ensure!(n >= 1, "--watch must be at least 1 or 'all'");
+        }
+        parse_label(&self.label).map_err(|e| anyhow::anyhow!("--label: {e}"))?;
+        Ok(())
+    }
+
+    /// Wall time of all phases (without the floor measurement and start-up).
+    pub fn total_duration(&self) -> Duration {
+        (self.ramp + self.warmup + self.duration) * self.transports.len() as u32
+    }
+}
+
+/// How many symbols each client watches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Watch {
+    /// This many, drawn by popularity weight.
+    Count(usize),
+    /// Every symbol the server has (no `symbols=` parameter).
+    All,
+}
+
+impl FromStr for Watch {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.trim().eq_ignore_ascii_case("all") {
+            return Ok(Watch::All);
+        }
+        match s.trim().parse::<usize>() {
+            Ok(n) if n >= 1 => Ok(Watch::Count(n)),
+            _ => Err(format!("expected a number ≥ 1 or 'all', got '{s}'")),
+        }
+    }
+}
+
+impl fmt::Display for Watch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Watch::Count(n) => write!(f, "{n}"),
+            Watch::All => f.write_str("all"),
+        }
+    }
+}
+
+impl Serialize for Watch {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Watch::Count(n) => s.serialize_u64(*n as u64),
+            Watch::All => s.serialize_str("all"),
+        }
+    }
+}
+
+/// Durations appear in `summary.json` the way they are typed on the command line (`10s`).
+fn ser_duration<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&humantime::format_duration(*d).to_string())
+}
+
+fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s.trim())
+        .map_err(|_| format!("'{s}' is not a duration ≥ 0 such as 10s, 500ms or 2m"))
+}
+
+fn parse_positive_duration(s: &str) -> Result<Duration, String> {
+    match parse_duration(s) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        Ok(_) => Err("must be longer than 0".into()),
+        Err(_) => Err(format!(
+            "'{s}' is not a positive duration such as 10s, 500ms or 2m"
+        )),
+    }
+}
+
+fn parse_clients(s: &str) -> Result<u64, String> {
+    match s.trim().parse::<u64>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("'{s}' is not a number of clients ≥ 1")),
+    }
+}
+
+fn parse_workers(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if (1..=1024).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "'{s}' is not a number of worker threads from 1 to 1024"
+        )),
+    }
+}
+
+fn parse_symbols(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("'{s}' is not a number of symbols ≥ 1")),
+    }
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+        _ => Err(format!("'{s}' is not a positive rate")),
+    }
+}
+
+/// Labels become part of a folder name: keep them to a safe alphabet.
+fn parse_label(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && !s.starts_with('.');
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "'{s}' is not a label: use 1-64 letters, digits, '-', '_' or '.'"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_issue() {
+        let o = RunOpts::default();
+        assert_eq!(o.transports, Transport::ALL.to_vec());
+        assert_eq!(o.clients, 2000);
+        assert_eq!(o.duration, Duration::from_secs(10));
+        assert_eq!(o.watch, Watch::Count(10));
+        assert_eq!(o.poll_interval, Duration::from_secs(1));
+        assert_eq!(o.out, PathBuf::from("results"));
+        assert!(o.workers >= 1);
+        o.validate().unwrap();
+        let json = serde_json::to_value(&o).unwrap();
+        assert_eq!(json["duration"], "10s");
+        assert_eq!(json["watch"], 10);
+        assert_eq!(json["transports"][0], "poll");
+    }
+
+    #[test]
+    fn bad_values_are_rejected() {
+        let parse = |args: &[&str]| {
+            DefaultsParser::try_parse_from(std::iter::once("run").chain(args.iter().copied()))
+        };
+        assert!(parse(&["--clients", "0"]).is_err());
+        assert!(parse(&["--duration", "-1"]).is_err());
+        assert!(parse(&["--duration", "0s"]).is_err());
+        assert!(parse(&["--transports", "poll,nope"]).is_err());
+        assert!(parse(&["--watch", "0"]).is_err());
+        assert!(parse(&["--label", "../x"]).is_err());
+        let o = parse(&["--transports", "sse,poll", "--watch", "all"])
+            .unwrap()
+            .opts;
+        assert_eq!(o.transports, vec![Transport::Sse, Transport::Poll]);
+        assert_eq!(o.watch, Watch::All);
+    }
+}

@@ -1,0 +1,71 @@
+//! CPU time and resident memory of a process, read from `/proc/<pid>/stat` and
+//! `/proc/<pid>/status` once a second for the server child and for the load generator itself.
+
+use std::time::Duration;
+
+/// Linux reports `utime`/`stime` in clock ticks of `USER_HZ`, which the kernel ABI fixes at 100 on
+/// every architecture we run on (`sysconf(_SC_CLK_TCK)` returns it).
+const USER_HZ: f64 = 100.0;
+
+/// One reading of a process.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ProcSample {
+    /// User + system CPU time since the process started.
+    pub cpu: Duration,
+    /// Resident set size, bytes.
+    pub rss_bytes: u64,
+}
+
+/// Reads `pid` (`None`: this process). `None` when the process is gone or `/proc` is unavailable.
+pub fn sample(pid: Option<u32>) -> Option<ProcSample> {
+    let dir = match pid {
+        Some(p) => format!("/proc/{p}"),
+        None => "/proc/self".to_string(),
+    };
+    let stat = std::fs::read_to_string(format!("{dir}/stat")).ok()?;
+    let status = std::fs::read_to_string(format!("{dir}/status")).ok()?;
+    Some(ProcSample {
+        cpu: parse_stat_cpu(&stat)?,
+        rss_bytes: parse_status_rss(&status).unwrap_or(0),
+    })
+}
+
+/// `utime + stime` from a `/proc/<pid>/stat` line. The command name (field 2) may contain spaces
+/// and parentheses, so fields are counted from the last `)`.
+fn parse_stat_cpu(stat: &str) -> Option<Duration> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // After the name: state is field 3, so utime (14) and stime (15) are at 11 and 12 here.
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some(Duration::from_secs_f64((utime + stime) as f64 / USER_HZ))
+}
+
+/// `VmRSS:   12345 kB` → bytes.
+fn parse_status_rss(status: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_stat_with_odd_names() {
+        let stat =
+            "1234 (my (odd) name) S 1 1234 1234 0 -1 4194304 100 0 0 0 250 50 0 0 20 0 1 0 1 0 0";
+        assert_eq!(parse_stat_cpu(stat), Some(Duration::from_secs(3)));
+        assert_eq!(
+            parse_status_rss("Name:\tx\nVmRSS:\t    2048 kB\n"),
+            Some(2048 * 1024)
+        );
+    }
+
+    #[test]
+    fn samples_this_process() {
+        let s = sample(None).expect("/proc/self is readable");
+        assert!(s.rss_bytes > 0);
+    }
+}

@@ -1,0 +1,142 @@
+//! `latency.hlog`: HdrHistogram's interval log, one V2-compressed histogram per transport per
+//! measured second, tagged with the transport's name. HdrHistogram's tools (HistogramLogAnalyzer,
+//! `HistogramLogProcessor`, the Rust crate's `IntervalLogIterator`) read it back, so any window of
+//! any phase can be re-examined without the load generator ever keeping a raw sample.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use anyhow::Context;
+use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
+use hdrhistogram::serialization::V2DeflateSerializer;
+use hdrhistogram::Histogram;
+
+/// An interval log being written, one interval at a time, as the run measures.
+pub struct HlogWriter {
+    file: BufWriter<File>,
+    serializer: V2DeflateSerializer,
+    /// Run start: interval timestamps are seconds since it.
+    start: SystemTime,
+}
+
+impl std::fmt::Debug for HlogWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HlogWriter").finish_non_exhaustive()
+    }
+}
+
+impl HlogWriter {
+    /// Creates `path` and writes the log's header (format version, start and base time, legend).
+    pub fn create(path: &Path, start: SystemTime) -> anyhow::Result<HlogWriter> {
+        let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
+        let mut w = HlogWriter {
+            file: BufWriter::new(file),
+            serializer: V2DeflateSerializer::new(),
+            start,
+        };
+        IntervalLogWriterBuilder::new()
+            .add_comment("[Histogram log format version 1.3]")
+            .add_comment(
+                "[tickbench end-to-end tick latency, values in microseconds; tag = transport]",
+            )
+            .with_start_time(start)
+            .with_base_time(start)
+            .begin_log_with(&mut w.file, &mut w.serializer)?;
+        writeln!(
+            w.file,
+            "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\""
+        )?;
+        Ok(w)
+    }
+
+    /// Appends one interval that began at `at` and lasted `length`.
+    pub fn append(
+        &mut self,
+        tag: &str,
+        at: SystemTime,
+        length: Duration,
+        h: &Histogram<u64>,
+    ) -> anyhow::Result<()> {
+        let offset = at.duration_since(self.start).unwrap_or_default();
+        let mut log =
+            IntervalLogWriterBuilder::new().begin_log_with(&mut self.file, &mut self.serializer)?;
+        log.write_histogram(h, offset, length, Tag::new(tag))
+            .map_err(|e| anyhow::anyhow!("writing the interval log: {e}"))?;
+        Ok(())
+    }
+
+    /// Flushes the log to disk.
+    pub fn flush(&mut self) -> anyhow::Result<()> {
+        self.file.flush().context("flushing latency.hlog")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
+    use hdrhistogram::serialization::Deserializer;
+
+    #[test]
+    fn intervals_read_back_with_tags() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("latency.hlog");
+        let start = SystemTime::now();
+        let mut w = HlogWriter::create(&path, start).unwrap();
+        let mut h = crate::stats::new_histogram();
+        for v in [100, 200, 300_000] {
+            h.record(v).unwrap();
+        }
+        w.append(
+            "poll",
+            start + Duration::from_secs(1),
+            Duration::from_secs(1),
+            &h,
+        )
+        .unwrap();
+        w.append(
+            "sse",
+            start + Duration::from_secs(2),
+            Duration::from_secs(1),
+            &h,
+        )
+        .unwrap();
+        w.flush().unwrap();
+
+        let bytes = std::fs::read(&path).unwrap();
+        let mut tags = Vec::new();
+        for entry in IntervalLogIterator::new(&bytes) {
+            if let LogEntry::Interval(i) = entry.unwrap() {
+                tags.push(i.tag().unwrap().as_str().to_string());
+                let decoded = base64_decode(i.encoded_histogram());
+                let back: Histogram<u64> = Deserializer::new()
+                    .deserialize(&mut decoded.as_slice())
+                    .unwrap();
+                assert_eq!(back.len(), 3);
+                assert_eq!(back.max(), h.max());
+            }
+        }
+        assert_eq!(tags, vec!["poll", "sse"]);
+    }
+
+    /// Minimal standard base64 decoder for the test (the crate encodes with the standard alphabet).
+    fn base64_decode(s: &str) -> Vec<u8> {
+        const ALPHA: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = Vec::new();
+        let mut buf = 0u32;
+        let mut bits = 0;
+        for c in s.bytes().filter(|&c| c != b'=') {
+            let v = ALPHA.iter().position(|&a| a == c).unwrap() as u32;
+            buf = (buf << 6) | v;
+            bits += 6;
+            if bits >= 8 {
+                bits -= 8;
+                out.push((buf >> bits) as u8);
+                buf &= (1 << bits) - 1;
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,231 @@
+//! The comparison table (also printed at the end of a plain run and reused by `show`/`compare`)
+//! and `report.md`, the human-readable page of a results folder.
+
+use std::fmt::Write as _;
+
+use tickbench_wire::{Summary, TransportSummary};
+
+/// Column headers of [`render_table`].
+const HEADERS: [&str; 13] = [
+    "transport",
+    "clients",
+    "deliveries/s",
+    "req/tick",
+    "empty %",
+    "bytes/tick",
+    "p50 ms",
+    "p99 ms",
+    "p99.9 ms",
+    "max ms",
+    "loss",
+    "srv CPU µs/tick",
+    "saturated",
+];
+
+/// The comparison as a Markdown table: one row per transport, in run order.
+pub fn render_table(summary: &Summary) -> String {
+    let rows: Vec<[String; 13]> = summary.transports.iter().map(row).collect();
+    let mut widths = HEADERS.map(|h| h.chars().count());
+    for r in &rows {
+        for (w, cell) in widths.iter_mut().zip(r) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let line = |cells: &[String], out: &mut String| {
+        out.push('|');
+        for (i, (c, w)) in cells.iter().zip(widths).enumerate() {
+            // Names left-aligned, figures right-aligned, as a reader scans them.
+            if i == 0 || i == 12 {
+                let _ = write!(out, " {c:<w$} |");
+            } else {
+                let _ = write!(out, " {c:>w$} |");
+            }
+        }
+        out.push('\n');
+    };
+    line(&HEADERS.map(String::from), &mut out);
+    out.push('|');
+    for (i, w) in widths.iter().enumerate() {
+        let dashes = "-".repeat(*w);
+        if i == 0 || i == 12 {
+            let _ = write!(out, " {dashes} |");
+        } else {
+            let _ = write!(out, " {}: |", &dashes[1..]);
+        }
+    }
+    out.push('\n');
+    for r in &rows {
+        line(r, &mut out);
+    }
+    out
+}
+
+fn row(t: &TransportSummary) -> [String; 13] {
+    let ms = |us: u64| format!("{:.2}", us as f64 / 1000.0);
+    let loss = if t.gap_notices > 0 {
+        format!("{} (+{} declared)", t.loss(), t.gap_notices)
+    } else {
+        t.loss().to_string()
+    };
+    [
+        t.name.clone(),
+        t.clients.to_string(),
+        format!("{:.0}", t.deliveries_per_s()),
+        format!("{:.3}", t.requests_per_tick()),
+        format!("{:.1}", t.empty_pct()),
+        format!("{:.0}", t.bytes_per_tick()),
+        ms(t.latency_us.p50),
+        ms(t.latency_us.p99),
+        ms(t.latency_us.p999),
+        ms(t.latency_us.max),
+        loss,
+        format!("{:.1}", t.server_cpu_us_per_tick()),
+        if t.saturated { "SATURATED" } else { "no" }.to_string(),
+    ]
+}
+
+/// Lines that must not be missed: one per saturated phase, one per phase that lost ticks.
+pub fn warnings(summary: &Summary) -> Vec<String> {
+    let mut out = Vec::new();
+    if !summary.complete {
+        out.push(
+            "INCOMPLETE: the run was interrupted; figures cover only what was measured".into(),
+        );
+    }
+    for t in &summary.transports {
+        if t.saturated {
+            out.push(format!(
+                "SATURATED {}: the load generator was the bottleneck ({}); its latencies describe the instrument",
+                t.name,
+                t.saturation_reasons.join("; ")
+            ));
+        }
+        if t.loss() > 0 {
+            out.push(format!(
+                "LOSS {}: {} gaps, {} duplicates, {} out of order",
+                t.name, t.gaps, t.duplicates, t.out_of_order
+            ));
+        }
+        if t.clients_receiving < t.clients {
+            out.push(format!(
+                "{}: only {} of {} clients received a tick",
+                t.name, t.clients_receiving, t.clients
+            ));
+        }
+    }
+    out
+}
+
+/// `report.md`: the table, the warnings, the floor, errors, and the configuration.
+pub fn render_report(summary: &Summary) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# tickbench run `{}`\n", summary.label);
+    let _ = writeln!(
+        out,
+        "Started {} · tickbench {} · {}\n",
+        summary.started_at,
+        summary.tickbench_version,
+        if summary.complete {
+            "complete"
+        } else {
+            "**INCOMPLETE (interrupted)**"
+        }
+    );
+    let _ = writeln!(
+        out,
+        "Loopback floor (half a 64 B TCP round trip): p50 {:.1} µs, p99 {:.1} µs. Latency is end to end: client parse time − the tick's scheduled time.\n",
+        summary.floor_us.p50, summary.floor_us.p99
+    );
+    out.push_str(&render_table(summary));
+    out.push('\n');
+    let warnings = warnings(summary);
+    if !warnings.is_empty() {
+        for w in warnings {
+            let _ = writeln!(out, "- **{w}**");
+        }
+        out.push('\n');
+    }
+    out.push_str("![latency by percentile](latency.svg)\n\n");
+    let _ = writeln!(out, "## Details\n");
+    let _ = writeln!(
+        out,
+        "| transport | delivered | requests | bytes | errors | reconnects | gap notices | first tick p50 ms | clients receiving | schedule lag p99 µs | srv CPU s | loadgen CPU s | srv RSS MiB | loadgen RSS MiB |"
+    );
+    let _ = writeln!(
+        out,
+        "|---|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+    );
+    for t in &summary.transports {
+        let errors = if t.errors.is_empty() {
+            "0".to_string()
+        } else {
+            t.errors
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {:.0} | {}/{} | {} | {:.2} | {:.2} | {:.1} | {:.1} |",
+            t.name,
+            t.delivered,
+            t.requests,
+            t.bytes,
+            errors,
+            t.reconnects,
+            t.gap_notices,
+            t.first_tick_ms_p50,
+            t.clients_receiving,
+            t.clients,
+            t.schedule_lag_us_p99,
+            t.server_cpu_s,
+            t.loadgen_cpu_s,
+            t.server_rss_bytes as f64 / (1 << 20) as f64,
+            t.loadgen_rss_bytes as f64 / (1 << 20) as f64,
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nFull distributions: `<transport>.hgrm` (HdrHistogram percentile text), per-second histograms in `latency.hlog`.\n"
+    );
+    let _ = writeln!(out, "## Configuration\n\n```json");
+    let _ = writeln!(
+        out,
+        "{}",
+        serde_json::to_string_pretty(&summary.config).unwrap_or_default()
+    );
+    out.push_str("```\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::summary::tests::sample_summary;
+
+    #[test]
+    fn table_has_one_row_per_transport_and_aligned_columns() {
+        let s = sample_summary();
+        let t = render_table(&s);
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines.len(), 2 + s.transports.len());
+        assert!(lines[0].starts_with("| transport |"));
+        assert!(lines[2].starts_with("| poll "));
+        let widths: Vec<usize> = lines.iter().map(|l| l.chars().count()).collect();
+        assert!(widths.iter().all(|w| *w == widths[0]), "{t}");
+        // 1000 deliveries in 2 s.
+        assert!(lines[2].contains(" 500 "), "{t}");
+    }
+
+    #[test]
+    fn saturated_phases_are_loud() {
+        let mut s = sample_summary();
+        s.transports[0].saturated = true;
+        s.transports[0].saturation_reasons = vec!["load generator CPU 190%".into()];
+        let r = render_report(&s);
+        assert!(r.contains("SATURATED poll"), "{r}");
+        assert!(render_table(&s).contains("SATURATED"));
+    }
+}

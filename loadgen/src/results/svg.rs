@@ -1,0 +1,155 @@
+//! `latency.svg`: the percentile spectrum of every transport on one chart, the way HdrHistogram
+//! plots are drawn: x is the percentile on a log scale of 1/(1-p) (0 %, 90 %, 99 %, 99.9 %, …), so
+//! the tail gets as much room as the median; y is latency in ms.
+//!
+//! Drawn with plotters' SVG backend and no font files: text is emitted as SVG `<text>` elements
+//! and the viewer's fonts render it.
+
+use hdrhistogram::Histogram;
+use plotters::prelude::*;
+
+/// Points per transport curve.
+const STEPS: usize = 400;
+
+/// Colours of the curves, in run order (the 8 transports get distinct ones).
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(23, 190, 207),
+];
+
+/// Renders the chart for `(name, histogram)` curves as an SVG document.
+pub fn render_svg(curves: &[(String, &Histogram<u64>)]) -> anyhow::Result<String> {
+    // x extends to the deepest percentile any curve has data for, at least 99.9 %.
+    let x_max = curves
+        .iter()
+        .map(|(_, h)| (h.len().max(1) as f64).log10().ceil())
+        .fold(3.0_f64, f64::max)
+        .min(6.0);
+    let series: Vec<(String, Vec<(f64, f64)>)> = curves
+        .iter()
+        .filter(|(_, h)| !h.is_empty())
+        .map(|(name, h)| (name.clone(), spectrum(h, x_max)))
+        .collect();
+    let y_max = series
+        .iter()
+        .flat_map(|(_, pts)| pts.iter().map(|p| p.1))
+        .fold(0.0_f64, f64::max)
+        .max(0.001)
+        * 1.05;
+
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (960, 540)).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption("End-to-end tick latency by percentile", ("sans-serif", 22))
+            .margin(16)
+            .x_label_area_size(44)
+            .y_label_area_size(64)
+            .build_cartesian_2d(0.0..x_max, 0.0..y_max)
+            .map_err(plot_err)?;
+        chart
+            .configure_mesh()
+            .x_labels(x_max as usize + 1)
+            .x_label_formatter(&|x| percentile_label(*x))
+            .x_desc("percentile")
+            .y_desc("latency (ms)")
+            .draw()
+            .map_err(plot_err)?;
+        for (i, (name, pts)) in series.iter().enumerate() {
+            let color = PALETTE[i % PALETTE.len()];
+            chart
+                .draw_series(LineSeries::new(pts.iter().copied(), color.stroke_width(2)))
+                .map_err(plot_err)?
+                .label(name.as_str())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()
+            .map_err(plot_err)?;
+        root.present().map_err(plot_err)?;
+    }
+    Ok(svg)
+}
+
+/// Writes the chart to `path`.
+pub fn write_svg(
+    path: &std::path::Path,
+    curves: &[(String, &Histogram<u64>)],
+) -> anyhow::Result<()> {
+    std::fs::write(path, render_svg(curves)?)?;
+    Ok(())
+}
+
+/// (log10(1/(1-p)), latency ms) points from p = 0 to the last percentile with data.
+fn spectrum(h: &Histogram<u64>, x_max: f64) -> Vec<(f64, f64)> {
+    // Beyond 1 - 1/count every percentile is the max: stop the curve there, and add the max.
+    let x_end = (h.len() as f64).log10().min(x_max);
+    let mut pts: Vec<(f64, f64)> = (0..=STEPS)
+        .map(|i| x_end * i as f64 / STEPS as f64)
+        .map(|x| {
+            let q = 1.0 - 10f64.powf(-x);
+            (x, h.value_at_quantile(q) as f64 / 1000.0)
+        })
+        .collect();
+    pts.push((x_end, h.max() as f64 / 1000.0));
+    pts
+}
+
+/// 0 → "0%", 1 → "90%", 2 → "99%", 3 → "99.9%"; other x as the percentile it stands for.
+fn percentile_label(x: f64) -> String {
+    let p = 100.0 * (1.0 - 10f64.powf(-x));
+    let s = format!("{p:.6}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    format!("{s}%")
+}
+
+fn plot_err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
+    anyhow::anyhow!("drawing latency.svg: {e:?}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_follow_the_hdr_convention() {
+        assert_eq!(percentile_label(0.0), "0%");
+        assert_eq!(percentile_label(1.0), "90%");
+        assert_eq!(percentile_label(2.0), "99%");
+        assert_eq!(percentile_label(4.0), "99.99%");
+    }
+
+    #[test]
+    fn svg_has_curves_and_text() {
+        let mut a = crate::stats::new_histogram();
+        let mut b = crate::stats::new_histogram();
+        for v in 1..=5000u64 {
+            a.record(v * 3).unwrap();
+            b.record(v * 7 + 1000).unwrap();
+        }
+        let svg = render_svg(&[("poll".into(), &a), ("sse".into(), &b)]).unwrap();
+        assert!(svg.starts_with("<svg"), "{}", &svg[..100]);
+        assert!(svg.contains("<polyline"), "no curves");
+        for text in ["poll", "sse", "99.9%", "latency (ms)"] {
+            assert!(svg.contains(text), "missing text {text}");
+        }
+        // An empty phase draws no curve but still a valid chart.
+        let empty = crate::stats::new_histogram();
+        assert!(render_svg(&[("x".into(), &empty)])
+            .unwrap()
+            .contains("</svg>"));
+    }
+}

@@ -1,0 +1,674 @@
+//! The run: resolve the target (or start the embedded server), measure the loopback floor, then one
+//! phase per transport, each with ramp-up, warm-up and a measured window, and write the results.
+//!
+//! The coordinator runs on the calling thread (a small current-thread runtime); the clients run on
+//! the [`Worker`] threads. Every second the coordinator collects each worker's interval, merges them
+//! with `Histogram::add`, samples CPU and memory of both processes and the server's journal head,
+//! judges saturation, records the second (if it belongs to a measured window) and sends a
+//! [`Progress::Second`]. Collections also happen exactly at stage boundaries, so every interval
+//! belongs to one stage and only the measured ones reach the results.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::Context;
+use rand::SeedableRng;
+use tickbench_wire::{Summary, Symbols, Transport, TransportSummary, SCHEMA_VERSION};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::child::ChildServer;
+use crate::clients::ClientConfig;
+use crate::floor::measure_floor;
+use crate::opts::{RunOpts, Watch};
+use crate::procstat::{self, ProcSample};
+use crate::progress::{Progress, SecondSnapshot, Stage};
+use crate::results::{latency_summary, ResultsDir};
+use crate::saturation::{self, Load};
+use crate::stats::{Counters, Interval};
+use crate::worker::{Command, PhasePlan, Worker};
+
+/// Round trips of the floor measurement.
+const FLOOR_ROUND_TRIPS: usize = 10_000;
+/// File descriptors kept free besides one per client (runtime, logs, results, the pool's extras).
+const FD_MARGIN: u64 = 256;
+/// Timeout of the coordinator's own requests (`/symbols`, `/healthz`).
+const CONTROL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Runs the comparison, sending live events to `progress` (with `try_send`: a slow reader loses
+/// snapshots, never slows the run) until done or `cancel` fires. Blocking; builds its own threads
+/// and runtimes. Returns the summary (`complete: false` if cancelled) and the results folder, after
+/// writing every result file.
+pub fn run_with_progress(
+    opts: RunOpts,
+    progress: Option<mpsc::Sender<Progress>>,
+    cancel: CancellationToken,
+) -> anyhow::Result<(Summary, PathBuf)> {
+    opts.validate()?;
+    check_file_limit(opts.clients)?;
+
+    // The child, if any, lives until this function returns: dropping it stops the server on every
+    // path out, errors and interruptions included.
+    let child = match &opts.target {
+        Some(_) => None,
+        None => {
+            let exe = match &opts.server_bin {
+                Some(p) => p.clone(),
+                None => std::env::current_exe().context("locating this executable")?,
+            };
+            Some(ChildServer::spawn(
+                &exe,
+                opts.rate,
+                opts.seed,
+                opts.symbols,
+            )?)
+        }
+    };
+    let target = match (&opts.target, &child) {
+        (Some(t), _) => t.trim_end_matches('/').to_string(),
+        (None, Some(c)) => c.url().to_string(),
+        (None, None) => unreachable!("a child is started when there is no target"),
+    };
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("building the coordinator runtime")?;
+    let result = rt.block_on(async {
+        let coordinator =
+            Coordinator::connect(opts, target, child.as_ref(), progress, cancel).await?;
+        coordinator.run().await
+    });
+    drop(child);
+    result
+}
+
+/// Cancels `cancel` on Ctrl-C or SIGTERM (from a small background thread), so a plain run stops
+/// measuring, writes what it has as incomplete and stops its server.
+pub fn cancel_on_signals(cancel: CancellationToken) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            rt.block_on(async {
+                let Ok(mut term) =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                else {
+                    return;
+                };
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                    _ = cancel.cancelled() => return,
+                }
+                cancel.cancel();
+            })
+        })?;
+    Ok(())
+}
+
+/// Refuses up front when the clients would not fit under the open-file limit (raising the soft
+/// limit to the hard one first if that is enough), naming the largest number that would.
+fn check_file_limit(clients: u64) -> anyhow::Result<()> {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    let needed = clients + FD_MARGIN;
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).context("reading RLIMIT_NOFILE")?;
+    if needed <= soft {
+        return Ok(());
+    }
+    if needed <= hard && setrlimit(Resource::RLIMIT_NOFILE, needed, hard).is_ok() {
+        return Ok(());
+    }
+    let limit = hard.max(soft);
+    anyhow::bail!(
+        "--clients {clients} needs about {needed} open files but this process may open at most {limit} (ulimit -n); the largest safe --clients is {}",
+        limit.saturating_sub(FD_MARGIN)
+    )
+}
+
+/// Everything one run needs while it measures.
+struct Coordinator<'a> {
+    opts: RunOpts,
+    target: String,
+    base: reqwest::Url,
+    http: reqwest::Client,
+    server_pid: Option<u32>,
+    progress: Option<mpsc::Sender<Progress>>,
+    cancel: CancellationToken,
+    /// Each client's watchlist, drawn once so every transport serves the same clients.
+    watchlists: Vec<Option<Arc<[String]>>>,
+    symbols: Symbols,
+    _child: Option<&'a ChildServer>,
+}
+
+impl<'a> Coordinator<'a> {
+    /// Checks that the target is a tickbench server and draws the watchlists.
+    async fn connect(
+        opts: RunOpts,
+        target: String,
+        child: Option<&'a ChildServer>,
+        progress: Option<mpsc::Sender<Progress>>,
+        cancel: CancellationToken,
+    ) -> anyhow::Result<Coordinator<'a>> {
+        let base = reqwest::Url::parse(&format!("{target}/"))
+            .ok()
+            .filter(|u| u.scheme() == "http" && u.host().is_some())
+            .with_context(|| format!("--target {target} is not an http:// URL"))?;
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(CONTROL_TIMEOUT)
+            .build()
+            .context("building the control HTTP client")?;
+        let symbols = fetch_symbols(&http, &base, &target).await?;
+        let watchlists = draw_watchlists(&symbols, opts.watch, opts.clients, opts.seed);
+        Ok(Coordinator {
+            server_pid: child.map(ChildServer::pid),
+            opts,
+            target,
+            base,
+            http,
+            progress,
+            cancel,
+            watchlists,
+            symbols,
+            _child: child,
+        })
+    }
+
+    async fn run(mut self) -> anyhow::Result<(Summary, PathBuf)> {
+        let run_start = Instant::now();
+        let started = SystemTime::now();
+        let floor = tokio::task::spawn_blocking(|| measure_floor(FLOOR_ROUND_TRIPS))
+            .await
+            .context("floor measurement task")??;
+        let mut results = ResultsDir::create(&self.opts.out, &self.opts.label, started)?;
+        let mut summary = Summary {
+            schema: SCHEMA_VERSION,
+            tickbench_version: env!("CARGO_PKG_VERSION").to_string(),
+            label: self.opts.label.clone(),
+            started_at: chrono::DateTime::<chrono::Utc>::from(started)
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            complete: false,
+            config: self.config_json(),
+            floor_us: floor,
+            transports: Vec::new(),
+        };
+        results.write_summary(&summary)?;
+        self.send(Progress::Started {
+            target: self.target.clone(),
+            transports: self.opts.transports.clone(),
+            total: self.opts.total_duration(),
+            floor_us_p50: floor.p50,
+            floor_us_p99: floor.p99,
+        });
+
+        let workers = (0..self.opts.workers)
+            .map(Worker::spawn)
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let transports = self.opts.transports.clone();
+        for (index, &transport) in transports.iter().enumerate() {
+            if self.cancel.is_cancelled() {
+                break;
+            }
+            let phase = self
+                .phase(transport, index, &workers, &mut results, run_start)
+                .await?;
+            if let Some(t) = phase {
+                summary.transports.push(t.clone());
+                results.write_summary(&summary)?;
+                self.send(Progress::PhaseFinished(Box::new(t)));
+            }
+        }
+        drop(workers);
+
+        summary.complete = !self.cancel.is_cancelled();
+        results.finish(&summary)?;
+        let dir = results.path().to_path_buf();
+        self.send(Progress::Finished {
+            summary: Box::new(summary.clone()),
+            dir: dir.clone(),
+        });
+        Ok((summary, dir))
+    }
+
+    /// One transport phase. `None` when interrupted before its measured window began.
+    async fn phase(
+        &mut self,
+        transport: Transport,
+        index: usize,
+        workers: &[Worker],
+        results: &mut ResultsDir,
+        run_start: Instant,
+    ) -> anyhow::Result<Option<TransportSummary>> {
+        let o = &self.opts;
+        let (ramp, warm_end, end) = (o.ramp, o.ramp + o.warmup, o.ramp + o.warmup + o.duration);
+        let phase_cancel = self.cancel.child_token();
+        let start = Instant::now();
+
+        // Clients round-robin over the workers, start times spread evenly over the ramp.
+        let mut plans: Vec<Vec<(Duration, ClientConfig)>> = vec![Vec::new(); workers.len()];
+        for i in 0..o.clients {
+            let offset = ramp.mul_f64(i as f64 / o.clients as f64);
+            plans[i as usize % workers.len()]
+                .push((offset, self.client_config(transport, index, i)));
+        }
+        for (w, clients) in workers.iter().zip(plans) {
+            w.send(Command::Phase(PhasePlan {
+                clients,
+                start,
+                cancel: phase_cancel.clone(),
+            }))?;
+        }
+        self.send(Progress::PhaseStarted {
+            transport,
+            index,
+            of: self.opts.transports.len(),
+            clients: self.opts.clients,
+            duration: end,
+        });
+
+        let mut measured = Interval::default();
+        let mut measured_secs = 0.0;
+        let mut first_ticks = Interval::default();
+        let mut unrecorded = Counters::default();
+        let mut reasons: Vec<String> = Vec::new();
+        let (mut loadgen_cpu_s, mut server_cpu_s, mut ticks_generated) = (0.0, 0.0, 0u64);
+        let (mut max_loadgen_pct, mut last_self, mut last_server) = (0.0_f64, None, None);
+
+        let mut prev_t = start;
+        let mut prev_self = procstat::sample(None);
+        let mut prev_server = self.server_pid.and_then(|p| procstat::sample(Some(p)));
+        let mut prev_next = self.healthz_next().await;
+        let mut interrupted = false;
+        while prev_t.duration_since(start) < end && !interrupted {
+            let since = prev_t.duration_since(start);
+            let stage = if since < ramp {
+                Stage::Ramp
+            } else if since < warm_end {
+                Stage::Warmup
+            } else {
+                Stage::Measure
+            };
+            // Next collection: the next whole second of the phase, or the next stage boundary.
+            let next_second = Duration::from_secs(since.as_secs() + 1);
+            let boundary = [ramp, warm_end, end]
+                .into_iter()
+                .filter(|b| *b > since)
+                .fold(next_second, Duration::min);
+            let period_start_sys = SystemTime::now() - prev_t.elapsed();
+            tokio::select! {
+                _ = tokio::time::sleep_until((start + boundary).into()) => {}
+                _ = self.cancel.cancelled() => interrupted = true,
+            }
+
+            let (intervals, next) = tokio::join!(collect_all(workers), self.healthz_next());
+            let now = Instant::now();
+            let dt = now.duration_since(prev_t).as_secs_f64().max(1e-6);
+            prev_t = now;
+            let merged = intervals?;
+            let self_now = procstat::sample(None);
+            let server_now = self.server_pid.and_then(|p| procstat::sample(Some(p)));
+            let loadgen_cpu = cpu_delta(prev_self, self_now);
+            let server_cpu = cpu_delta(prev_server, server_now);
+            let generated = match (prev_next, next) {
+                (Some(a), Some(b)) => b.saturating_sub(a),
+                _ => 0,
+            };
+            (prev_self, prev_server) = (self_now.or(prev_self), server_now.or(prev_server));
+            if next.is_some() {
+                prev_next = next;
+            }
+
+            let load = Load {
+                loadgen_cpu_pct: 100.0 * loadgen_cpu / dt,
+                workers: self.opts.workers,
+                schedule_lag_p99_us: merged.schedule_lag.value_at_quantile(0.99),
+                loop_lag_p99_us: merged.loop_lag.value_at_quantile(0.99),
+                poll_interval: self.opts.poll_interval,
+            };
+            let second_reasons = saturation::reasons(&load);
+            let _ = first_ticks.first_tick.add(&merged.first_tick);
+            if stage == Stage::Measure {
+                measured.merge_over_time(&merged);
+                measured_secs += dt;
+                loadgen_cpu_s += loadgen_cpu;
+                server_cpu_s += server_cpu;
+                ticks_generated += generated;
+                max_loadgen_pct = max_loadgen_pct.max(load.loadgen_cpu_pct);
+                (last_self, last_server) = (self_now, server_now);
+                saturation::accumulate(&mut reasons, second_reasons.clone());
+                results.interval(
+                    transport.name(),
+                    period_start_sys,
+                    Duration::from_secs_f64(dt),
+                    &merged.latency,
+                )?;
+            } else {
+                note_unrecorded(&mut unrecorded, &merged, transport, stage);
+            }
+            self.send_second(SecondSnapshot {
+                transport,
+                stage,
+                phase_elapsed: now.duration_since(start),
+                run_elapsed: now.duration_since(run_start),
+                run_total: self.opts.total_duration(),
+                clients_connected: merged.connected,
+                clients_target: self.opts.clients,
+                ticks_per_s: generated as f64 / dt,
+                server_cpu_pct: 100.0 * server_cpu / dt,
+                loadgen_cpu_pct: load.loadgen_cpu_pct,
+                saturated: !second_reasons.is_empty(),
+                saturation_reasons: second_reasons,
+                delivered: merged.counters.delivered,
+                requests: merged.counters.requests,
+                empty_responses: merged.counters.empty_responses,
+                bytes: merged.counters.bytes,
+                gaps: merged.counters.gaps,
+                duplicates: merged.counters.duplicates,
+                out_of_order: merged.counters.out_of_order,
+                gap_notices: merged.counters.gap_notices,
+                reconnects: merged.counters.reconnects,
+                errors: merged.errors,
+                interval: merged.latency,
+            });
+        }
+
+        // Stop the phase's clients and wait for them, so the next phase starts from zero.
+        phase_cancel.cancel();
+        let mut tail = Interval::default();
+        for w in workers {
+            tail.merge(&w.drain().await?);
+        }
+        note_unrecorded(&mut unrecorded, &tail, transport, Stage::Measure);
+        if measured_secs == 0.0 {
+            return Ok(None);
+        }
+
+        let c = measured.counters;
+        let mut extra = BTreeMap::new();
+        extra.insert("negative_latency".to_string(), c.negative_latency as f64);
+        extra.insert(
+            "ticks_per_s".to_string(),
+            ticks_generated as f64 / measured_secs,
+        );
+        extra.insert("loss_outside_window".to_string(), unrecorded.loss() as f64);
+        extra.insert(
+            "loop_lag_us_p99".to_string(),
+            measured.loop_lag.value_at_quantile(0.99) as f64,
+        );
+        extra.insert("loadgen_cpu_pct_max".to_string(), max_loadgen_pct);
+        let first_tick_ms_p50 = if first_ticks.first_tick.is_empty() {
+            0.0
+        } else {
+            first_ticks.first_tick.value_at_quantile(0.5) as f64 / 1000.0
+        };
+        let summary = TransportSummary {
+            name: transport.name().to_string(),
+            clients: self.opts.clients,
+            clients_receiving: measured.receiving,
+            duration_s: measured_secs,
+            delivered: c.delivered,
+            gaps: c.gaps,
+            duplicates: c.duplicates,
+            out_of_order: c.out_of_order,
+            gap_notices: c.gap_notices,
+            latency_us: latency_summary(&measured.latency),
+            requests: c.requests,
+            empty_responses: c.empty_responses,
+            bytes: c.bytes,
+            errors: measured.errors.clone(),
+            reconnects: c.reconnects,
+            first_tick_ms_p50,
+            server_cpu_s,
+            loadgen_cpu_s,
+            server_rss_bytes: last_server.map_or(0, |s: ProcSample| s.rss_bytes),
+            loadgen_rss_bytes: last_self.map_or(0, |s: ProcSample| s.rss_bytes),
+            saturated: !reasons.is_empty(),
+            saturation_reasons: reasons,
+            schedule_lag_us_p99: measured.schedule_lag.value_at_quantile(0.99),
+            extra,
+        };
+        results.phase_done(transport.name(), measured.latency)?;
+        Ok(Some(summary))
+    }
+
+    fn client_config(&self, transport: Transport, phase: usize, i: u64) -> ClientConfig {
+        let mut cfg = ClientConfig::new(self.base.clone(), transport);
+        cfg.symbols = self.watchlists[i as usize].clone();
+        cfg.poll_interval = self.opts.poll_interval;
+        cfg.action_rate = self.opts.action_rate;
+        cfg.longpoll_timeout = self.opts.longpoll_timeout;
+        cfg.since = None;
+        cfg.seed = mix(self.opts.seed, (phase as u64) << 40 | i);
+        cfg
+    }
+
+    /// The resolved configuration recorded in `summary.json`.
+    fn config_json(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(&self.opts).unwrap_or_default();
+        if let Some(m) = v.as_object_mut() {
+            m.insert("target".into(), self.target.clone().into());
+            m.insert("embedded_server".into(), self.server_pid.is_some().into());
+            m.insert("server_pid".into(), self.server_pid.into());
+            m.insert(
+                "server_version".into(),
+                match self.server_pid {
+                    Some(_) => env!("CARGO_PKG_VERSION").into(),
+                    None => "unknown (external --target)".into(),
+                },
+            );
+            if self.server_pid.is_none() {
+                m.insert(
+                    "server_stats".into(),
+                    "not measured: external --target, server CPU and RSS are reported as 0".into(),
+                );
+            }
+            m.insert("server_rate".into(), self.symbols.rate.into());
+            m.insert("server_seed".into(), self.symbols.seed.into());
+            m.insert("server_retain".into(), self.symbols.retain.into());
+            m.insert("server_symbols".into(), self.symbols.symbols.len().into());
+            m.insert("floor_round_trips".into(), FLOOR_ROUND_TRIPS.into());
+        }
+        v
+    }
+
+    /// The server's journal head (`next` of `/healthz`), `None` if it did not answer.
+    async fn healthz_next(&self) -> Option<u64> {
+        #[derive(serde::Deserialize)]
+        struct Health {
+            next: u64,
+        }
+        let url = self.base.join("healthz").ok()?;
+        let r = self
+            .http
+            .get(url)
+            .timeout(Duration::from_millis(800))
+            .send()
+            .await
+            .ok()?;
+        r.json::<Health>().await.ok().map(|h| h.next)
+    }
+
+    fn send(&self, p: Progress) {
+        if let Some(tx) = &self.progress {
+            let _ = tx.try_send(p);
+        }
+    }
+
+    fn send_second(&self, s: SecondSnapshot) {
+        self.send(Progress::Second(Box::new(s)));
+    }
+}
+
+/// Collects and merges one interval from every worker.
+async fn collect_all(workers: &[Worker]) -> anyhow::Result<Interval> {
+    let all = futures_util::future::join_all(workers.iter().map(Worker::collect)).await;
+    let mut merged = Interval::default();
+    for iv in all {
+        merged.merge(&iv?);
+    }
+    Ok(merged)
+}
+
+/// Ramp, warm-up and after-window deliveries are not recorded, but they are sequence-checked:
+/// a loss there must not vanish silently.
+fn note_unrecorded(acc: &mut Counters, iv: &Interval, transport: Transport, stage: Stage) {
+    let c = &iv.counters;
+    if c.loss() > 0 {
+        tracing::warn!(
+            "{transport}: loss outside the measured window ({stage:?}): {} gaps, {} duplicates, {} out of order",
+            c.gaps,
+            c.duplicates,
+            c.out_of_order
+        );
+    }
+    acc.gaps += c.gaps;
+    acc.duplicates += c.duplicates;
+    acc.out_of_order += c.out_of_order;
+}
+
+fn cpu_delta(a: Option<ProcSample>, b: Option<ProcSample>) -> f64 {
+    match (a, b) {
+        (Some(a), Some(b)) => b.cpu.saturating_sub(a.cpu).as_secs_f64(),
+        _ => 0.0,
+    }
+}
+
+/// GET /symbols: proves the target is a tickbench server and lists its market.
+async fn fetch_symbols(
+    http: &reqwest::Client,
+    base: &reqwest::Url,
+    target: &str,
+) -> anyhow::Result<Symbols> {
+    let url = base.join("symbols").context("building the /symbols URL")?;
+    let resp = http.get(url).send().await.map_err(|e| {
+        let cause = std::error::Error::source(&e)
+            .and_then(std::error::Error::source)
+            .map_or_else(|| e.to_string(), |c| c.to_string());
+        anyhow::anyhow!("cannot reach {target}: {cause}")
+    })?;
+    let status = resp.status();
+    let not_tickbench = || {
+        anyhow::anyhow!(
+            "{target} is not a tickbench server (GET /symbols answered {status} without a symbol list)"
+        )
+    };
+    if !status.is_success() {
+        return Err(not_tickbench());
+    }
+    let symbols: Symbols = resp.json().await.map_err(|_| not_tickbench())?;
+    if symbols.symbols.is_empty() {
+        return Err(not_tickbench());
+    }
+    Ok(symbols)
+}
+
+/// Each client's watchlist: `n` distinct symbols drawn by popularity weight with a seeded RNG, so
+/// a rerun with the same seed watches the same symbols. `None` = all symbols.
+fn draw_watchlists(
+    symbols: &Symbols,
+    watch: Watch,
+    clients: u64,
+    seed: u64,
+) -> Vec<Option<Arc<[String]>>> {
+    let n = match watch {
+        Watch::Count(n) if n < symbols.symbols.len() => n,
+        _ => return vec![None; clients as usize],
+    };
+    let mut rng = rand::rngs::StdRng::seed_from_u64(mix(seed, 0x5741_5443_4821));
+    let weights: Vec<f64> = symbols
+        .symbols
+        .iter()
+        .map(|s| s.weight.max(1e-12))
+        .collect();
+    (0..clients)
+        .map(|_| {
+            let picked =
+                rand::seq::index::sample_weighted(&mut rng, weights.len(), |i| weights[i], n)
+                    .map(|idx| {
+                        idx.into_iter()
+                            .map(|i| symbols.symbols[i].sym.clone())
+                            .collect::<Vec<_>>()
+                    })
+                    // Weights are positive and finite, so this cannot fail; fall back to the top n.
+                    .unwrap_or_else(|_| {
+                        symbols.symbols[..n].iter().map(|s| s.sym.clone()).collect()
+                    });
+            Some(Arc::from(picked))
+        })
+        .collect()
+}
+
+/// SplitMix64 finalizer: turns (seed, index) into well-spread per-client seeds.
+fn mix(seed: u64, i: u64) -> u64 {
+    let mut z = seed ^ i.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tickbench_wire::SymbolInfo;
+
+    fn market() -> Symbols {
+        let raw: Vec<f64> = (1..=50).map(|k| 1.0 / k as f64).collect();
+        let total: f64 = raw.iter().sum();
+        Symbols {
+            rate: 100.0,
+            seed: 1,
+            retain: 1000,
+            symbols: raw
+                .iter()
+                .enumerate()
+                .map(|(i, w)| SymbolInfo {
+                    sym: format!("S{i}"),
+                    weight: w / total,
+                    price: 10.0,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn watchlists_are_seeded_distinct_and_popularity_weighted() {
+        let m = market();
+        let a = draw_watchlists(&m, Watch::Count(5), 2000, 7);
+        assert_eq!(a, draw_watchlists(&m, Watch::Count(5), 2000, 7));
+        assert_ne!(a, draw_watchlists(&m, Watch::Count(5), 2000, 8));
+        let mut hits = vec![0u32; 50];
+        for w in &a {
+            let w = w.as_ref().unwrap();
+            assert_eq!(w.len(), 5);
+            let mut u: Vec<&String> = w.iter().collect();
+            u.sort();
+            u.dedup();
+            assert_eq!(u.len(), 5, "distinct symbols");
+            for s in w.iter() {
+                hits[s[1..].parse::<usize>().unwrap()] += 1;
+            }
+        }
+        assert!(
+            hits[0] > hits[49] * 3,
+            "popular symbols drawn more: {hits:?}"
+        );
+        assert!(draw_watchlists(&m, Watch::All, 3, 1)
+            .iter()
+            .all(Option::is_none));
+        assert!(draw_watchlists(&m, Watch::Count(50), 3, 1)
+            .iter()
+            .all(Option::is_none));
+    }
+
+    #[test]
+    fn file_limit_refusal_names_the_largest_safe_number() {
+        let err = check_file_limit(u64::MAX / 2).unwrap_err().to_string();
+        assert!(err.contains("largest safe --clients is"), "{err}");
+        check_file_limit(10).unwrap();
+    }
+}

@@ -1,0 +1,146 @@
+//! When the load generator, not the server, is the bottleneck. A saturated phase's latencies
+//! describe the instrument, so the results say so loudly instead of presenting them as the
+//! server's.
+
+use std::time::Duration;
+
+/// Loadgen CPU share of its worker cores above which a second counts as pinned.
+pub const CPU_LIMIT: f64 = 0.90;
+/// A worker's 10 ms probe timer firing later than this (p99) means its event loop is overloaded.
+pub const LOOP_LAG_LIMIT_US: u64 = 5_000;
+
+/// What one second (or a whole phase) looked like to the instrument.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Load {
+    /// Loadgen CPU in the second, percent of one core.
+    pub loadgen_cpu_pct: f64,
+    /// Worker threads (cores the load generator may use).
+    pub workers: usize,
+    /// p99 of how late scheduled requests fired, µs.
+    pub schedule_lag_p99_us: u64,
+    /// p99 of the event-loop probe's lateness, µs.
+    pub loop_lag_p99_us: u64,
+    /// The polling interval: the schedule may lag by 10 % of it before that distorts results.
+    pub poll_interval: Duration,
+}
+
+/// Schedule lag allowed before a phase counts as behind: max(5 ms, 10 % of the poll interval).
+pub fn schedule_lag_limit_us(poll_interval: Duration) -> u64 {
+    (poll_interval.as_micros() as u64 / 10).max(5_000)
+}
+
+/// The reasons `load` counts as saturated (empty: it does not).
+pub fn reasons(load: &Load) -> Vec<String> {
+    let mut out = Vec::new();
+    let cpu_limit = CPU_LIMIT * 100.0 * load.workers as f64;
+    if load.loadgen_cpu_pct >= cpu_limit {
+        out.push(format!(
+            "load generator CPU {:.0}% ≥ {:.0}% of {} worker core(s)",
+            load.loadgen_cpu_pct,
+            CPU_LIMIT * 100.0,
+            load.workers
+        ));
+    }
+    let lag_limit = schedule_lag_limit_us(load.poll_interval);
+    if load.schedule_lag_p99_us > lag_limit {
+        out.push(format!(
+            "schedule behind: p99 lag {:.1} ms > {:.1} ms",
+            load.schedule_lag_p99_us as f64 / 1000.0,
+            lag_limit as f64 / 1000.0
+        ));
+    }
+    if load.loop_lag_p99_us > LOOP_LAG_LIMIT_US {
+        out.push(format!(
+            "worker event loop lagging: p99 {:.1} ms > {:.1} ms",
+            load.loop_lag_p99_us as f64 / 1000.0,
+            LOOP_LAG_LIMIT_US as f64 / 1000.0
+        ));
+    }
+    out
+}
+
+/// Adds `new` reasons to a phase's list, the first of each kind only.
+pub fn accumulate(phase: &mut Vec<String>, new: Vec<String>) {
+    for r in new {
+        // The kind is the text before the first figure ("schedule behind: p99 lag ").
+        let kind = r.split(|c: char| c.is_ascii_digit()).next().unwrap_or(&r);
+        if !phase.iter().any(|p| p.starts_with(kind)) {
+            phase.push(r);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load() -> Load {
+        Load {
+            loadgen_cpu_pct: 50.0,
+            workers: 2,
+            schedule_lag_p99_us: 1_000,
+            loop_lag_p99_us: 500,
+            poll_interval: Duration::from_secs(1),
+        }
+    }
+
+    #[test]
+    fn healthy_load_is_not_saturated() {
+        assert!(reasons(&load()).is_empty());
+    }
+
+    #[test]
+    fn each_rule_fires() {
+        let cpu = Load {
+            loadgen_cpu_pct: 185.0,
+            ..load()
+        };
+        assert_eq!(reasons(&cpu).len(), 1);
+        assert!(reasons(&cpu)[0].contains("CPU"));
+        // 10 % of 1 s = 100 ms is the limit, not 5 ms.
+        let lag_ok = Load {
+            schedule_lag_p99_us: 90_000,
+            ..load()
+        };
+        assert!(reasons(&lag_ok).is_empty());
+        let lag = Load {
+            schedule_lag_p99_us: 150_000,
+            ..load()
+        };
+        assert!(reasons(&lag)[0].contains("schedule"));
+        // Short intervals: the 5 ms floor applies.
+        assert_eq!(schedule_lag_limit_us(Duration::from_millis(10)), 5_000);
+        let lp = Load {
+            loop_lag_p99_us: 8_000,
+            ..load()
+        };
+        assert!(reasons(&lp)[0].contains("event loop"));
+    }
+
+    #[test]
+    fn accumulate_keeps_one_reason_per_kind() {
+        let mut phase = Vec::new();
+        accumulate(
+            &mut phase,
+            reasons(&Load {
+                loadgen_cpu_pct: 190.0,
+                ..load()
+            }),
+        );
+        accumulate(
+            &mut phase,
+            reasons(&Load {
+                loadgen_cpu_pct: 195.0,
+                ..load()
+            }),
+        );
+        accumulate(
+            &mut phase,
+            reasons(&Load {
+                loop_lag_p99_us: 9_000,
+                ..load()
+            }),
+        );
+        assert_eq!(phase.len(), 2, "{phase:?}");
+    }
+}

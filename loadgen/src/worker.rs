@@ -1,0 +1,173 @@
+//! Worker threads. Each owns a single-threaded tokio runtime and a `LocalSet`, runs its slice of a
+//! phase's clients there, and records what they report into its own [`WorkerStats`] (an
+//! `Rc<RefCell<..>>`: no lock, no atomic, no cross-core traffic on the hot path).
+//!
+//! The coordinator drives the workers with [`Command`]s over a channel: start a phase, hand over
+//! the interval recorded so far (every second), and drain (wait for the phase's clients to stop).
+//! A probe task on each worker fires every 10 ms and records how late it woke: a worker whose event
+//! loop falls behind makes every latency it measures a lie, and this is how we notice.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::clients::{http_client, run_client, ClientConfig};
+use crate::stats::{ClientSink, Interval, WorkerStats};
+
+/// Period of the event-loop probe.
+const PROBE_PERIOD: Duration = Duration::from_millis(10);
+/// How long a drain waits for clients to close before aborting them.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// One worker's share of a phase.
+#[derive(Debug)]
+pub struct PhasePlan {
+    /// Each client and when to start it, relative to `start` (the ramp spreads them).
+    pub clients: Vec<(Duration, ClientConfig)>,
+    pub start: Instant,
+    /// Cancelled when the phase ends (or the run is interrupted).
+    pub cancel: CancellationToken,
+}
+
+/// What the coordinator asks of a worker.
+#[derive(Debug)]
+pub enum Command {
+    /// Start these clients (the worker's stats restart from zero).
+    Phase(PhasePlan),
+    /// Reply with the interval recorded since the last collection.
+    Collect(oneshot::Sender<Interval>),
+    /// The phase is cancelled: wait for its clients to end, then reply with the last interval.
+    Drain(oneshot::Sender<Interval>),
+}
+
+/// A running worker thread.
+#[derive(Debug)]
+pub struct Worker {
+    tx: mpsc::UnboundedSender<Command>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Worker {
+    /// Starts worker `id`'s thread and runtime.
+    pub fn spawn(id: usize) -> anyhow::Result<Worker> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("building a worker runtime")?;
+        let thread = std::thread::Builder::new()
+            .name(format!("loadgen-worker-{id}"))
+            .spawn(move || {
+                let local = tokio::task::LocalSet::new();
+                local.block_on(&rt, worker_main(rx));
+            })
+            .context("spawning a worker thread")?;
+        Ok(Worker {
+            tx,
+            thread: Some(thread),
+        })
+    }
+
+    /// Sends `cmd`; an error means the worker thread is gone.
+    pub fn send(&self, cmd: Command) -> anyhow::Result<()> {
+        self.tx
+            .send(cmd)
+            .map_err(|_| anyhow::anyhow!("a load generator worker thread stopped unexpectedly"))
+    }
+
+    /// Asks for the interval so far.
+    pub async fn collect(&self) -> anyhow::Result<Interval> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Command::Collect(tx))?;
+        rx.await
+            .map_err(|_| anyhow::anyhow!("a load generator worker thread stopped unexpectedly"))
+    }
+
+    /// Waits for the worker's clients to end and returns what they recorded meanwhile.
+    pub async fn drain(&self) -> anyhow::Result<Interval> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Command::Drain(tx))?;
+        rx.await
+            .map_err(|_| anyhow::anyhow!("a load generator worker thread stopped unexpectedly"))
+    }
+}
+
+impl Drop for Worker {
+    /// Closing the channel ends the worker's loop; join so no thread outlives the run.
+    fn drop(&mut self) {
+        let (tx, _) = mpsc::unbounded_channel();
+        drop(std::mem::replace(&mut self.tx, tx));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+async fn worker_main(mut rx: mpsc::UnboundedReceiver<Command>) {
+    let stats = Rc::new(RefCell::new(WorkerStats::default()));
+    let probe = tokio::task::spawn_local(probe_loop(stats.clone()));
+    let mut clients: JoinSet<()> = JoinSet::new();
+    while let Some(cmd) = rx.recv().await {
+        match cmd {
+            Command::Phase(plan) => start_phase(plan, &stats, &mut clients),
+            Command::Collect(reply) => {
+                let _ = reply.send(stats.borrow_mut().take());
+            }
+            Command::Drain(reply) => {
+                let all_done = async { while clients.join_next().await.is_some() {} };
+                if tokio::time::timeout(DRAIN_TIMEOUT, all_done).await.is_err() {
+                    tracing::warn!(
+                        "{} clients did not stop within {DRAIN_TIMEOUT:?}; aborting them",
+                        clients.len()
+                    );
+                    clients.abort_all();
+                    while clients.join_next().await.is_some() {}
+                }
+                let last = stats.borrow_mut().take();
+                *stats.borrow_mut() = WorkerStats::default();
+                let _ = reply.send(last);
+            }
+        }
+    }
+    clients.abort_all();
+    probe.abort();
+}
+
+fn start_phase(plan: PhasePlan, stats: &Rc<RefCell<WorkerStats>>, clients: &mut JoinSet<()>) {
+    *stats.borrow_mut() = WorkerStats::default();
+    // One connection pool per worker per phase: a phase starts from zero connections.
+    let http = http_client(None);
+    for (offset, cfg) in plan.clients {
+        let (stats, http, cancel) = (stats.clone(), http.clone(), plan.cancel.clone());
+        let at = tokio::time::Instant::from_std(plan.start + offset);
+        clients.spawn_local(async move {
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = tokio::time::sleep_until(at) => {}
+            }
+            run_client(cfg, http, ClientSink::new(stats), cancel).await;
+        });
+    }
+}
+
+/// Records how late a 10 ms timer fires: the event loop's own lag.
+async fn probe_loop(stats: Rc<RefCell<WorkerStats>>) {
+    let mut next = tokio::time::Instant::now() + PROBE_PERIOD;
+    loop {
+        tokio::time::sleep_until(next).await;
+        let now = tokio::time::Instant::now();
+        let late = now.saturating_duration_since(next).as_micros() as u64;
+        stats.borrow_mut().current.loop_lag.saturating_record(late);
+        next += PROBE_PERIOD;
+        if next < now {
+            // Far behind: do not fire a burst to catch up, that would hide the stall's length.
+            next = now + PROBE_PERIOD;
+        }
+    }
+}
