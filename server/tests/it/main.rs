@@ -1,0 +1,10 @@
+//! Black-box tests of the quote server over real sockets (one test binary, so it links once).
+//! Servers run with rate 0 and are driven by `ServerHandle::publish`, so every expected tick is
+//! known; reads from streams are incremental with a timeout.
+
+mod common;
+mod determinism;
+mod errors;
+mod limits;
+mod polling;
+mod streams;
