@@ -82,7 +82,7 @@ impl StreamReader {
     }
 
     /// Reads to the end of the stream (10 s at most).
-    pub async fn to_end(&mut self) {
+    pub async fn read_until_end(&mut self) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         loop {
             let chunk = tokio::time::timeout_at(deadline, self.resp.chunk())

@@ -216,18 +216,18 @@ async fn shutdown_sends_bye_on_every_stream() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     s.shutdown().await;
 
-    nd.to_end().await;
+    nd.read_until_end().await;
     assert!(
         nd.text().ends_with("{\"bye\":\"server shutting down\"}\n"),
         "{}",
         nd.text()
     );
-    sse.to_end().await;
+    sse.read_until_end().await;
     assert!(sse.text().contains("event: bye\ndata: "), "{}", sse.text());
-    mp.to_end().await;
+    mp.read_until_end().await;
     assert!(mp.text().ends_with("--tickbench--\r\n"));
     assert!(mp.text().contains("{\"bye\":"));
-    ifr.to_end().await;
+    ifr.read_until_end().await;
     assert!(ifr
         .text()
         .contains("<script>parent.bye(\"server shutting down\");</script>"));
