@@ -113,21 +113,34 @@ fn stem_names(stem: &str, name: &str) -> bool {
 /// columns; `#` lines and headers skipped) into `(quantile, µs)` points. Percentiles written as
 /// percent (0–100) are accepted too.
 pub fn parse_hgrm(text: &str) -> Vec<(f64, f64)> {
-    let mut pts: Vec<(f64, f64)> = text
+    let mut pts: Vec<(f64, f64, f64)> = text
         .lines()
         .filter(|l| !l.trim_start().starts_with('#'))
         .filter_map(|l| {
             let mut it = l.split_whitespace();
             let v: f64 = it.next()?.parse().ok()?;
             let q: f64 = it.next()?.parse().ok()?;
-            (v.is_finite() && q.is_finite()).then_some((q, v))
+            let n: f64 = it.next().and_then(|n| n.parse().ok()).unwrap_or(0.0);
+            (v.is_finite() && q.is_finite()).then_some((q, v, n))
         })
         .collect();
-    if pts.iter().any(|&(q, _)| q > 1.0) {
+    if pts.iter().any(|&(q, ..)| q > 1.0) {
         for p in &mut pts {
             p.0 /= 100.0;
         }
     }
+    let mut pts: Vec<(f64, f64)> = pts
+        .into_iter()
+        .map(|(q, v, n)| {
+            // The 100 % row is the max: place it at the last sample's quantile (1 - 1/count)
+            // rather than at the right edge of the nines axis.
+            if q >= 1.0 && n > 1.0 {
+                (1.0 - 1.0 / n, v)
+            } else {
+                (q, v)
+            }
+        })
+        .collect();
     pts.sort_by(|a, b| a.0.total_cmp(&b.0));
     pts
 }
@@ -539,7 +552,7 @@ mod tests {
                  #[Mean    =      300.000, StdDeviation   =       50.000]\n";
         assert_eq!(
             parse_hgrm(t),
-            vec![(0.0, 100.0), (0.5, 250.0), (1.0, 9000.0)]
+            vec![(0.0, 100.0), (0.5, 250.0), (0.999, 9000.0)]
         );
         assert_eq!(parse_hgrm("50.0 99.0\n"), vec![(0.99, 50.0)]);
     }
