@@ -1,28 +1,47 @@
-//! tickbench experiments and regression gate. (Being built: see issue "Latency comparison experiments".)
+//! tickbench's laboratory: experiment sweeps (`tickbench sweep experiments/<name>.toml`) and the CI
+//! regression gate (`tickbench compare BASELINE CURRENT`).
+//!
+//! An *experiment* is a TOML file naming a matrix — transports × clients × tick rate × poll
+//! interval × action rate — plus durations, seed, repetitions and the claim it tests. A *sweep*
+//! runs every cell of the matrix on a fresh embedded server through the load generator, then writes
+//! one folder with each cell's results, `sweep.json`/`sweep.csv`, SVG charts and `report.md`, whose
+//! verdict paragraph says — computed from the data — whether the claim held on this run.
+//!
+//! `compare` reads two `summary.json` (or `sweep.json`) files and gates on what does not change
+//! between machines: loss must be 0, requests/bytes per delivered tick and the empty-answer share
+//! within a tolerance, latency relative to the loopback floor measured in the same run. See
+//! [`compare`] for the exact rules; CI runs
+//! `tickbench compare results/baseline <new results folder>` and fails on exit code 1.
+//!
+//! ```no_run
+//! use tickbench_lab::experiment::Experiment;
+//! let exp = Experiment::parse(r#"
+//!     name = "demo"
+//!     claim = "SSE beats polling"
+//!     transports = ["poll", "sse"]
+//!     clients = [100, 1000]
+//!     duration = "10s"
+//! "#, "demo.toml").unwrap();
+//! assert_eq!(exp.cells().len(), 4);
+//! ```
+//!
+//! # Layout
+//! - [`experiment`]: the experiment file schema, its validation (errors name line and field) and
+//!   matrix expansion into [`experiment::Cell`]s.
+//! - [`sweep`]: runs the cells (progress and ETA on stderr, Ctrl-C keeps partial results).
+//! - [`record`]: the `sweep.json` schema and the per-point medians everything else reads.
+//! - [`claims`]: the built-in verdict analyses an experiment's `[verdict]` table names.
+//! - [`report`]: `sweep.json`, `sweep.csv`, `report.md`.
+//! - [`charts`]: the SVG charts.
+//! - [`compare`]: the regression gate: metrics, thresholds, verdicts, Markdown and JSON output.
 
-/// `tickbench sweep` options.
-#[derive(Debug, Clone, clap::Args)]
-pub struct SweepOpts {
-    /// Experiment file (TOML).
-    pub experiment: std::path::PathBuf,
-}
+pub mod charts;
+pub mod claims;
+pub mod compare;
+pub mod experiment;
+pub mod record;
+pub mod report;
+pub mod sweep;
 
-/// `tickbench compare` options.
-#[derive(Debug, Clone, clap::Args)]
-pub struct CompareOpts {
-    /// Baseline summary.json (or results folder).
-    pub baseline: std::path::PathBuf,
-    /// Current summary.json (or results folder).
-    pub current: std::path::PathBuf,
-}
-
-/// Runs an experiment matrix.
-pub fn sweep(_opts: SweepOpts) -> anyhow::Result<()> {
-    anyhow::bail!("tickbench sweep is not built yet")
-}
-
-/// Compares two runs; returns the process exit code (0 ok, 1 regression, 2 bad input).
-pub fn compare(_opts: CompareOpts) -> u8 {
-    eprintln!("tickbench compare is not built yet");
-    2
-}
+pub use compare::{compare, CompareOpts};
+pub use sweep::{sweep, SweepOpts};

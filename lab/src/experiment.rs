@@ -1,0 +1,661 @@
+//! The experiment file: a TOML matrix of transports × clients × tick rate × poll interval × action
+//! rate, plus durations, seed, repetitions and the claim the experiment tests.
+//!
+//! ```toml
+//! name = "polling-waste"                      # [a-z0-9_-]+, names the results folder
+//! claim = "About 30 % of polling requests come back empty"
+//! description = "Optional longer text for the report."
+//! transports = ["poll"]                       # required, non-empty
+//! clients = [100]                             # default: the load generator's default
+//! rate = [0.5, 1, 5, 50]                      # server tick rate, ticks/s (default: the server's)
+//! poll_interval = ["1s", "2s", "5s"]          # poll/jsonp only
+//! action_rate = [0.5, 2]                      # piggyback only: the client's own requests/s
+//! duration = "20s"                            # measured window per cell (required)
+//! warmup = "3s"                               # default 2s
+//! ramp = "2s"                                 # default 1s
+//! longpoll_timeout = "30s"                    # optional, whole seconds, 1-120
+//! watch = 10                                  # optional: symbols each client watches
+//! seed = 1                                    # default 1; repetition k uses seed + k
+//! repetitions = 1                             # default 1
+//!
+//! [verdict]                                   # optional: how the report judges the claim
+//! kind = "empty_share"                        # empty_share | crossover | inverse_latency | scale
+//! expected_pct = 30
+//! ```
+//!
+//! Every list is one axis of the matrix; an absent or empty list is one cell that takes the load
+//! generator's default. `poll_interval` only changes what `poll`/`jsonp` do and `action_rate` only
+//! what `piggyback` does, so those axes are not multiplied into the other transports' cells.
+//!
+//! Validation happens *inside* deserialization (newtypes whose `Deserialize` rejects bad values),
+//! so every error, including "rate must be > 0", carries the TOML span: the message names the line,
+//! the column and the field at fault.
+
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use tickbench_wire::Transport;
+
+/// A parsed, validated experiment file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Experiment {
+    /// Short machine name: the results folder and the report title use it.
+    pub name: Name,
+    /// The claim under test, one sentence, quoted in the report.
+    pub claim: String,
+    /// Optional longer context for the report.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// Transports to measure; every cell measures exactly one.
+    pub transports: NonEmpty<Transport>,
+    /// Simulated clients per cell.
+    #[serde(default)]
+    pub clients: Vec<Count>,
+    /// Server tick rate (ticks/s, all symbols together).
+    #[serde(default)]
+    pub rate: Vec<Positive>,
+    /// Interval between a polling client's requests (poll, jsonp).
+    #[serde(default)]
+    pub poll_interval: Vec<Dur>,
+    /// Application requests per second per client (piggyback).
+    #[serde(default)]
+    pub action_rate: Vec<Positive>,
+    /// Measured window of each cell.
+    pub duration: NonZeroDur,
+    /// Settling time after the ramp, not recorded.
+    #[serde(default = "default_warmup")]
+    pub warmup: Dur,
+    /// Time over which the clients are started.
+    #[serde(default = "default_ramp")]
+    pub ramp: Dur,
+    /// Long-poll hold timeout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub longpoll_timeout: Option<LongpollTimeout>,
+    /// Symbols each client watches (default: the load generator's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watch: Option<Count>,
+    /// Seed of the tick simulation and of the clients' random choices.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// How many times the whole matrix runs; the report uses the median of the repetitions.
+    #[serde(default = "default_repetitions")]
+    pub repetitions: Count,
+    /// How the report decides whether the claim held.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<crate::claims::Check>,
+}
+
+fn default_warmup() -> Dur {
+    Dur(Duration::from_secs(2))
+}
+fn default_ramp() -> Dur {
+    Dur(Duration::from_secs(1))
+}
+fn default_seed() -> u64 {
+    1
+}
+fn default_repetitions() -> Count {
+    Count(1)
+}
+
+/// Why an experiment file could not be used. The message is one line naming file, line and field.
+#[derive(Debug, thiserror::Error)]
+pub enum ExperimentError {
+    #[error("cannot read experiment file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: {message}")]
+    Invalid {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+}
+
+impl Experiment {
+    /// Reads and validates an experiment file.
+    pub fn load(path: &Path) -> Result<Experiment, ExperimentError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ExperimentError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Experiment::parse(&text, &path.display().to_string())
+    }
+
+    /// Parses and validates experiment TOML; `origin` names the source in error messages.
+    pub fn parse(text: &str, origin: &str) -> Result<Experiment, ExperimentError> {
+        let exp: Experiment = toml::from_str(text).map_err(|e| {
+            let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+            ExperimentError::Invalid {
+                path: origin.to_string(),
+                line,
+                column,
+                message: e.message().trim().to_string(),
+            }
+        })?;
+        exp.check_axes(text, origin)?;
+        Ok(exp)
+    }
+
+    /// Cross-field checks (an axis given for transports it cannot affect), reported at the line of
+    /// the key so the author sees which list is pointless.
+    fn check_axes(&self, text: &str, origin: &str) -> Result<(), ExperimentError> {
+        let at_key = |key: &str, message: String| {
+            let (line, column) = key_position(text, key);
+            ExperimentError::Invalid {
+                path: origin.to_string(),
+                line,
+                column,
+                message,
+            }
+        };
+        let ts = &self.transports.0;
+        let mut seen = Vec::new();
+        for t in ts {
+            if seen.contains(t) {
+                return Err(at_key(
+                    "transports",
+                    format!("transport '{t}' is listed twice"),
+                ));
+            }
+            seen.push(*t);
+        }
+        if !self.poll_interval.is_empty() && !ts.iter().any(|t| uses_poll_interval(*t)) {
+            return Err(at_key(
+                "poll_interval",
+                "poll_interval only affects the poll and jsonp transports, and none is listed"
+                    .into(),
+            ));
+        }
+        if !self.action_rate.is_empty() && !ts.iter().any(|t| uses_action_rate(*t)) {
+            return Err(at_key(
+                "action_rate",
+                "action_rate only affects the piggyback transport, which is not listed".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The matrix as a flat list of cells, in run order: repetition outermost (so an interrupted
+    /// sweep has whole repetitions), then transport, clients, rate, poll interval, action rate.
+    pub fn cells(&self) -> Vec<Cell> {
+        fn axis<T: Copy>(v: &[T]) -> Vec<Option<T>> {
+            if v.is_empty() {
+                vec![None]
+            } else {
+                v.iter().copied().map(Some).collect()
+            }
+        }
+        let clients = axis(&self.clients.iter().map(|c| c.0).collect::<Vec<_>>());
+        let rates = axis(&self.rate.iter().map(|r| r.0).collect::<Vec<_>>());
+        let intervals = axis(&self.poll_interval.iter().map(|d| d.0).collect::<Vec<_>>());
+        let actions = axis(&self.action_rate.iter().map(|r| r.0).collect::<Vec<_>>());
+        let mut out = Vec::new();
+        for rep in 0..self.repetitions.0 {
+            for &transport in &self.transports.0 {
+                let intervals = if uses_poll_interval(transport) {
+                    intervals.clone()
+                } else {
+                    vec![None]
+                };
+                let actions = if uses_action_rate(transport) {
+                    actions.clone()
+                } else {
+                    vec![None]
+                };
+                for &c in &clients {
+                    for &r in &rates {
+                        for &i in &intervals {
+                            for &a in &actions {
+                                let mut cell = Cell {
+                                    index: out.len(),
+                                    id: String::new(),
+                                    transport,
+                                    clients: c,
+                                    rate: r,
+                                    poll_interval: i,
+                                    action_rate: a,
+                                    repetition: rep as u32 + 1,
+                                    seed: self.seed.wrapping_add(rep),
+                                };
+                                cell.id = cell.make_id(self.repetitions.0 > 1);
+                                out.push(cell);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Wall time of one cell without the per-cell overhead (server start, floor measurement).
+    pub fn cell_time(&self) -> Duration {
+        self.duration.0 + self.warmup.0 + self.ramp.0
+    }
+
+    /// Shrinks every duration for a smoke run (`--quick`): the matrix is unchanged.
+    pub fn quicken(&mut self) {
+        self.duration = NonZeroDur(self.duration.0.min(Duration::from_secs(2)));
+        self.warmup = Dur(self.warmup.0.min(Duration::from_millis(500)));
+        self.ramp = Dur(self.ramp.0.min(Duration::from_millis(500)));
+    }
+}
+
+/// True for the transports whose behaviour `poll_interval` sets.
+pub fn uses_poll_interval(t: Transport) -> bool {
+    matches!(t, Transport::Poll | Transport::Jsonp)
+}
+
+/// True for the transports whose behaviour `action_rate` sets.
+pub fn uses_action_rate(t: Transport) -> bool {
+    t == Transport::Piggyback
+}
+
+/// One point of the matrix: one transport measured once on a fresh server. `None` means "the load
+/// generator's default" (the axis was not given, or does not apply to this transport).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cell {
+    /// 0-based position in run order.
+    pub index: usize,
+    /// Stable name, e.g. `poll-c100-r5-i2s`: the cell's folder and its key in `compare`.
+    pub id: String,
+    pub transport: Transport,
+    pub clients: Option<u64>,
+    pub rate: Option<f64>,
+    #[serde(with = "opt_duration", default)]
+    pub poll_interval: Option<Duration>,
+    pub action_rate: Option<f64>,
+    /// 1-based repetition.
+    pub repetition: u32,
+    pub seed: u64,
+}
+
+impl Cell {
+    fn make_id(&self, with_rep: bool) -> String {
+        let mut id = self.transport.name().to_string();
+        if let Some(c) = self.clients {
+            id.push_str(&format!("-c{c}"));
+        }
+        if let Some(r) = self.rate {
+            id.push_str(&format!("-r{}", fmt_num(r)));
+        }
+        if let Some(i) = self.poll_interval {
+            id.push_str(&format!("-i{}", fmt_dur(i)));
+        }
+        if let Some(a) = self.action_rate {
+            id.push_str(&format!("-a{}", fmt_num(a)));
+        }
+        if with_rep {
+            id.push_str(&format!("-rep{}", self.repetition));
+        }
+        id
+    }
+
+    /// The cell's parameters for a human: `poll, 100 clients, 5 ticks/s, every 2s`.
+    pub fn describe(&self) -> String {
+        let mut s = self.transport.name().to_string();
+        if let Some(c) = self.clients {
+            s.push_str(&format!(", {c} clients"));
+        }
+        if let Some(r) = self.rate {
+            s.push_str(&format!(", {} ticks/s", fmt_num(r)));
+        }
+        if let Some(i) = self.poll_interval {
+            s.push_str(&format!(", every {}", fmt_dur(i)));
+        }
+        if let Some(a) = self.action_rate {
+            s.push_str(&format!(", {} actions/s", fmt_num(a)));
+        }
+        s.push_str(&format!(", seed {}", self.seed));
+        s
+    }
+}
+
+/// `5`, `0.5`, `2.25`: no trailing zeros, usable in file names.
+pub fn fmt_num(x: f64) -> String {
+    let s = format!("{x:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    s.to_string()
+}
+
+/// `2s`, `500ms`, `1m`.
+pub fn fmt_dur(d: Duration) -> String {
+    humantime::format_duration(d).to_string().replace(' ', "")
+}
+
+/// 1-based line and column of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
+    (line, column)
+}
+
+/// Position of a top-level `key =` line (1,1 when not found).
+fn key_position(text: &str, key: &str) -> (usize, usize) {
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim_start();
+        if let Some(rest) = t.strip_prefix(key) {
+            if rest.trim_start().starts_with('=') {
+                return (i + 1, line.len() - t.len() + 1);
+            }
+        }
+    }
+    (1, 1)
+}
+
+// ---- validated value types: their Deserialize impls are the validation ----
+
+/// `[a-z0-9_-]{1,64}`: safe in a folder name on every OS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Name(pub String);
+
+impl<'de> Deserialize<'de> for Name {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let ok = !s.is_empty()
+            && s.len() <= 64
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        if ok {
+            Ok(Name(s))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "name '{s}' must be 1-64 characters of a-z, 0-9, '-' or '_'"
+            )))
+        }
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A list that must have at least one element.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct NonEmpty<T>(pub Vec<T>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for NonEmpty<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Vec::<T>::deserialize(d)?;
+        if v.is_empty() {
+            Err(serde::de::Error::custom("the list must not be empty"))
+        } else {
+            Ok(NonEmpty(v))
+        }
+    }
+}
+
+/// An integer ≥ 1 (clients, repetitions, watch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Count(pub u64);
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = i64::deserialize(d)?;
+        if (1..=1_000_000).contains(&v) {
+            Ok(Count(v as u64))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "{v} is out of range: expected an integer from 1 to 1000000"
+            )))
+        }
+    }
+}
+
+/// A finite number > 0 (tick rate, action rate). Integers are accepted (`rate = [1, 5]`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct Positive(pub f64);
+
+impl<'de> Deserialize<'de> for Positive {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Num {
+            I(i64),
+            F(f64),
+        }
+        let v =
+            match Num::deserialize(d).map_err(|_| serde::de::Error::custom("expected a number"))? {
+                Num::I(i) => i as f64,
+                Num::F(f) => f,
+            };
+        if v.is_finite() && v > 0.0 && v <= 1e6 {
+            Ok(Positive(v))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "{v} is out of range: expected a number > 0 and <= 1000000"
+            )))
+        }
+    }
+}
+
+/// A humantime duration string (`"2s"`, `"500ms"`, `"1m 30s"`), zero allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dur(pub Duration);
+
+impl Serialize for Dur {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&humantime::format_duration(self.0).to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Dur {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        humantime::parse_duration(&s).map(Dur).map_err(|e| {
+            serde::de::Error::custom(format!(
+                "invalid duration '{s}': {e} (write e.g. \"2s\", \"500ms\", \"1m\")"
+            ))
+        })
+    }
+}
+
+/// A duration > 0 (the measured window).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NonZeroDur(pub Duration);
+
+impl Serialize for NonZeroDur {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        Dur(self.0).serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for NonZeroDur {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let Dur(v) = Dur::deserialize(d)?;
+        if v.is_zero() {
+            Err(serde::de::Error::custom(
+                "the duration must be greater than 0",
+            ))
+        } else {
+            Ok(NonZeroDur(v))
+        }
+    }
+}
+
+/// Long-poll hold timeout: whole seconds 1-120, as the server accepts (docs/protocol.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LongpollTimeout(pub Duration);
+
+impl Serialize for LongpollTimeout {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        Dur(self.0).serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for LongpollTimeout {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let Dur(v) = Dur::deserialize(d)?;
+        if v.subsec_nanos() == 0 && (1..=120).contains(&v.as_secs()) {
+            Ok(LongpollTimeout(v))
+        } else {
+            Err(serde::de::Error::custom(
+                "longpoll_timeout must be whole seconds from 1s to 120s",
+            ))
+        }
+    }
+}
+
+/// `Option<Duration>` as a humantime string in sweep.json.
+mod opt_duration {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(v: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(d) => s.serialize_some(&Dur(*d)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        Ok(Option::<Dur>::deserialize(d)?.map(|d| d.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+name = "polling-waste"
+claim = "About 30 % of polling requests come back empty"
+transports = ["poll", "sse"]
+clients = [100]
+rate = [0.5, 1, 5]
+poll_interval = ["1s", "2s"]
+duration = "20s"
+warmup = "3s"
+ramp = "2s"
+seed = 7
+repetitions = 2
+"#;
+
+    fn err(text: &str) -> String {
+        Experiment::parse(text, "x.toml").unwrap_err().to_string()
+    }
+
+    #[test]
+    fn parses_and_defaults() {
+        let e = Experiment::parse(GOOD, "x.toml").unwrap();
+        assert_eq!(e.name.0, "polling-waste");
+        assert_eq!(e.duration.0, Duration::from_secs(20));
+        assert_eq!(e.repetitions.0, 2);
+        let min = r#"
+name = "m"
+claim = "c"
+transports = ["sse"]
+duration = "1s"
+"#;
+        let m = Experiment::parse(min, "m.toml").unwrap();
+        assert_eq!(m.warmup.0, Duration::from_secs(2));
+        assert_eq!(m.seed, 1);
+        let cells = m.cells();
+        assert_eq!(cells.len(), 1);
+        assert_eq!(cells[0].id, "sse");
+        assert_eq!(cells[0].clients, None);
+    }
+
+    #[test]
+    fn matrix_expansion_skips_axes_a_transport_ignores() {
+        let e = Experiment::parse(GOOD, "x.toml").unwrap();
+        let cells = e.cells();
+        // per repetition: poll = 1 client × 3 rates × 2 intervals, sse = 3 rates (no interval axis)
+        assert_eq!(cells.len(), 2 * (6 + 3));
+        assert_eq!(cells[0].id, "poll-c100-r0.5-i1s-rep1");
+        assert_eq!(cells[6].id, "sse-c100-r0.5-rep1");
+        assert!(cells
+            .iter()
+            .filter(|c| c.transport == Transport::Sse)
+            .all(|c| c.poll_interval.is_none()));
+        // repetition outermost, seeds differ per repetition, indices are positions
+        assert!(cells[..9].iter().all(|c| c.repetition == 1 && c.seed == 7));
+        assert!(cells[9..].iter().all(|c| c.repetition == 2 && c.seed == 8));
+        assert!(cells.iter().enumerate().all(|(i, c)| c.index == i));
+        let mut ids: Vec<_> = cells.iter().map(|c| c.id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), cells.len(), "cell ids are unique");
+    }
+
+    #[test]
+    fn unknown_field_names_line_and_field() {
+        let text = GOOD.replace("seed = 7", "sede = 7");
+        let m = err(&text);
+        assert!(m.starts_with("x.toml:11:"), "{m}");
+        assert!(m.contains("unknown field `sede`"), "{m}");
+    }
+
+    #[test]
+    fn bad_values_name_their_line() {
+        let m = err(&GOOD.replace("rate = [0.5, 1, 5]", "rate = [0.5, -1, 5]"));
+        assert!(m.starts_with("x.toml:6:"), "{m}");
+        assert!(m.contains("out of range"), "{m}");
+
+        let m = err(&GOOD.replace("\"20s\"", "\"20 parsecs\""));
+        assert!(m.starts_with("x.toml:8:"), "{m}");
+        assert!(m.contains("invalid duration"), "{m}");
+
+        let m = err(&GOOD.replace("\"sse\"", "\"carrier-pigeon\""));
+        assert!(m.starts_with("x.toml:4:"), "{m}");
+        assert!(m.contains("carrier-pigeon"), "{m}");
+
+        let m = err(&GOOD.replace("clients = [100]", "clients = [0]"));
+        assert!(m.starts_with("x.toml:5:"), "{m}");
+
+        let m = err(&GOOD.replace("name = \"polling-waste\"", "name = \"Bad Name\""));
+        assert!(m.starts_with("x.toml:2:"), "{m}");
+
+        let m = err(&GOOD.replace("transports = [\"poll\", \"sse\"]", "transports = []"));
+        assert!(m.starts_with("x.toml:4:") && m.contains("empty"), "{m}");
+
+        let m = err(&GOOD.replace("duration = \"20s\"\n", ""));
+        assert!(m.contains("missing field `duration`"), "{m}");
+
+        let m = err("name = \"a\"\nclaim = \"b\"\ntransports = [\"sse\"]\nduration = \"1s\"\nlongpoll_timeout = \"500ms\"\n");
+        assert!(
+            m.starts_with("x.toml:5:") && m.contains("longpoll_timeout"),
+            "{m}"
+        );
+
+        let m = err("name = \"a\"\nclaim = \"b\"\ntransports = [\"sse\"\n");
+        assert!(m.starts_with("x.toml:"), "{m}");
+    }
+
+    #[test]
+    fn axis_for_absent_transport_is_rejected_at_its_line() {
+        let text = GOOD.replace("[\"poll\", \"sse\"]", "[\"sse\"]");
+        let m = err(&text);
+        assert!(m.starts_with("x.toml:7:"), "{m}");
+        assert!(m.contains("poll_interval"), "{m}");
+        let m = err(&GOOD.replace("[\"poll\", \"sse\"]", "[\"sse\", \"sse\"]"));
+        assert!(m.contains("listed twice"), "{m}");
+    }
+
+    #[test]
+    fn quicken_caps_durations() {
+        let mut e = Experiment::parse(GOOD, "x.toml").unwrap();
+        e.quicken();
+        assert_eq!(e.cell_time(), Duration::from_secs(3));
+    }
+
+    #[test]
+    fn number_formatting() {
+        assert_eq!(fmt_num(5.0), "5");
+        assert_eq!(fmt_num(0.5), "0.5");
+        assert_eq!(fmt_dur(Duration::from_millis(1500)), "1s500ms");
+    }
+}

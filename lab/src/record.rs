@@ -1,0 +1,373 @@
+//! `sweep.json`: what a sweep ran and measured, cell by cell, and the per-point aggregates the
+//! report, the charts and the claim verdicts are computed from.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tickbench_wire::{Floor, Summary, Transport, TransportSummary};
+
+use crate::claims::Verdict;
+use crate::experiment::{Cell, Experiment};
+
+/// The `kind` field that tells a sweep.json from a summary.json.
+pub const SWEEP_KIND: &str = "tickbench-sweep";
+/// Bumped when a sweep.json field changes meaning; `compare` refuses other versions.
+pub const SWEEP_SCHEMA: u32 = 1;
+
+/// The whole of `sweep.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SweepRecord {
+    /// Always [`SWEEP_KIND`].
+    pub kind: String,
+    /// [`SWEEP_SCHEMA`] of the writer.
+    pub schema: u32,
+    /// `summary.json` schema of the embedded cell summaries.
+    pub summary_schema: u32,
+    pub tickbench_version: String,
+    /// The experiment as parsed (after `--quick`, if given).
+    pub experiment: Experiment,
+    /// RFC 3339 UTC.
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    /// False when the sweep was interrupted or a cell failed: `cells` says which ran.
+    pub complete: bool,
+    /// The sweep stopped early on Ctrl-C.
+    pub interrupted: bool,
+    /// `--target` server, when the cells did not each start a fresh embedded server.
+    pub target: Option<String>,
+    /// Durations were shrunk by `--quick`.
+    pub quick: bool,
+    /// Number of cells in the matrix; `cells` holds those that were started.
+    pub cells_planned: usize,
+    pub cells: Vec<CellRecord>,
+    /// The report's judgement of the claim, when the experiment names a check.
+    pub verdict: Option<Verdict>,
+}
+
+/// How a cell ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CellStatus {
+    /// Ran its full measured window.
+    Done,
+    /// Stopped by Ctrl-C; its summary (if any) is partial (`complete: false`).
+    Interrupted,
+    /// The run returned an error; `error` says which.
+    Failed,
+}
+
+/// One cell: its parameters, its outcome, and its `summary.json` embedded whole.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CellRecord {
+    #[serde(flatten)]
+    pub cell: Cell,
+    pub status: CellStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The cell's results folder, relative to the sweep folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dir: Option<String>,
+    /// Wall time the cell took, server start included.
+    pub elapsed_s: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<Summary>,
+}
+
+impl CellRecord {
+    /// The measured phase of this cell (a cell measures one transport).
+    pub fn phase(&self) -> Option<&TransportSummary> {
+        self.summary.as_ref().and_then(|s| {
+            s.transports
+                .iter()
+                .find(|t| t.name == self.cell.transport.name())
+                .or_else(|| s.transports.first())
+        })
+    }
+
+    pub fn floor(&self) -> Option<Floor> {
+        self.summary.as_ref().map(|s| s.floor_us)
+    }
+}
+
+/// One point of the matrix with its repetitions folded into medians: what charts and verdicts use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point {
+    pub transport: Transport,
+    pub clients: Option<u64>,
+    pub rate: Option<f64>,
+    pub poll_interval: Option<Duration>,
+    pub action_rate: Option<f64>,
+    /// Repetitions that measured something.
+    pub runs: usize,
+    pub p50_us: f64,
+    pub p99_us: f64,
+    pub floor_p50_us: f64,
+    pub requests_per_tick: f64,
+    pub empty_pct: f64,
+    pub bytes_per_tick: f64,
+    pub server_cpu_us_per_tick: f64,
+    pub deliveries_per_s: f64,
+    /// Requests per second per client.
+    pub requests_per_s_per_client: f64,
+    /// Summed over repetitions: any loss or error is worth seeing.
+    pub loss: u64,
+    pub errors: u64,
+    /// Fewest clients that received a tick in any repetition.
+    pub clients_receiving: u64,
+    /// Clients asked for (from the summary, which knows the default when the cell said none).
+    pub clients_asked: u64,
+    /// Any repetition saturated the load generator / was cut short.
+    pub saturated: bool,
+    pub incomplete: bool,
+}
+
+impl Point {
+    /// No loss, no errors, every client served, instrument not saturated, full window.
+    pub fn clean(&self) -> bool {
+        self.loss == 0
+            && self.errors == 0
+            && !self.saturated
+            && !self.incomplete
+            && self.clients_receiving >= self.clients_asked
+    }
+
+    /// `sse, 100 clients, 5 ticks/s`: for verdict sentences.
+    pub fn label(&self) -> String {
+        let mut s = self.transport.name().to_string();
+        if let Some(c) = self.clients {
+            s.push_str(&format!(" c={c}"));
+        }
+        if let Some(r) = self.rate {
+            s.push_str(&format!(" rate={}", crate::experiment::fmt_num(r)));
+        }
+        if let Some(i) = self.poll_interval {
+            s.push_str(&format!(" every {}", crate::experiment::fmt_dur(i)));
+        }
+        if let Some(a) = self.action_rate {
+            s.push_str(&format!(" actions={}/s", crate::experiment::fmt_num(a)));
+        }
+        s
+    }
+}
+
+/// Folds the cells that measured something into one [`Point`] per parameter combination (the
+/// repetitions' median of each metric), in first-run order.
+pub fn points(cells: &[CellRecord]) -> Vec<Point> {
+    type Key = (
+        Transport,
+        Option<u64>,
+        Option<u64>,
+        Option<Duration>,
+        Option<u64>,
+    );
+    let mut groups: BTreeMap<usize, (Key, Vec<&CellRecord>)> = BTreeMap::new();
+    let mut order: Vec<Key> = Vec::new();
+    for c in cells {
+        if c.phase().is_none() {
+            continue;
+        }
+        let key: Key = (
+            c.cell.transport,
+            c.cell.clients,
+            c.cell.rate.map(f64::to_bits),
+            c.cell.poll_interval,
+            c.cell.action_rate.map(f64::to_bits),
+        );
+        let pos = match order.iter().position(|k| *k == key) {
+            Some(p) => p,
+            None => {
+                order.push(key);
+                order.len() - 1
+            }
+        };
+        groups
+            .entry(pos)
+            .or_insert_with(|| (key, Vec::new()))
+            .1
+            .push(c);
+    }
+    groups
+        .into_values()
+        .map(|(_, group)| {
+            let phases: Vec<&TransportSummary> = group.iter().filter_map(|c| c.phase()).collect();
+            let m = |f: &dyn Fn(&CellRecord, &TransportSummary) -> f64| {
+                median(group.iter().zip(&phases).map(|(c, p)| f(c, p)).collect())
+            };
+            let first = &group[0].cell;
+            Point {
+                transport: first.transport,
+                clients: first.clients,
+                rate: first.rate,
+                poll_interval: first.poll_interval,
+                action_rate: first.action_rate,
+                runs: phases.len(),
+                p50_us: m(&|_, p| p.latency_us.p50 as f64),
+                p99_us: m(&|_, p| p.latency_us.p99 as f64),
+                floor_p50_us: m(&|c, _| c.floor().map(|f| f.p50).unwrap_or(0.0)),
+                requests_per_tick: m(&|_, p| p.requests_per_tick()),
+                empty_pct: m(&|_, p| p.empty_pct()),
+                bytes_per_tick: m(&|_, p| p.bytes_per_tick()),
+                server_cpu_us_per_tick: m(&|_, p| p.server_cpu_us_per_tick()),
+                deliveries_per_s: m(&|_, p| p.deliveries_per_s()),
+                requests_per_s_per_client: m(&|_, p| {
+                    if p.duration_s > 0.0 && p.clients > 0 {
+                        p.requests as f64 / p.duration_s / p.clients as f64
+                    } else {
+                        0.0
+                    }
+                }),
+                loss: phases.iter().map(|p| p.loss()).sum(),
+                errors: phases.iter().map(|p| p.error_count()).sum(),
+                clients_receiving: phases
+                    .iter()
+                    .map(|p| p.clients_receiving)
+                    .min()
+                    .unwrap_or(0),
+                clients_asked: phases.iter().map(|p| p.clients).max().unwrap_or(0),
+                saturated: phases.iter().any(|p| p.saturated),
+                incomplete: group.iter().any(|c| {
+                    c.status != CellStatus::Done || c.summary.as_ref().is_some_and(|s| !s.complete)
+                }),
+            }
+        })
+        .collect()
+}
+
+/// Median (mean of the middle two for an even count); 0 for no values.
+pub fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    //! Builders for summaries with chosen figures, shared by the unit tests.
+    use super::*;
+    use tickbench_wire::{LatencySummary, SCHEMA_VERSION};
+
+    pub fn phase(name: &str) -> TransportSummary {
+        TransportSummary {
+            name: name.into(),
+            clients: 100,
+            clients_receiving: 100,
+            duration_s: 10.0,
+            delivered: 10_000,
+            gaps: 0,
+            duplicates: 0,
+            out_of_order: 0,
+            gap_notices: 0,
+            latency_us: LatencySummary {
+                min: 50,
+                p50: 200,
+                p90: 400,
+                p99: 800,
+                p999: 1500,
+                max: 3000,
+                mean: 250.0,
+            },
+            requests: 500,
+            empty_responses: 100,
+            bytes: 1_500_000,
+            errors: BTreeMap::new(),
+            reconnects: 0,
+            first_tick_ms_p50: 5.0,
+            server_cpu_s: 0.5,
+            loadgen_cpu_s: 1.0,
+            server_rss_bytes: 10 << 20,
+            loadgen_rss_bytes: 20 << 20,
+            saturated: false,
+            saturation_reasons: vec![],
+            schedule_lag_us_p99: 100,
+            extra: BTreeMap::new(),
+        }
+    }
+
+    pub fn summary(phases: Vec<TransportSummary>) -> Summary {
+        Summary {
+            schema: SCHEMA_VERSION,
+            tickbench_version: "0.1.0".into(),
+            label: "test".into(),
+            started_at: "2026-01-01T00:00:00Z".into(),
+            complete: true,
+            config: serde_json::json!({}),
+            floor_us: Floor {
+                p50: 20.0,
+                p99: 40.0,
+            },
+            transports: phases,
+        }
+    }
+
+    /// A finished cell whose single phase is `p`.
+    pub fn cell(index: usize, cell: Cell, p: TransportSummary) -> CellRecord {
+        let _ = index;
+        CellRecord {
+            cell,
+            status: CellStatus::Done,
+            error: None,
+            dir: None,
+            elapsed_s: 1.0,
+            summary: Some(summary(vec![p])),
+        }
+    }
+
+    pub fn mk_cell(t: Transport) -> Cell {
+        Cell {
+            index: 0,
+            id: t.name().into(),
+            transport: t,
+            clients: Some(100),
+            rate: None,
+            poll_interval: None,
+            action_rate: None,
+            repetition: 1,
+            seed: 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::*;
+    use super::*;
+
+    #[test]
+    fn repetitions_fold_into_medians() {
+        let mut cells = Vec::new();
+        for (rep, p50) in [(1, 100), (2, 300), (3, 200)] {
+            let mut c = mk_cell(Transport::Sse);
+            c.repetition = rep;
+            let mut p = phase("sse");
+            p.latency_us.p50 = p50;
+            cells.push(cell(0, c, p));
+        }
+        let mut other = mk_cell(Transport::Sse);
+        other.clients = Some(1000);
+        cells.push(cell(0, other, phase("sse")));
+        let pts = points(&cells);
+        assert_eq!(pts.len(), 2);
+        assert_eq!(pts[0].runs, 3);
+        assert_eq!(pts[0].p50_us, 200.0);
+        assert_eq!(pts[0].requests_per_tick, 0.05);
+        assert_eq!(pts[0].empty_pct, 20.0);
+        assert_eq!(pts[0].requests_per_s_per_client, 0.5);
+        assert!(pts[0].clean());
+        assert_eq!(pts[1].clients, Some(1000));
+    }
+
+    #[test]
+    fn median_even_and_odd() {
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(vec![4.0, 1.0, 2.0, 3.0]), 2.5);
+        assert_eq!(median(vec![]), 0.0);
+    }
+}
