@@ -28,6 +28,7 @@ struct Rec {
     bytes: u64,
     reconnects: u64,
     lags: u64,
+    lag_max_us: u64,
     up: bool,
     ups: u64,
 }
@@ -60,8 +61,10 @@ impl Sink for RecSink {
     fn reconnect(&self) {
         self.0.lock().unwrap().reconnects += 1;
     }
-    fn schedule_lag(&self, _lag_us: u64) {
-        self.0.lock().unwrap().lags += 1;
+    fn schedule_lag(&self, lag_us: u64) {
+        let mut r = self.0.lock().unwrap();
+        r.lags += 1;
+        r.lag_max_us = r.lag_max_us.max(lag_us);
     }
     fn connected(&self, up: bool) {
         let mut r = self.0.lock().unwrap();
@@ -73,8 +76,13 @@ impl Sink for RecSink {
 
 impl RecSink {
     /// Everything recorded so far (owned, so no lock is held across an await).
+    /// The connection state carries over: the client is still running.
     fn take(&self) -> Rec {
-        std::mem::take(&mut *self.0.lock().unwrap())
+        let mut r = self.0.lock().unwrap();
+        let up = r.up;
+        let rec = std::mem::take(&mut *r);
+        r.up = up;
+        rec
     }
 
     fn count(&self) -> usize {
@@ -96,9 +104,16 @@ impl RecSink {
     }
 
     async fn wait_connected(&self) {
+        self.wait_up(true).await;
+    }
+
+    async fn wait_up(&self, up: bool) {
         let t0 = std::time::Instant::now();
-        while !self.0.lock().unwrap().up {
-            assert!(t0.elapsed() < Duration::from_secs(10), "never connected");
+        while self.0.lock().unwrap().up != up {
+            assert!(
+                t0.elapsed() < Duration::from_secs(10),
+                "never connected({up})"
+            );
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
@@ -230,6 +245,41 @@ async fn delivers_everything(transport: Transport, with_watchlist: bool) {
     srv.shutdown().await;
 }
 
+/// A cursor older than the journal's window: the server declares the loss, the client reports
+/// the notice and then gets every retained tick in order, none counted as a silent gap.
+async fn declared_gap(transport: Transport) {
+    let cfg = tickbench_server::Config {
+        rate: 0.0,
+        symbols: 20,
+        retain: 50,
+        ..Default::default()
+    };
+    let srv = tickbench_server::spawn(cfg, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let base = srv.url();
+    srv.publish(200);
+    let mut cfg = config(&base, transport);
+    cfg.since = Some(1);
+    let sink = RecSink::default();
+    let cancel = CancellationToken::new();
+    let task = tokio::spawn(run_client(
+        cfg,
+        http_client(None),
+        sink.clone(),
+        cancel.clone(),
+    ));
+    sink.wait_ticks(50).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    cancel.cancel();
+    task.await.unwrap();
+    let rec = sink.take();
+    assert_eq!(rec.gaps, [Gap { from: 1, to: 150 }]);
+    assert_exactly_once_in_order(&rec, &journal(&base).await);
+    assert_eq!(rec.ticks[0].0.seq, 151);
+    srv.shutdown().await;
+}
+
 macro_rules! every_transport {
     ($($name:ident: $t:expr,)*) => {$(
         mod $name {
@@ -243,6 +293,11 @@ macro_rules! every_transport {
             #[tokio::test]
             async fn watchlist_only() {
                 delivers_everything($t, true).await;
+            }
+
+            #[tokio::test]
+            async fn declared_gap_is_a_notice_not_loss() {
+                declared_gap($t).await;
             }
         }
     )*};
@@ -545,4 +600,175 @@ async fn refused_connections_back_off() {
     assert_eq!(kinds, HashSet::from([ErrorKind::Connect]));
     // 100 ms, 200 ms, 400 ms, 800 ms windows: a handful of attempts, not hundreds.
     assert!(rec.requests >= 2 && rec.requests < 40, "{}", rec.requests);
+}
+
+/// Per-client memory: the client's state machine stays small (the goal is ≤ 16 KB RSS per idle
+/// long-poll client, and the connection's own buffers take most of that).
+#[test]
+fn client_future_is_small() {
+    for t in Transport::ALL {
+        let cfg = ClientConfig::new("http://127.0.0.1:9/".parse().unwrap(), t);
+        let fut = run_client(
+            cfg,
+            http_client(None),
+            RecSink::default(),
+            CancellationToken::new(),
+        );
+        let size = std::mem::size_of_val(&fut);
+        assert!(size < 4096, "{t}: {size} bytes");
+    }
+}
+
+async fn slow_poll_server(delay: Duration) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 8192];
+                // One request per read is enough for GETs this small.
+                while let Ok(n) = s.read(&mut buf).await {
+                    if n == 0 {
+                        return;
+                    }
+                    tokio::time::sleep(delay).await;
+                    let body = r#"{"next":1,"ticks":[],"gap":null}"#;
+                    let resp = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    if s.write_all(resp.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+/// A slow answer does not stretch the poll interval silently: the next poll fires at once and
+/// the lateness is reported as schedule lag (no coordinated omission).
+#[tokio::test]
+async fn slow_answers_show_up_as_schedule_lag() {
+    let base = slow_poll_server(Duration::from_millis(150)).await;
+    let mut cfg = config(&base, Transport::Poll);
+    cfg.poll_interval = Duration::from_millis(50);
+    let sink = RecSink::default();
+    let cancel = CancellationToken::new();
+    let task = tokio::spawn(run_client(
+        cfg,
+        http_client(None),
+        sink.clone(),
+        cancel.clone(),
+    ));
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    cancel.cancel();
+    task.await.unwrap();
+    let rec = sink.take();
+    assert!(rec.errors.is_empty(), "{:?}", rec.errors);
+    // Back to back at the answer time (~6 in 1 s), never waiting an interval after a late answer.
+    assert!(rec.requests >= 4, "{}", rec.requests);
+    assert_eq!(rec.empty, rec.answers);
+    // The k-th poll was due at k·50 ms but sent at about k·150 ms.
+    assert!(rec.lag_max_us >= 200_000, "{}", rec.lag_max_us);
+}
+
+/// Over the server's connection cap a client is told 503 + `Retry-After: 1` and waits that long.
+#[tokio::test]
+async fn honours_retry_after_on_503() {
+    let cfg = tickbench_server::Config {
+        rate: 0.0,
+        symbols: 20,
+        max_conns: 1,
+        ..Default::default()
+    };
+    let srv = tickbench_server::spawn(cfg, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let base = srv.url();
+    let holder = RecSink::default();
+    let cancel = CancellationToken::new();
+    let h = tokio::spawn(run_client(
+        config(&base, Transport::Stream),
+        http_client(None),
+        holder.clone(),
+        cancel.clone(),
+    ));
+    holder.wait_connected().await;
+    let sink = RecSink::default();
+    let t = tokio::spawn(run_client(
+        config(&base, Transport::Stream),
+        http_client(None),
+        sink.clone(),
+        cancel.clone(),
+    ));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    cancel.cancel();
+    h.await.unwrap();
+    t.await.unwrap();
+    let rec = sink.take();
+    assert!(
+        rec.errors.contains(&ErrorKind::Status(503)),
+        "{:?}",
+        rec.errors
+    );
+    // At t=0 and t>=1 s; without Retry-After the backoff would have sent several by now.
+    assert!(rec.requests <= 2, "{} requests", rec.requests);
+    srv.shutdown().await;
+}
+
+/// A server restart (bye, refused connects, then a fresh journal whose seqs start again at 1):
+/// the client notices its cursor is from the old server, starts over from the new server's
+/// oldest tick, and re-baselines its `sseq`s, so it neither loses nor mis-flags new ticks.
+#[tokio::test]
+async fn resumes_across_a_server_restart() {
+    let srv = server().await;
+    let addr = srv.addr();
+    let base = srv.url();
+    let mut cfg = config(&base, Transport::Sse);
+    cfg.since = Some(1);
+    let sink = RecSink::default();
+    let cancel = CancellationToken::new();
+    let task = tokio::spawn(run_client(
+        cfg,
+        http_client(None),
+        sink.clone(),
+        cancel.clone(),
+    ));
+    srv.publish(20);
+    sink.wait_ticks(20).await;
+    srv.shutdown().await;
+    // The bye may still be in flight when shutdown returns.
+    sink.wait_up(false).await;
+    let before = sink.take();
+    assert_exactly_once_in_order(
+        &before,
+        &before
+            .ticks
+            .iter()
+            .map(|(t, _)| t.clone())
+            .collect::<Vec<_>>(),
+    );
+    let cfg = tickbench_server::Config {
+        rate: 0.0,
+        symbols: 20,
+        ..Default::default()
+    };
+    let srv = tickbench_server::spawn(cfg, addr).await.unwrap();
+    sink.wait_connected().await;
+    srv.publish(30);
+    sink.wait_ticks(30).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    cancel.cancel();
+    task.await.unwrap();
+    let rec = sink.take();
+    assert_exactly_once_in_order(&rec, &journal(&base).await);
+    assert!(rec.reconnects >= 1);
+    assert!(
+        rec.errors.contains(&ErrorKind::Status(400)),
+        "{:?}",
+        rec.errors
+    );
+    srv.shutdown().await;
 }

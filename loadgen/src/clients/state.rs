@@ -46,6 +46,8 @@ pub(crate) struct ClientState<S> {
     /// A connection failed or closed since the last one was established: the next success is a
     /// reconnect.
     broken: bool,
+    /// SSE: the last event id received, sent as `Last-Event-ID` on reconnect like a browser.
+    pub last_event_id: Option<u64>,
     /// Smallest delay before reconnecting (SSE `retry:`), on top of the backoff.
     pub min_delay: Duration,
 }
@@ -66,6 +68,7 @@ impl<S: Sink> ClientState<S> {
             up: false,
             broken: false,
             min_delay: Duration::ZERO,
+            last_event_id: None,
         }
     }
 
@@ -148,9 +151,10 @@ impl<S: Sink> ClientState<S> {
         Ok(body)
     }
 
-    /// Turns a non-success answer into a [`Failure`]. A 400 about `since` means the cursor came
-    /// from a server that is gone (restarted with a fresh journal): the client starts over from
-    /// the new server's oldest tick and forgets its `sseq` baselines, which restart at 1.
+    /// Turns a non-success answer into a [`Failure`]. A 400 about `since` (or SSE's
+    /// `Last-Event-ID`) means the cursor came from a server that is gone (restarted with a fresh
+    /// journal): the client starts over from the new server's oldest tick and forgets its `sseq`
+    /// baselines, which restart at 1.
     pub async fn status_failure(&mut self, resp: reqwest::Response) -> Failure {
         let status = resp.status().as_u16();
         let retry = if status == 503 {
@@ -162,8 +166,9 @@ impl<S: Sink> ClientState<S> {
             if let Ok(body) = resp.bytes().await {
                 self.sink.bytes(body.len() as u64);
                 if let Ok(err) = serde_json::from_slice::<ApiError>(&body) {
-                    if err.param.as_deref() == Some("since") {
+                    if matches!(err.param.as_deref(), Some("since" | "Last-Event-ID")) {
                         self.cursor = Some(0);
+                        self.last_event_id = None;
                         self.seq.reset();
                     }
                 }

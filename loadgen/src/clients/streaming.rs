@@ -70,11 +70,10 @@ pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>) {
         _ => "/iframe",
     };
     let stall = c.cfg.stream_timeout.max(Duration::from_secs(1));
-    let mut last_event_id: Option<u64> = None;
     loop {
         c.begin_url(path);
         let mut req = c.http.get(c.url.as_str());
-        if let Some(id) = last_event_id {
+        if let Some(id) = c.last_event_id {
             req = req.header("last-event-id", id);
         }
         c.sink.request();
@@ -135,7 +134,7 @@ pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>) {
                         let recv_us = now_micros();
                         c.deliver_tick(&t, recv_us);
                         if let AnyParser::Sse(p) = &parser {
-                            last_event_id = p.last_event_id().or(last_event_id);
+                            c.last_event_id = p.last_event_id().or(c.last_event_id);
                         }
                     }
                     Ok(Frame::Gap(g)) => c.gap(g),
