@@ -116,8 +116,9 @@ fn print_progress(mut rx: mpsc::Receiver<Progress>) {
                     if t.saturated { ", SATURATED" } else { "" }
                 );
                 match bar.take() {
-                    Some(b) => b.finish_with_message(line),
-                    None => eprintln!("{}: {line}", t.name),
+                    // indicatif draws nothing when stderr is not a terminal: say it in a line.
+                    Some(b) if !b.is_hidden() => b.finish_with_message(line),
+                    _ => eprintln!("{}: {line}", t.name),
                 }
                 if t.saturated {
                     eprintln!("SATURATED {}: {}", t.name, t.saturation_reasons.join("; "));

@@ -546,9 +546,11 @@ async fn fetch_symbols(
 ) -> anyhow::Result<Symbols> {
     let url = base.join("symbols").context("building the /symbols URL")?;
     let resp = http.get(url).send().await.map_err(|e| {
-        let cause = std::error::Error::source(&e)
-            .and_then(std::error::Error::source)
-            .map_or_else(|| e.to_string(), |c| c.to_string());
+        // reqwest's own message is generic; the root cause ("Connection refused") is the news.
+        let mut cause: &dyn std::error::Error = &e;
+        while let Some(next) = cause.source() {
+            cause = next;
+        }
         anyhow::anyhow!("cannot reach {target}: {cause}")
     })?;
     let status = resp.status();

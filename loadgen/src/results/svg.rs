@@ -36,36 +36,47 @@ pub fn render_svg(curves: &[(String, &Histogram<u64>)]) -> anyhow::Result<String
         .filter(|(_, h)| !h.is_empty())
         .map(|(name, h)| (name.clone(), spectrum(h, x_max)))
         .collect();
-    let y_max = series
+    // Log-scale y: a 1 s polling curve and a sub-millisecond stream curve must both stay legible.
+    let (y_lo, y_hi) = series
         .iter()
         .flat_map(|(_, pts)| pts.iter().map(|p| p.1))
-        .fold(0.0_f64, f64::max)
-        .max(0.001)
-        * 1.05;
+        .fold((f64::MAX, 0.0_f64), |(lo, hi), y| (lo.min(y), hi.max(y)));
+    let y_min = if y_lo == f64::MAX {
+        0.01
+    } else {
+        (y_lo * 0.8).max(0.001)
+    };
+    let y_max = (y_hi * 1.25).max(y_min * 10.0);
 
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (960, 540)).into_drawing_area();
         root.fill(&WHITE).map_err(plot_err)?;
         let mut chart = ChartBuilder::on(&root)
-            .caption("End-to-end tick latency by percentile", ("sans-serif", 22))
+            .caption("End-to-end tick latency by percentile", ("sans-serif", 24))
             .margin(16)
-            .x_label_area_size(44)
-            .y_label_area_size(64)
-            .build_cartesian_2d(0.0..x_max, 0.0..y_max)
+            .x_label_area_size(48)
+            .y_label_area_size(72)
+            .build_cartesian_2d(0.0..x_max, (y_min..y_max).log_scale())
             .map_err(plot_err)?;
         chart
             .configure_mesh()
             .x_labels(x_max as usize + 1)
             .x_label_formatter(&|x| percentile_label(*x))
+            .y_label_formatter(&|y| format!("{y}"))
+            .label_style(("sans-serif", 14))
+            .axis_desc_style(("sans-serif", 16))
             .x_desc("percentile")
-            .y_desc("latency (ms)")
+            .y_desc("latency (ms, log scale)")
             .draw()
             .map_err(plot_err)?;
         for (i, (name, pts)) in series.iter().enumerate() {
             let color = PALETTE[i % PALETTE.len()];
             chart
-                .draw_series(LineSeries::new(pts.iter().copied(), color.stroke_width(2)))
+                .draw_series(LineSeries::new(
+                    pts.iter().map(|&(x, y)| (x, y.max(y_min))),
+                    color.stroke_width(2),
+                ))
                 .map_err(plot_err)?
                 .label(name.as_str())
                 .legend(move |(x, y)| {
@@ -75,6 +86,7 @@ pub fn render_svg(curves: &[(String, &Histogram<u64>)]) -> anyhow::Result<String
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::UpperLeft)
+            .label_font(("sans-serif", 14))
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
             .draw()
@@ -143,7 +155,7 @@ mod tests {
         let svg = render_svg(&[("poll".into(), &a), ("sse".into(), &b)]).unwrap();
         assert!(svg.starts_with("<svg"), "{}", &svg[..100]);
         assert!(svg.contains("<polyline"), "no curves");
-        for text in ["poll", "sse", "99.9%", "latency (ms)"] {
+        for text in ["poll", "sse", "99.9%", "latency (ms"] {
             assert!(svg.contains(text), "missing text {text}");
         }
         // An empty phase draws no curve but still a valid chart.

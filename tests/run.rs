@@ -1,0 +1,123 @@
+//! `tickbench run` end to end: the real binary, its embedded server child process, real sockets.
+
+use std::process::Command;
+
+fn tickbench() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tickbench"))
+}
+
+#[test]
+fn short_run_writes_results_and_stops_its_server() {
+    let out = tempfile::tempdir().unwrap();
+    let output = tickbench()
+        .args([
+            "run",
+            "--clients",
+            "20",
+            "--duration",
+            "2s",
+            "--warmup",
+            "1s",
+            "--ramp",
+            "1s",
+            "--transports",
+            "poll,sse",
+            "--no-tui",
+            "--out",
+        ])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(stdout.contains("| transport |"), "table printed: {stdout}");
+    assert!(
+        stdout.contains("| poll ") && stdout.contains("| sse "),
+        "{stdout}"
+    );
+
+    let latest = out.path().join("latest");
+    let link = std::fs::read_link(&latest).unwrap();
+    assert!(link.is_relative(), "{link:?}");
+    for f in [
+        "summary.json",
+        "poll.hgrm",
+        "sse.hgrm",
+        "latency.hlog",
+        "report.md",
+        "latency.svg",
+    ] {
+        assert!(latest.join(f).is_file(), "{f} missing");
+    }
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(latest.join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["complete"], true);
+    assert_eq!(summary["transports"].as_array().unwrap().len(), 2);
+    for t in summary["transports"].as_array().unwrap() {
+        assert_eq!(t["gaps"], 0, "{t}");
+        assert_eq!(t["duplicates"], 0, "{t}");
+        assert!(t["delivered"].as_u64().unwrap() > 0, "{t}");
+        // The embedded server is a child process, so its memory is measured.
+        assert!(t["server_rss_bytes"].as_u64().unwrap() > 0, "{t}");
+    }
+    // The child server does not outlive the run.
+    let pid = summary["config"]["server_pid"].as_u64().unwrap();
+    let cmdline = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    assert!(
+        !cmdline.contains("serve"),
+        "server child {pid} still running"
+    );
+}
+
+#[test]
+fn bad_flags_fail_with_one_clear_line() {
+    for (args, needle) in [
+        (&["run", "--clients", "0"][..], "clients"),
+        (&["run", "--transports", "nope"][..], "nope"),
+        (&["run", "--duration", "-1"][..], "duration"),
+    ] {
+        let out = tempfile::tempdir().unwrap();
+        let output = tickbench()
+            .args(args)
+            .arg("--out")
+            .arg(out.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?} succeeded");
+        let first = stderr.lines().next().unwrap_or_default();
+        assert!(first.contains(needle), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert_eq!(
+            std::fs::read_dir(out.path()).unwrap().count(),
+            0,
+            "no results"
+        );
+    }
+}
+
+#[test]
+fn unreachable_target_fails_with_one_line() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = tempfile::tempdir().unwrap();
+    let output = tickbench()
+        .args(["run", "--no-tui", "--target"])
+        .arg(format!("http://127.0.0.1:{port}"))
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("cannot reach"), "{stderr}");
+}
