@@ -242,3 +242,50 @@ async fn shutdown_sends_bye_on_every_stream() {
 async fn get_json_owned(url: String) -> (u16, Value) {
     get_json(&url).await
 }
+
+/// A client that stops reading does not make the server buffer without bound: it falls out of
+/// the journal and, when it reads again, gets an explicit gap and continues from the oldest
+/// retained tick.
+#[tokio::test]
+async fn stalled_stream_reader_gets_a_gap_not_unbounded_buffering() {
+    let s = server_with(tickbench_server::Config {
+        rate: 0.0,
+        retain: 1_000,
+        ..Default::default()
+    })
+    .await;
+    let mut r = StreamReader::open(&format!("{}/stream?since=1", s.url())).await;
+    // Far more than socket buffers plus hyper's write buffer hold (~110 bytes per tick).
+    for _ in 0..20 {
+        s.publish(10_000);
+        tokio::task::yield_now().await;
+    }
+    let last = s.publish(1);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let mut tail = String::new();
+    let mut gap_seen = false;
+    let mut bytes = 0usize;
+    while !(gap_seen && tail.contains(&format!("\"seq\":{last},"))) {
+        let chunk = tokio::time::timeout_at(deadline, r.resp.chunk())
+            .await
+            .expect("timed out reading the backlog")
+            .unwrap()
+            .expect("stream ended");
+        bytes += chunk.len();
+        tail.push_str(&String::from_utf8_lossy(&chunk));
+        if tail.contains("{\"gap\":{\"from\":") {
+            gap_seen = true;
+        }
+        // Keep only the end (lines can span chunks).
+        if tail.len() > 4096 {
+            tail = tail[tail.len() - 2048..].to_string();
+        }
+    }
+    assert!(gap_seen);
+    // Everything published was ~22 MB; the reader got far less before the gap.
+    assert!(
+        bytes < 18_000_000,
+        "received {bytes} bytes: no gap bounding?"
+    );
+    s.shutdown().await;
+}
