@@ -299,14 +299,19 @@ fn draw(points: &[Point], dims: &[Dim], spec: &Spec, path: &Path) -> anyhow::Res
     let root = SVGBackend::new(path, (860, 520)).into_drawing_area();
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 20))
+        .caption(title, ("sans-serif", 22))
         .margin(14)
         .x_label_area_size(44)
         .y_label_area_size(78)
         .build_cartesian_2d(x0..x1, y0..y1)?;
+    let integral = distinct.iter().all(|v| v.fract() == 0.0);
     let xfmt = move |v: &f64| {
         let r = if xlog { 10f64.powf(*v) } else { *v };
-        fmt_small(r)
+        if integral && r >= 1.0 {
+            format!("{r:.0}")
+        } else {
+            fmt_small(r)
+        }
     };
     let yf = move |v: &f64| yfmt(if ylog { 10f64.powf(*v) } else { *v });
     chart
@@ -320,6 +325,8 @@ fn draw(points: &[Point], dims: &[Dim], spec: &Spec, path: &Path) -> anyhow::Res
             "{ylabel}{}",
             if ylog { " — log scale" } else { "" }
         ))
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 14))
         .x_label_formatter(&xfmt)
         .y_label_formatter(&yf)
         .light_line_style(WHITE.mix(0.0))
@@ -367,6 +374,7 @@ fn draw(points: &[Point], dims: &[Dim], spec: &Spec, path: &Path) -> anyhow::Res
         .configure_series_labels()
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.3))
+        .label_font(("sans-serif", 13))
         .position(SeriesLabelPosition::UpperLeft)
         .draw()?;
     root.present()?;

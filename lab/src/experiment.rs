@@ -652,6 +652,30 @@ duration = "1s"
         assert_eq!(e.cell_time(), Duration::from_secs(3));
     }
 
+    /// The shipped experiments parse, name a verdict, and fit the ~10 minute budget on a 2-core
+    /// machine (3 s of server start-up and floor measurement per cell assumed).
+    #[test]
+    fn shipped_experiments_parse_and_fit_the_budget() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../experiments");
+        let mut names = Vec::new();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                let e = Experiment::load(&path).unwrap_or_else(|e| panic!("{e}"));
+                assert!(e.verdict.is_some(), "{} names no verdict", e.name);
+                let cells = e.cells().len() as u32;
+                let total = (e.cell_time() + Duration::from_secs(3)) * cells;
+                assert!(total < Duration::from_secs(600), "{}: {total:?}", e.name);
+                names.push(e.name.0);
+            }
+        }
+        names.sort();
+        assert_eq!(
+            names,
+            ["longpoll-vs-rate", "piggyback", "polling-waste", "scale"]
+        );
+    }
+
     #[test]
     fn number_formatting() {
         assert_eq!(fmt_num(5.0), "5");

@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use tickbench_loadgen::progress::{Progress, Stage};
+use tickbench_loadgen::{RunOpts, Watch};
 use tickbench_wire::{Summary, SCHEMA_VERSION};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -88,8 +89,41 @@ impl CellRunner for LoadgenRunner {
         progress: mpsc::Sender<Progress>,
         cancel: CancellationToken,
     ) -> anyhow::Result<(Summary, PathBuf)> {
-        let _ = (exp, cell, out, progress, cancel);
-        anyhow::bail!("the load generator's run is not available in this build yet")
+        let mut o = RunOpts {
+            target: self.target.clone(),
+            transports: vec![cell.transport],
+            duration: exp.duration.0,
+            warmup: exp.warmup.0,
+            ramp: exp.ramp.0,
+            seed: cell.seed,
+            label: cell.id.clone(),
+            out: out.to_path_buf(),
+            no_tui: true,
+            server_bin: self.server_bin.clone(),
+            ..RunOpts::default()
+        };
+        if let Some(c) = cell.clients {
+            o.clients = c;
+        }
+        if let Some(r) = cell.rate {
+            o.rate = r;
+        }
+        if let Some(i) = cell.poll_interval {
+            o.poll_interval = i;
+        }
+        if let Some(a) = cell.action_rate {
+            o.action_rate = a;
+        }
+        if let Some(t) = exp.longpoll_timeout {
+            o.longpoll_timeout = t.0;
+        }
+        if let Some(w) = exp.watch {
+            o.watch = Watch::Count(w.0 as usize);
+        }
+        if let Some(w) = self.workers {
+            o.workers = w;
+        }
+        tickbench_loadgen::run_with_progress(o, Some(progress), cancel)
     }
 }
 
