@@ -27,9 +27,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::term::Theme;
 use crate::widgets::table::{CompRow, RowStatus};
-use crate::widgets::{
-    fmt_num, fmt_secs, fmt_us, fmt_us_short, histogram, render_help, table, text_bar,
-};
+use crate::widgets::{fmt_num, fmt_secs, fmt_us_short, histogram, render_help, table, text_bar};
 use crate::Action;
 
 /// Chart windows `+`/`-` step through, seconds.
@@ -465,6 +463,7 @@ pub fn render(state: &DashState, frame: &mut Frame) {
     };
     frame.render_widget(
         Paragraph::new(err_lines)
+            .wrap(ratatui::widgets::Wrap { trim: true })
             .style(err_style)
             .block(Block::bordered().title(" errors ")),
         err_area,
@@ -522,22 +521,15 @@ fn render_header(state: &DashState, frame: &mut Frame, area: Rect) {
         first.push(Span::raw("  "));
         first.push(Span::styled(" SATURATED ", th.alarm()));
     }
-    let second = Line::from(vec![
-        Span::raw(format!(
-            " clients {}/{}  ticks/s {}  cpu server {:.0}% · loadgen {:.0}%",
-            l.clients_connected,
-            l.clients_target,
-            fmt_num(l.ticks_per_s),
-            l.server_cpu_pct,
-            l.loadgen_cpu_pct
-        )),
-        Span::styled(
-            state.floor.map_or(String::new(), |f| {
-                format!("  floor p50 {} p99 {}", fmt_us(f.p50), fmt_us(f.p99))
-            }),
-            th.dim(),
-        ),
-    ]);
+    // The floor is the table's last row, beside the latency columns; not repeated here.
+    let second = Line::from(vec![Span::raw(format!(
+        " clients {}/{}  ticks/s {}  cpu server {:.0}% · loadgen {:.0}%",
+        l.clients_connected,
+        l.clients_target,
+        fmt_num(l.ticks_per_s),
+        l.server_cpu_pct,
+        l.loadgen_cpu_pct
+    ))]);
     let total = state.total.as_secs_f64();
     let elapsed = if state.finished.is_some() {
         total

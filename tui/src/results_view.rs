@@ -35,7 +35,8 @@ impl LoadedRun {
     /// Reads `path`: a results folder holding `summary.json`, or a `summary.json` itself.
     /// Any problem is one error line naming the file.
     pub fn load(path: &Path) -> anyhow::Result<Self> {
-        let (dir, file) = if path.is_dir() {
+        // A `.json` path is the summary itself; anything else is a results folder.
+        let (dir, file) = if path.extension().is_none_or(|e| e != "json") {
             (path.to_path_buf(), path.join("summary.json"))
         } else {
             (

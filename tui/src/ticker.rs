@@ -607,14 +607,16 @@ pub fn render(state: &TickerState, frame: &mut Frame) {
     .areas(frame.area());
 
     // Transport tabs: the 1–8 keys, the current one highlighted.
-    let mut spans = Vec::new();
+    // One space between labels so all eight fit in 80 columns.
+    let mut spans = vec![Span::raw(" ")];
     for (i, t) in Transport::ALL.iter().enumerate() {
         let label = format!("{} {}", i + 1, t.name());
         spans.push(if *t == state.transport {
-            Span::styled(format!(" {label} "), th.selected())
+            Span::styled(label, th.selected())
         } else {
-            Span::styled(format!(" {label} "), th.dim())
+            Span::styled(label, th.dim())
         });
+        spans.push(Span::raw(" "));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), tabs);
 

@@ -39,7 +39,7 @@ pub fn fmt_us_short(us: f64) -> String {
     if !us.is_finite() || us < 0.0 {
         return "-".into();
     }
-    if us < 1_000.0 {
+    let s = if us < 1_000.0 {
         format!("{us:.0}µs")
     } else if us < 10_000.0 {
         format!("{:.1}ms", us / 1e3)
@@ -49,7 +49,9 @@ pub fn fmt_us_short(us: f64) -> String {
         format!("{:.1}s", us / 1e6)
     } else {
         format!("{:.0}s", us / 1e6)
-    }
+    };
+    // Axis ticks fall on round values: `1ms`, not `1.0ms`.
+    s.replace(".0ms", "ms").replace(".0s", "s")
 }
 
 /// A count or rate in at most 6 characters: `0`, `12.5`, `950`, `12.3k`, `4.56M`.

@@ -72,10 +72,17 @@ pub fn render(
     let datasets: Vec<Dataset> = curves
         .iter()
         .zip(&data)
-        .map(|((c, style), d)| {
+        .enumerate()
+        .map(|(i, ((c, style), d))| {
+            // Without colour, overlaid curves are told apart by their marker.
+            let marker = match (theme.color, i) {
+                (false, 1) => Marker::Dot,
+                (false, 2..) => Marker::Block,
+                _ => Marker::Braille,
+            };
             Dataset::default()
                 .name(c.name.clone())
-                .marker(Marker::Braille)
+                .marker(marker)
                 .graph_type(GraphType::Line)
                 .style(*style)
                 .data(d)
