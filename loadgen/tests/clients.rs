@@ -772,3 +772,77 @@ async fn resumes_across_a_server_restart() {
     );
     srv.shutdown().await;
 }
+
+fn rss_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
+    let pages: u64 = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
+    pages * 4096
+}
+
+/// Measures the resident memory of idle long-poll clients (run by hand: `--ignored --nocapture`).
+/// The server here reads the request and holds it forever, so it costs about as much per
+/// connection as a bare socket; that cost is measured first with bare sockets and subtracted.
+#[tokio::test(flavor = "current_thread")]
+#[ignore]
+async fn idle_longpoll_client_memory() {
+    const N: usize = 1000;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 512];
+                while let Ok(n) = s.read(&mut buf).await {
+                    if n == 0 {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    let settle = || tokio::time::sleep(Duration::from_millis(500));
+    settle().await;
+    let r0 = rss_bytes();
+    let mut raw = Vec::new();
+    for _ in 0..N {
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .unwrap();
+        raw.push(s);
+    }
+    settle().await;
+    let r1 = rss_bytes();
+    drop(raw);
+    settle().await;
+    let r2 = rss_bytes();
+    let cancel = CancellationToken::new();
+    let sinks: Vec<RecSink> = (0..N).map(|_| RecSink::default()).collect();
+    let syms: Arc<[String]> = ["AAPL", "MSFT", "NVDA", "AMZN", "GOOG"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    for (i, sink) in sinks.iter().enumerate() {
+        let mut cfg = config(&format!("http://{addr}"), Transport::Longpoll);
+        cfg.symbols = Some(syms.clone());
+        cfg.longpoll_timeout = Duration::from_secs(60);
+        cfg.seed = i as u64;
+        tokio::spawn(run_client(
+            cfg,
+            http_client(None),
+            sink.clone(),
+            cancel.clone(),
+        ));
+    }
+    settle().await;
+    settle().await;
+    let r3 = rss_bytes();
+    let bare = (r1 - r0) as f64 / N as f64;
+    let clients = (r3 - r2) as f64 / N as f64;
+    eprintln!(
+        "bare socket pair: {bare:.0} B/conn; long-poll client + server side: {clients:.0} B/conn; \
+         client alone ≈ {:.0} B",
+        clients - bare
+    );
+    cancel.cancel();
+}

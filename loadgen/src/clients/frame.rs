@@ -76,10 +76,15 @@ fn first_key(bytes: &[u8]) -> Option<&[u8]> {
 /// Bytes received but not yet consumed by a parser. Each push appends the chunk after dropping
 /// what was consumed, so the buffer only ever holds one partial frame plus one chunk; the copy is
 /// cheap next to the JSON parse and keeps every parser a plain slice scanner.
+///
+/// Searches remember how far they got (`scanned`), so a frame that trickles in byte by byte is
+/// scanned once in total, not once per byte (which would be quadratic in the frame size).
 #[derive(Debug, Default)]
 pub(crate) struct Pending {
     buf: Vec<u8>,
     pos: usize,
+    /// Leading bytes of `rest()` already searched without a match.
+    scanned: usize,
 }
 
 /// An idle client should not keep a large buffer alive because of one large burst.
@@ -102,22 +107,62 @@ impl Pending {
     }
 
     pub(crate) fn consume(&mut self, n: usize) {
-        self.pos = (self.pos + n).min(self.buf.len());
+        let n = n.min(self.buf.len() - self.pos);
+        self.pos += n;
+        self.scanned = self.scanned.saturating_sub(n);
     }
 
     /// Forgets everything buffered (after an unrecoverable framing error).
     pub(crate) fn clear(&mut self) {
         self.buf.clear();
         self.pos = 0;
+        self.scanned = 0;
     }
 
-    /// The next line (without its `\n` and an optional `\r` before it) and how many bytes it spans
-    /// including the terminator, or `None` when no complete line is buffered yet.
-    pub(crate) fn line(&self) -> Option<(&[u8], usize)> {
-        let rest = self.rest();
-        let nl = rest.iter().position(|&b| b == b'\n')?;
-        let line = &rest[..nl];
-        Some((line.strip_suffix(b"\r").unwrap_or(line), nl + 1))
+    /// Forgets search progress (the parser is about to look for something else).
+    pub(crate) fn reset_scan(&mut self) {
+        self.scanned = 0;
+    }
+
+    /// Index in `rest()` of the first byte matching `pred`.
+    pub(crate) fn find_byte(&mut self, pred: impl Fn(u8) -> bool) -> Option<usize> {
+        let rest = &self.buf[self.pos..];
+        let start = self.scanned.min(rest.len());
+        match rest[start..].iter().position(|&b| pred(b)) {
+            Some(i) => Some(start + i),
+            None => {
+                self.scanned = rest.len();
+                None
+            }
+        }
+    }
+
+    /// Index in `rest()` of the first occurrence of `needle`.
+    pub(crate) fn find_seq(&mut self, needle: &[u8]) -> Option<usize> {
+        let rest = &self.buf[self.pos..];
+        let start = self
+            .scanned
+            .saturating_sub(needle.len().saturating_sub(1))
+            .min(rest.len());
+        match find(&rest[start..], needle) {
+            Some(i) => Some(start + i),
+            None => {
+                self.scanned = rest.len();
+                None
+            }
+        }
+    }
+
+    /// The next line: its length without the `\n` and an optional `\r` before it, and how many
+    /// bytes it spans including the terminator; `None` when no complete line is buffered yet.
+    pub(crate) fn line(&mut self) -> Option<(usize, usize)> {
+        let nl = self.find_byte(|b| b == b'\n')?;
+        let len = if nl > 0 && self.rest()[nl - 1] == b'\r' {
+            nl - 1
+        } else {
+            nl
+        };
+        Some((len, nl + 1))
     }
 }
 
@@ -213,6 +258,24 @@ mod tests {
         assert!(decode_object(b"{").is_err());
         assert!(decode_object(b"").is_err());
         assert!(decode_object(br#"{"seq":1}"#).is_err());
+    }
+
+    #[test]
+    fn pending_scans_incrementally() {
+        let mut p = Pending::default();
+        p.push(b"abc");
+        assert_eq!(p.line(), None);
+        p.push(b"d\r\nef");
+        assert_eq!(p.line(), Some((4, 6)));
+        p.consume(6);
+        assert_eq!(p.line(), None);
+        p.push(b"\n");
+        assert_eq!(p.line(), Some((2, 3)));
+        let mut p = Pending::default();
+        p.push(b"xx</scr");
+        assert_eq!(p.find_seq(b"</script>"), None);
+        p.push(b"ipt>");
+        assert_eq!(p.find_seq(b"</script>"), Some(2));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! scripts that do not call `parent.` are skipped too, as a browser page would run them and move
 //! on. A `parent.` call the protocol does not define, or bad arguments, is an error.
 
-use super::frame::{find, Frame, ParseError, Pending, MAX_FRAME};
+use super::frame::{Frame, ParseError, Pending, MAX_FRAME};
 use tickbench_wire::Gap;
 
 const OPEN: &[u8] = b"<script>";
@@ -46,32 +46,34 @@ impl IframeParser {
             if self.poisoned {
                 return None;
             }
-            let rest = self.pending.rest();
             if !self.in_script {
-                match find(rest, OPEN) {
+                match self.pending.find_seq(OPEN) {
                     Some(i) => {
                         self.pending.consume(i + OPEN.len());
+                        self.pending.reset_scan();
                         self.in_script = true;
                     }
                     None => {
                         // Keep only what could be the start of a split `<script>`.
-                        let keep = rest.len().min(OPEN.len() - 1);
-                        self.pending.consume(rest.len() - keep);
+                        let len = self.pending.rest().len();
+                        let keep = len.min(OPEN.len() - 1);
+                        self.pending.consume(len - keep);
                         return None;
                     }
                 }
                 continue;
             }
-            let Some(end) = find(rest, CLOSE) else {
-                if rest.len() > MAX_FRAME {
+            let Some(end) = self.pending.find_seq(CLOSE) else {
+                if self.pending.rest().len() > MAX_FRAME {
                     self.poisoned = true;
                     self.pending.clear();
                     return Some(Err(ParseError::TooLarge));
                 }
                 return None;
             };
-            let res = call(&rest[..end]);
+            let res = call(&self.pending.rest()[..end]);
             self.pending.consume(end + CLOSE.len());
+            self.pending.reset_scan();
             self.in_script = false;
             match res {
                 Ok(Some(f)) => return Some(Ok(f)),

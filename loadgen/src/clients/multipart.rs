@@ -113,12 +113,13 @@ impl MultipartParser {
             if self.state == State::Done {
                 return None;
             }
-            let Some((line, used)) = self.pending.line() else {
+            let Some((len, used)) = self.pending.line() else {
                 if self.pending.rest().len() > MAX_FRAME {
                     return self.poison(ParseError::TooLarge);
                 }
                 return None;
             };
+            let line = &self.pending.rest()[..len];
             let delim = self.delimiter(line);
             let state = self.state;
             let mut out = None;

@@ -89,14 +89,13 @@ impl SseParser {
                 }
                 self.skip_lf = false;
             }
-            let rest = self.pending.rest();
-            let Some(end) = rest.iter().position(|&b| b == b'\n' || b == b'\r') else {
-                if rest.len() > MAX_FRAME {
+            let Some(end) = self.pending.find_byte(|b| b == b'\n' || b == b'\r') else {
+                if self.pending.rest().len() > MAX_FRAME {
                     return Some(Err(self.poison()));
                 }
                 return None;
             };
-            if rest[end] == b'\r' {
+            if self.pending.rest()[end] == b'\r' {
                 self.skip_lf = true;
             }
             // Copy the line out of the borrow only as far as needed: process by range.

@@ -81,7 +81,8 @@ impl<S: Sink> ClientState<S> {
         if let Some(c) = self.cursor {
             push_param(&mut self.url, "since", c);
         }
-        if let Some(syms) = &self.cfg.symbols {
+        // An empty watchlist would be a 400 on every request; it can only mean "no filter".
+        if let Some(syms) = self.cfg.symbols.as_deref().filter(|s| !s.is_empty()) {
             push_symbols(&mut self.url, syms);
         }
     }
@@ -180,7 +181,8 @@ impl<S: Sink> ClientState<S> {
         }
     }
 
-    /// Delivers a batch answer: gap notice first, then each tick, then the new cursor.
+    /// Delivers a batch answer: gap notice first, then each tick, then the new cursor. The ticks
+    /// of one answer arrived together, so they share one `recv_us`, read right after the parse.
     pub fn deliver_batch(&mut self, batch: &Batch, recv_us: u64) {
         self.established();
         if let Some(g) = batch.gap {

@@ -37,7 +37,7 @@ impl NdjsonParser {
             if self.poisoned {
                 return None;
             }
-            let Some((line, used)) = self.pending.line() else {
+            let Some((len, used)) = self.pending.line() else {
                 if self.pending.rest().len() > MAX_FRAME {
                     self.poisoned = true;
                     self.pending.clear();
@@ -45,6 +45,7 @@ impl NdjsonParser {
                 }
                 return None;
             };
+            let line = &self.pending.rest()[..len];
             if line.trim_ascii().is_empty() {
                 self.pending.consume(used);
                 continue;
