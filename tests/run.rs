@@ -121,3 +121,54 @@ fn unreachable_target_fails_with_one_line() {
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     assert!(stderr.contains("cannot reach"), "{stderr}");
 }
+
+#[test]
+fn sigterm_writes_an_incomplete_run_and_stops_the_server() {
+    let out = tempfile::tempdir().unwrap();
+    let child = tickbench()
+        .args([
+            "run",
+            "--clients",
+            "10",
+            "--duration",
+            "20s",
+            "--warmup",
+            "1s",
+            "--ramp",
+            "1s",
+            "--transports",
+            "sse,poll",
+            "--no-tui",
+            "--out",
+        ])
+        .arg(out.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Well inside the first phase's measured window (start-up + floor + 2 s).
+    std::thread::sleep(std::time::Duration::from_millis(4_000));
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("interrupted"), "{stdout}\n{stderr}");
+
+    let latest = out.path().join("latest");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(latest.join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["complete"], false);
+    assert!(summary["transports"].as_array().unwrap().len() <= 1);
+    let pid = summary["config"]["server_pid"].as_u64().unwrap();
+    let cmdline = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    assert!(
+        !cmdline.contains("serve"),
+        "server child {pid} still running"
+    );
+}

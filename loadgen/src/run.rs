@@ -250,11 +250,14 @@ impl<'a> Coordinator<'a> {
         let start = Instant::now();
 
         // Clients round-robin over the workers, start times spread evenly over the ramp.
-        let mut plans: Vec<Vec<(Duration, ClientConfig)>> = vec![Vec::new(); workers.len()];
+        let mut plans: Vec<Vec<_>> = (0..workers.len()).map(|_| Vec::new()).collect();
         for i in 0..o.clients {
             let offset = ramp.mul_f64(i as f64 / o.clients as f64);
-            plans[i as usize % workers.len()]
-                .push((offset, self.client_config(transport, index, i)));
+            plans[i as usize % workers.len()].push((
+                offset,
+                source_address(i, o.clients),
+                self.client_config(transport, index, i),
+            ));
         }
         for (w, clients) in workers.iter().zip(plans) {
             w.send(Command::Phase(PhasePlan {
@@ -605,6 +608,19 @@ fn draw_watchlists(
         .collect()
 }
 
+/// Above this many clients, connections are spread over source addresses 127.0.0.1, .2, …: one
+/// (source, destination) pair has only ~28,000 ephemeral ports.
+const CLIENTS_PER_SOURCE: u64 = 20_000;
+
+/// Source address of client `i`: `None` (the kernel's choice) for runs that fit one address.
+fn source_address(i: u64, clients: u64) -> Option<std::net::IpAddr> {
+    if clients <= CLIENTS_PER_SOURCE {
+        return None;
+    }
+    let k = (i / CLIENTS_PER_SOURCE).min(253) as u8;
+    Some(std::net::Ipv4Addr::new(127, 0, 0, 1 + k).into())
+}
+
 /// SplitMix64 finalizer: turns (seed, index) into well-spread per-client seeds.
 fn mix(seed: u64, i: u64) -> u64 {
     let mut z = seed ^ i.wrapping_mul(0x9E37_79B9_7F4A_7C15);
@@ -665,6 +681,19 @@ mod tests {
         assert!(draw_watchlists(&m, Watch::Count(50), 3, 1)
             .iter()
             .all(Option::is_none));
+    }
+
+    #[test]
+    fn large_runs_spread_over_loopback_sources() {
+        assert_eq!(source_address(5, 2000), None);
+        assert_eq!(
+            source_address(0, 50_000),
+            Some("127.0.0.1".parse().unwrap())
+        );
+        assert_eq!(
+            source_address(45_000, 50_000),
+            Some("127.0.0.3".parse().unwrap())
+        );
     }
 
     #[test]

@@ -8,6 +8,8 @@
 //! loop falls behind makes every latency it measures a lie, and this is how we notice.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::rc::Rc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -28,8 +30,9 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 /// One worker's share of a phase.
 #[derive(Debug)]
 pub struct PhasePlan {
-    /// Each client and when to start it, relative to `start` (the ramp spreads them).
-    pub clients: Vec<(Duration, ClientConfig)>,
+    /// Each client, when to start it relative to `start` (the ramp spreads them), and the
+    /// loopback source address to connect from (`None`: the kernel's choice).
+    pub clients: Vec<(Duration, Option<IpAddr>, ClientConfig)>,
     pub start: Instant,
     /// Cancelled when the phase ends (or the run is interrupted).
     pub cancel: CancellationToken,
@@ -141,10 +144,15 @@ async fn worker_main(mut rx: mpsc::UnboundedReceiver<Command>) {
 
 fn start_phase(plan: PhasePlan, stats: &Rc<RefCell<WorkerStats>>, clients: &mut JoinSet<()>) {
     *stats.borrow_mut() = WorkerStats::default();
-    // One connection pool per worker per phase: a phase starts from zero connections.
-    let http = http_client(None);
-    for (offset, cfg) in plan.clients {
-        let (stats, http, cancel) = (stats.clone(), http.clone(), plan.cancel.clone());
+    // One connection pool per worker, source address and phase: a phase starts from zero
+    // connections.
+    let mut pools: HashMap<Option<IpAddr>, reqwest::Client> = HashMap::new();
+    for (offset, source, cfg) in plan.clients {
+        let http = pools
+            .entry(source)
+            .or_insert_with(|| http_client(source))
+            .clone();
+        let (stats, cancel) = (stats.clone(), plan.cancel.clone());
         let at = tokio::time::Instant::from_std(plan.start + offset);
         clients.spawn_local(async move {
             tokio::select! {
