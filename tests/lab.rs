@@ -331,7 +331,7 @@ kind = "scale"
     assert_eq!(csv.lines().count(), 3);
     let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
     assert!(
-        md.contains("## Verdict") && md.contains("**The claim "),
+        md.contains("## Verdict") && md.contains("**Verdict: the claim "),
         "{md}"
     );
 

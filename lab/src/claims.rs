@@ -427,11 +427,10 @@ fn inverse_latency(points: &[Point], transport: Transport, lo: f64, hi: f64) -> 
     Verdict {
         outcome,
         paragraph: format!(
-            "The claim {}. Median {transport} latency: {}. The log-log slope of median latency \
+            "Median {transport} latency: {}. The log-log slope of median latency \
              against the client's own request rate is {slope:.2} (−1 would be exactly inverse; \
              held within [{lo}, {hi}]): {meaning}. A {transport} client only learns of ticks when \
              it makes a request, so a quiet client sees stale prices.",
-            outcome.as_str(),
             rows.join(", ")
         ),
     }

@@ -1242,6 +1242,17 @@ mod tests {
     }
 
     #[test]
+    fn example_thresholds_file_is_valid() {
+        let o = CompareOpts {
+            thresholds: Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("thresholds.example.toml")),
+            ..opts()
+        };
+        let t = Thresholds::load(&o).unwrap();
+        assert_eq!(t.for_key("sse", "sse"), Tolerances::default());
+        assert_eq!(t.for_key("piggyback", "piggyback").latency, 1.5);
+    }
+
+    #[test]
     fn load_errors_are_one_line() {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("nope.json");

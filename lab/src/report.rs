@@ -205,7 +205,7 @@ pub fn markdown(record: &SweepRecord, pts: &[Point], charts: &[Chart]) -> String
         Some(v) => {
             let _ = writeln!(
                 s,
-                "**The claim {} on this run.** {}\n",
+                "**Verdict: the claim {} on this run.** {}\n",
                 v.outcome.as_str(),
                 v.paragraph
             );
@@ -416,7 +416,10 @@ mod tests {
         }
         let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
         assert!(md.contains("**INCOMPLETE:** 2 of 3 cells"), "{md}");
-        assert!(md.contains("**The claim held on this run.**"), "{md}");
+        assert!(
+            md.contains("**Verdict: the claim held on this run.**"),
+            "{md}"
+        );
         assert!(md.contains("![Latency"), "{md}");
         let back: SweepRecord =
             serde_json::from_str(&std::fs::read_to_string(dir.path().join("sweep.json")).unwrap())

@@ -52,6 +52,10 @@ pub struct SweepOpts {
     /// Load-generator worker threads per cell (default: one per CPU).
     #[arg(long)]
     pub workers: Option<usize>,
+    /// Treat EXPERIMENT as an existing sweep folder and rewrite its report.md, charts, sweep.csv
+    /// and verdict from its sweep.json (nothing is measured).
+    #[arg(long, conflicts_with_all = ["quick", "dry_run", "target"])]
+    pub rebuild: bool,
     /// Binary to start the embedded servers from (default: this executable). For tests.
     #[arg(long, hide = true)]
     pub server_bin: Option<PathBuf>,
@@ -146,6 +150,9 @@ pub struct SweepOutcome {
 
 /// `tickbench sweep`.
 pub fn sweep(opts: SweepOpts) -> anyhow::Result<()> {
+    if opts.rebuild {
+        return rebuild(&opts.experiment);
+    }
     let mut exp = Experiment::load(&opts.experiment)?;
     let source = std::fs::read_to_string(&opts.experiment).unwrap_or_default();
     if opts.quick {
@@ -218,6 +225,23 @@ pub fn sweep(opts: SweepOpts) -> anyhow::Result<()> {
             outcome.dir.display()
         );
     }
+    Ok(())
+}
+
+/// `--rebuild`: the report of an existing sweep folder, recomputed from its sweep.json.
+pub fn rebuild(dir: &Path) -> anyhow::Result<()> {
+    let path = dir.join("sweep.json");
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let mut record: SweepRecord = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a tickbench sweep.json", path.display()))?;
+    anyhow::ensure!(
+        record.kind == SWEEP_KIND && record.schema == SWEEP_SCHEMA,
+        "{}: not a schema {SWEEP_SCHEMA} tickbench sweep.json",
+        path.display()
+    );
+    report::write_all(&mut record, dir)?;
+    eprintln!("rewrote {}", dir.join("report.md").display());
     Ok(())
 }
 
@@ -640,6 +664,27 @@ mod tests {
             o.record.cells[0].error.as_deref(),
             Some("server would not start")
         );
+    }
+
+    #[test]
+    fn rebuild_rewrites_the_report_from_sweep_json() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut fake = Fake {
+            calls: 0,
+            cancel_at: None,
+            fail_at: None,
+        };
+        let o = run_sweep(
+            &exp(),
+            &cfg(tmp.path()),
+            &mut fake,
+            CancellationToken::new(),
+        )
+        .unwrap();
+        std::fs::remove_file(o.dir.join("report.md")).unwrap();
+        rebuild(&o.dir).unwrap();
+        assert!(o.dir.join("report.md").is_file());
+        assert!(rebuild(tmp.path()).is_err());
     }
 
     #[test]
