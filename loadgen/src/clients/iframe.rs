@@ -34,7 +34,8 @@ impl IframeParser {
         std::iter::from_fn(move || self.next_frame())
     }
 
-    pub(crate) fn push_bytes(&mut self, chunk: &[u8]) {
+    /// Buffers `chunk` without decoding; take frames with `next_frame`.
+    pub fn push_bytes(&mut self, chunk: &[u8]) {
         if !self.poisoned {
             self.pending.push(chunk);
         }

@@ -162,3 +162,66 @@ impl From<ErrorKind> for End {
         End::Failed(k)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{rngs::SmallRng, Rng, SeedableRng};
+
+    /// A poor man's fuzzer: random mixes of protocol fragments and random bytes, cut into random
+    /// chunks, must never panic (errors are fine) in any of the four parsers.
+    #[test]
+    fn random_input_never_panics() {
+        const PIECES: &[&str] = &[
+            "\n",
+            "\r\n",
+            "\r",
+            "{",
+            "}",
+            "\"seq\":1,",
+            "{\"gap\":{\"from\":1,\"to\":2}}",
+            "data: ",
+            "id: 7",
+            "event: gap",
+            "retry: 5",
+            ": hb 1",
+            "--tickbench",
+            "--tickbench--",
+            "Content-Length: 3",
+            "Content-Length: 99999999999999",
+            "<script>",
+            "</script>",
+            "parent.tick(",
+            "parent.bye(\"x\")",
+            ");",
+            "\u{feff}",
+            "\u{0}",
+        ];
+        let mut rng = SmallRng::seed_from_u64(42);
+        for _ in 0..2000 {
+            let mut input = Vec::new();
+            for _ in 0..rng.random_range(0..40) {
+                if rng.random_bool(0.7) {
+                    input.extend_from_slice(PIECES[rng.random_range(0..PIECES.len())].as_bytes());
+                } else {
+                    input.extend((0..rng.random_range(0..8)).map(|_| rng.random::<u8>()));
+                }
+            }
+            let mut parsers = [
+                AnyParser::Ndjson(NdjsonParser::new()),
+                AnyParser::Sse(SseParser::new()),
+                AnyParser::Multipart(MultipartParser::new("tickbench")),
+                AnyParser::Iframe(IframeParser::new()),
+            ];
+            for p in &mut parsers {
+                let mut rest = &input[..];
+                while !rest.is_empty() {
+                    let n = rng.random_range(1..=rest.len());
+                    p.push_bytes(&rest[..n]);
+                    rest = &rest[n..];
+                    while p.next_frame().is_some() {}
+                }
+            }
+        }
+    }
+}
