@@ -546,6 +546,33 @@ fn send_and_local_sinks() {
     assert_send(&fut);
     drop(fut);
 
+    // Send but not Sync is enough.
+    struct CellSink(std::cell::Cell<u64>);
+    impl Sink for CellSink {
+        fn request(&self) {
+            self.0.set(self.0.get() + 1);
+        }
+        fn answer(&self, _: usize) {}
+        fn bytes(&self, _: u64) {}
+        fn tick(&self, _: &Tick, _: u64, _: SeqOutcome) {}
+        fn gap_notice(&self, _: Gap) {}
+        fn error(&self, _: ErrorKind) {}
+        fn reconnect(&self) {}
+        fn schedule_lag(&self, _: u64) {}
+        fn connected(&self, _: bool) {}
+    }
+    for t in Transport::ALL {
+        let mut cfg = cfg.clone();
+        cfg.transport = t;
+        let fut = run_client(
+            cfg,
+            http_client(None),
+            CellSink(Default::default()),
+            CancellationToken::new(),
+        );
+        assert_send(&fut);
+    }
+
     struct RcSink(std::rc::Rc<std::cell::Cell<u64>>);
     impl Sink for RcSink {
         fn request(&self) {
