@@ -713,7 +713,14 @@ async fn event_loop(
                             state.finish(summary, dir.clone());
                         }
                     }
-                    Err(e) => state.error = Some(format!("{e:#}")),
+                    Err(e) => {
+                        // Failed before it started (bad flags, unreachable target): nothing to
+                        // look at, so the error goes straight to the shell.
+                        if state.target.is_none() {
+                            return r;
+                        }
+                        state.error = Some(format!("{e:#}"));
+                    }
                 }
                 if state.stopping {
                     return r;

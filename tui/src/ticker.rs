@@ -38,6 +38,8 @@ pub const STALE_AFTER_US: u64 = 3_000_000;
 pub const WINDOW_S: u64 = 10;
 /// Prices kept per symbol for the sparkline.
 const HISTORY: usize = 64;
+/// Wait between snapshot attempts when the server cannot give one.
+pub const SNAPSHOT_RETRY: Duration = Duration::from_secs(2);
 /// Watchlist size when none is given.
 pub const DEFAULT_SYMBOLS: usize = 15;
 
@@ -131,7 +133,7 @@ pub enum Link {
     Up,
     /// Lost; the client is backing off and will reconnect.
     Down,
-    /// The snapshot failed: nothing runs until the user switches transport or the driver retries.
+    /// The snapshot failed (the driver retries every [`SNAPSHOT_RETRY`]); no client runs.
     Failed(String),
 }
 
@@ -263,7 +265,12 @@ impl TickerState {
             return;
         }
         match ev {
-            ClientEvent::Snapshot(s) => self.apply_snapshot(&s),
+            ClientEvent::Snapshot(s) => {
+                if matches!(self.link, Link::Failed(_)) {
+                    self.link = Link::Connecting;
+                }
+                self.apply_snapshot(&s)
+            }
             ClientEvent::Tick(t, recv_us) => self.apply_tick(&t, recv_us),
             ClientEvent::Answer => {
                 self.link = Link::Up;
@@ -897,15 +904,22 @@ pub fn start_client(
     let opts = opts.clone();
     tokio::spawn(async move {
         let sink = ChannelSink::new(generation, tx);
-        let snap = tokio::select! {
-            _ = cancel.cancelled() => return,
-            s = api.snapshot(&symbols) => s,
-        };
-        let snap = match snap {
-            Ok(s) => s,
-            Err(e) => {
-                sink.send(ClientEvent::Fatal(format!("{e:#}")));
-                return;
+        // Without a snapshot there is no baseline: say why on screen and try again, rather than
+        // leave the user looking at an empty table.
+        let snap = loop {
+            let snap = tokio::select! {
+                _ = cancel.cancelled() => return,
+                s = api.snapshot(&symbols) => s,
+            };
+            match snap {
+                Ok(s) => break s,
+                Err(e) => {
+                    sink.send(ClientEvent::Fatal(format!("{e:#} (retrying)")));
+                    tokio::select! {
+                        _ = cancel.cancelled() => return,
+                        _ = tokio::time::sleep(SNAPSHOT_RETRY) => {}
+                    }
+                }
             }
         };
         let known: HashMap<String, u64> = snap
