@@ -15,7 +15,7 @@
 //! ramp = "2s"                                 # default 1s
 //! longpoll_timeout = "30s"                    # optional, whole seconds, 1-120
 //! watch = 10                                  # optional: symbols each client watches
-//! seed = 1                                    # default 1; repetition k uses seed + k
+//! seed = 1                                    # default 1; repetition k uses seed + k - 1
 //! repetitions = 1                             # default 1
 //!
 //! [verdict]                                   # optional: how the report judges the claim
