@@ -440,7 +440,8 @@ pub fn render(state: &DashState, frame: &mut Frame) {
         .max()
         .unwrap_or(0)
         .saturating_add(2)
-        .clamp(14, panels.width / 3);
+        .max(14)
+        .min(panels.width / 3);
     let [hist_area, chart_area, err_area] = Layout::horizontal([
         Constraint::Percentage(50),
         Constraint::Percentage(50),

@@ -154,3 +154,33 @@ impl Theme {
         self.fg(C[i % C.len()])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mono_theme_has_no_colours() {
+        let t = Theme::mono();
+        for s in [
+            t.header(),
+            t.dim(),
+            t.selected(),
+            t.good(),
+            t.bad(),
+            t.warn(),
+            t.alarm(),
+            t.flash_up(),
+            t.flash_down(),
+            t.up(),
+            t.down(),
+            t.series(3),
+        ] {
+            assert_eq!((s.fg, s.bg), (None, None), "{s:?}");
+        }
+        // The signals that matter stay visible without colour.
+        assert!(t.alarm().add_modifier.contains(Modifier::REVERSED));
+        assert_ne!(t.flash_up(), t.flash_down());
+        assert!(Theme::default().bad().fg.is_some());
+    }
+}

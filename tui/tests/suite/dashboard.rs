@@ -57,6 +57,10 @@ fn second(t: Transport, stage: Stage, sec: u64, base: u64, errors: &[(&str, u64)
 }
 
 /// A run in its second phase (sse, measuring), the first (poll) finished.
+pub fn running_state() -> DashState {
+    running()
+}
+
 fn running() -> DashState {
     let sample = LoadedRun::load(&data_dir("sample-run")).unwrap().summary;
     let mut s = DashState::new(Theme::mono());

@@ -31,3 +31,29 @@ pub fn data_dir(name: &str) -> std::path::PathBuf {
         .join("tests/data")
         .join(name)
 }
+
+/// Every screen survives any terminal size (resizes to tiny windows must not panic).
+#[test]
+fn tiny_and_odd_sizes_do_not_panic() {
+    let res = results_state();
+    let dash = dashboard::running_state();
+    let tick = ticker::scripted_state();
+    for (w, h) in [
+        (1, 1),
+        (10, 3),
+        (20, 5),
+        (40, 10),
+        (79, 23),
+        (81, 25),
+        (200, 60),
+    ] {
+        draw(w, h, |f| tickbench_tui::results_view::render(&res, f));
+        draw(w, h, |f| tickbench_tui::dashboard::render(&dash, f));
+        draw(w, h, |f| tickbench_tui::ticker::render(&tick, f));
+    }
+}
+
+fn results_state() -> tickbench_tui::results_view::ResultsState {
+    let a = tickbench_tui::results_view::LoadedRun::load(&data_dir("sample-run")).unwrap();
+    tickbench_tui::results_view::ResultsState::new(vec![a], tickbench_tui::term::Theme::default())
+}

@@ -41,6 +41,10 @@ fn tick(seq: u64, sym: &str, sseq: u64, last: f64, ts: u64) -> Tick {
 }
 
 /// The state after a snapshot and a scripted tick sequence, at a fixed clock.
+pub fn scripted_state() -> TickerState {
+    scripted()
+}
+
 fn scripted() -> TickerState {
     let syms = ["AAPL", "MSFT", "GOOG", "AMZN"].map(String::from).to_vec();
     let mut s = TickerState::new(Transport::Sse, syms.clone(), syms, Theme::mono());
