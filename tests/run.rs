@@ -172,3 +172,59 @@ fn sigterm_writes_an_incomplete_run_and_stops_the_server() {
         "server child {pid} still running"
     );
 }
+
+#[test]
+fn a_dying_embedded_server_ends_the_run_with_one_line() {
+    let out = tempfile::tempdir().unwrap();
+    let child = tickbench()
+        .args([
+            "run",
+            "--clients",
+            "5",
+            "--duration",
+            "20s",
+            "--transports",
+            "stream",
+            "--no-tui",
+            "--out",
+        ])
+        .arg(out.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The provisional summary, written before the first phase, names the server's pid.
+    let summary_path = out.path().join("latest").join("summary.json");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let pid = loop {
+        if let Ok(text) = std::fs::read_to_string(&summary_path) {
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(v["complete"], false);
+            break v["config"]["server_pid"].as_u64().unwrap();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no provisional summary"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    std::thread::sleep(std::time::Duration::from_millis(1_500));
+    assert!(Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("embedded server") && stderr.contains("exited"),
+        "{stderr}"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&summary_path).unwrap()).unwrap();
+    assert_eq!(
+        v["complete"], false,
+        "an interrupted run never looks complete"
+    );
+}

@@ -14,6 +14,8 @@ pub struct ProcSample {
     pub cpu: Duration,
     /// Resident set size, bytes.
     pub rss_bytes: u64,
+    /// False once the process has exited (a zombie waiting to be reaped).
+    pub alive: bool,
 }
 
 /// Reads `pid` (`None`: this process). `None` when the process is gone or `/proc` is unavailable.
@@ -27,6 +29,7 @@ pub fn sample(pid: Option<u32>) -> Option<ProcSample> {
     Some(ProcSample {
         cpu: parse_stat_cpu(&stat)?,
         rss_bytes: parse_status_rss(&status).unwrap_or(0),
+        alive: !matches!(parse_stat_state(&stat), Some('Z' | 'X' | 'x')),
     })
 }
 
@@ -39,6 +42,15 @@ fn parse_stat_cpu(stat: &str) -> Option<Duration> {
     let utime: u64 = fields.get(11)?.parse().ok()?;
     let stime: u64 = fields.get(12)?.parse().ok()?;
     Some(Duration::from_secs_f64((utime + stime) as f64 / USER_HZ))
+}
+
+/// The state letter (field 3): `R`, `S`, … `Z` for a zombie.
+fn parse_stat_state(stat: &str) -> Option<char> {
+    stat[stat.rfind(')')? + 1..]
+        .split_whitespace()
+        .next()?
+        .chars()
+        .next()
 }
 
 /// `VmRSS:   12345 kB` → bytes.
@@ -57,6 +69,7 @@ mod tests {
         let stat =
             "1234 (my (odd) name) S 1 1234 1234 0 -1 4194304 100 0 0 0 250 50 0 0 20 0 1 0 1 0 0";
         assert_eq!(parse_stat_cpu(stat), Some(Duration::from_secs(3)));
+        assert_eq!(parse_stat_state(stat), Some('S'));
         assert_eq!(
             parse_status_rss("Name:\tx\nVmRSS:\t    2048 kB\n"),
             Some(2048 * 1024)
@@ -67,5 +80,6 @@ mod tests {
     fn samples_this_process() {
         let s = sample(None).expect("/proc/self is readable");
         assert!(s.rss_bytes > 0);
+        assert!(s.alive);
     }
 }

@@ -308,13 +308,23 @@ impl<'a> Coordinator<'a> {
                 _ = self.cancel.cancelled() => interrupted = true,
             }
 
-            let (intervals, next) = tokio::join!(collect_all(workers), self.healthz_next());
+            // The second ends now: time and CPU are read before waiting on the workers and the
+            // server, so a slow /healthz answer cannot stretch the interval.
             let now = Instant::now();
+            let self_now = procstat::sample(None);
+            let server_now = self.server_pid.and_then(|p| procstat::sample(Some(p)));
+            if let Some(pid) = self.server_pid {
+                // A dead embedded server would make every later figure an error count: stop,
+                // leaving the results marked incomplete.
+                anyhow::ensure!(
+                    server_now.is_some_and(|s| s.alive),
+                    "the embedded server (pid {pid}) exited during the {transport} phase"
+                );
+            }
+            let (intervals, next) = tokio::join!(collect_all(workers), self.healthz_next());
             let dt = now.duration_since(prev_t).as_secs_f64().max(1e-6);
             prev_t = now;
             let merged = intervals?;
-            let self_now = procstat::sample(None);
-            let server_now = self.server_pid.and_then(|p| procstat::sample(Some(p)));
             let loadgen_cpu = cpu_delta(prev_self, self_now);
             let server_cpu = cpu_delta(prev_server, server_now);
             let generated = match (prev_next, next) {
