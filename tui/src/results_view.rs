@@ -273,13 +273,40 @@ pub fn render(state: &ResultsState, frame: &mut Frame) {
     let area = frame.area();
     let table_h = names.len() as u16 + 3 + u16::from(state.runs.len() == 1);
     let title_h = state.runs.len() as u16;
-    let [title, table_area, chart_area, footer] = Layout::vertical([
+    // Two runs on a wide, tall terminal: both full tables side by side above the delta table.
+    let pair_h = names.len() as u16 + 4;
+    let side_by_side =
+        state.runs.len() == 2 && area.width >= 150 && area.height >= title_h + pair_h + table_h + 8;
+    let [title, pair_area, table_area, chart_area, footer] = Layout::vertical([
         Constraint::Length(title_h),
+        Constraint::Length(if side_by_side { pair_h } else { 0 }),
         Constraint::Length(table_h),
         Constraint::Min(6),
         Constraint::Length(1),
     ])
     .areas(area);
+    if side_by_side {
+        let halves: [ratatui::layout::Rect; 2] =
+            Layout::horizontal([Constraint::Percentage(50); 2]).areas(pair_area);
+        for (i, (r, half)) in state.runs.iter().zip(halves).enumerate() {
+            let rows: Vec<CompRow> = r
+                .summary
+                .transports
+                .iter()
+                .map(CompRow::from_summary)
+                .collect();
+            let sel = r.summary.transports.iter().position(|t| t.name == sel_name);
+            table::render_table(
+                frame,
+                half,
+                Block::bordered().title(format!(" {} ", if i == 0 { "A" } else { "B" })),
+                &rows,
+                sel,
+                Some(r.summary.floor_us),
+                theme,
+            );
+        }
+    }
 
     let title_lines: Vec<Line> = state
         .runs
@@ -469,7 +496,7 @@ fn render_delta_table(
         Constraint::Length(13),
         Constraint::Length(13),
         Constraint::Length(13),
-        Constraint::Min(8),
+        Constraint::Length(9),
     ];
     frame.render_widget(
         Table::new(rows, widths)

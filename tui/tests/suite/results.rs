@@ -101,3 +101,10 @@ fn bad_input_is_one_clear_error() {
         "{e:#}"
     );
 }
+
+#[test]
+fn two_runs_on_a_wide_terminal_show_both_tables() {
+    let s = two();
+    let t = draw(160, 40, |f| render(&s, f));
+    insta::assert_snapshot!("results_two_160x40", t.backend());
+}

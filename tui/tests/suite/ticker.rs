@@ -255,3 +255,39 @@ fn the_last_symbol_cannot_be_removed() {
     assert_eq!(handle_key(&mut s, key(KeyCode::Char('d'))), Action::None);
     assert_eq!(s.symbols, ["AAPL"]);
 }
+
+#[test]
+fn only_the_changed_digits_flash_and_the_flash_fades() {
+    use ratatui::style::Color;
+    let mut s = scripted();
+    s.theme = Theme::default();
+    // MSFT went 414.90 -> 415.02 on its last tick: "  415.02" vs "  414.90" differ from the '5'.
+    let t = draw(80, 24, |f| render(&s, f));
+    let buf = t.backend().buffer();
+    let y = (0..24u16)
+        .find(|&y| buf[(0, y)].symbol() == "M" && buf[(1, y)].symbol() == "S")
+        .expect("MSFT row");
+    // The last column starts after "symbol" (6) + 1 space; its 8 cells are "  415.02".
+    let cells: Vec<(String, Option<Color>)> = (7..15)
+        .map(|x| {
+            let c = &buf[(x, y)];
+            (
+                c.symbol().to_string(),
+                Some(c.bg).filter(|b| *b != Color::Reset),
+            )
+        })
+        .collect();
+    let text: String = cells.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(text, "  415.02");
+    let lit: String = cells
+        .iter()
+        .filter(|c| c.1 == Some(Color::Green))
+        .map(|c| c.0.as_str())
+        .collect();
+    assert_eq!(lit, "5.02");
+    // After the flash time nothing is lit.
+    s.now_us += FLASH_US;
+    let t = draw(80, 24, |f| render(&s, f));
+    let buf = t.backend().buffer();
+    assert!((7..15).all(|x| buf[(x, y)].bg != Color::Green));
+}
