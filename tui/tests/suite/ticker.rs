@@ -291,3 +291,15 @@ fn only_the_changed_digits_flash_and_the_flash_fades() {
     let buf = t.backend().buffer();
     assert!((7..15).all(|x| buf[(x, y)].bg != Color::Green));
 }
+
+#[test]
+fn help_overlay() {
+    let mut s = scripted();
+    assert_eq!(handle_key(&mut s, key(KeyCode::Char('?'))), Action::None);
+    let t = draw(80, 24, |f| render(&s, f));
+    insta::assert_snapshot!("ticker_help", t.backend());
+    // Any key closes it without acting (here: no transport switch).
+    assert_eq!(handle_key(&mut s, key(KeyCode::Char('1'))), Action::None);
+    assert!(!s.help);
+    assert_eq!(s.transport, Transport::Sse);
+}
