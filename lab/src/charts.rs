@@ -263,9 +263,13 @@ fn draw(points: &[Point], dims: &[Dim], spec: &Spec, path: &Path) -> anyhow::Res
         .iter()
         .flat_map(|(_, v)| v.iter().filter_map(|p| x.value(p)))
         .collect();
+    // Points without this axis (SSE in the piggyback sweep) become flat reference lines.
+    let refs: Vec<&Point> = points.iter().filter(|p| x.value(p).is_none()).collect();
     let ys: Vec<f64> = series
         .iter()
-        .flat_map(|(_, v)| v.iter().flat_map(|p| metrics.iter().map(|m| (m.get)(p))))
+        .flat_map(|(_, v)| v.iter().copied())
+        .chain(refs.iter().copied())
+        .flat_map(|p| metrics.iter().map(|m| (m.get)(p)))
         .filter(|v| v.is_finite())
         .collect();
     let mut distinct = xs.clone();
@@ -370,6 +374,35 @@ fn draw(points: &[Point], dims: &[Dim], spec: &Spec, path: &Path) -> anyhow::Res
             )?;
         }
     }
+    for (i, p) in refs.iter().enumerate() {
+        let color = Palette99::pick(series.len() + i).to_rgba();
+        let style = ShapeStyle::from(&color).stroke_width(1);
+        let mut name = format!("{} (reference", p.transport.name());
+        for d in &others {
+            if let Some(t) = d.tag(p) {
+                name.push_str(", ");
+                name.push_str(&t);
+            }
+        }
+        name.push(')');
+        for (j, m) in metrics.iter().enumerate() {
+            let y = (m.get)(p);
+            if !y.is_finite() || (ylog && y <= 0.0) {
+                continue;
+            }
+            let line = vec![(x0, ty(y)), (x1, ty(y))];
+            let label = if metrics.len() > 1 {
+                format!("{name} {}", m.label)
+            } else {
+                name.clone()
+            };
+            let dash = if j == 0 { 12 } else { 4 };
+            chart
+                .draw_series(DashedLineSeries::new(line, dash, 4, style))?
+                .label(label)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
+        }
+    }
     chart
         .configure_series_labels()
         .background_style(WHITE.mix(0.85))
@@ -437,6 +470,15 @@ mod tests {
         assert!(svg.starts_with("<svg"), "{}", &svg[..80]);
         assert!(svg.contains("longpoll p99"));
         assert!(svg.contains("log scale"), "10 000 / 100 spans 100×");
+
+        // a point without the x axis is drawn as a reference line
+        let mut with_ref = pts.clone();
+        let mut r = pt(Transport::Stream, 100, 150.0);
+        r.clients = None;
+        with_ref.push(r);
+        write_all(&with_ref, dir.path()).unwrap();
+        let svg = std::fs::read_to_string(dir.path().join("latency_vs_clients.svg")).unwrap();
+        assert!(svg.contains("stream (reference) p50"));
 
         // nothing varies → no charts, no error
         let charts = write_all(&pts[..1], dir.path()).unwrap();
