@@ -58,6 +58,8 @@ pub enum ClientEvent {
     Error(String),
     /// The server declared lost ticks.
     GapNotice(Gap),
+    /// The client re-established its connection after a failure or a server close.
+    Reconnected,
     /// The snapshot could not be fetched: the client has not started.
     Fatal(String),
 }
@@ -291,6 +293,7 @@ impl TickerState {
                 }
             }
             ClientEvent::GapNotice(g) => self.gap_ticks += g.to.saturating_sub(g.from) + 1,
+            ClientEvent::Reconnected => self.reconnects += 1,
             ClientEvent::Fatal(e) => self.link = Link::Failed(e),
         }
     }
@@ -814,7 +817,9 @@ impl Sink for ChannelSink {
         };
         self.send(ClientEvent::Error(msg));
     }
-    fn reconnect(&self) {}
+    fn reconnect(&self) {
+        self.send(ClientEvent::Reconnected);
+    }
     fn schedule_lag(&self, _lag_us: u64) {}
     fn connected(&self, up: bool) {
         self.send(ClientEvent::Connected(up));

@@ -143,6 +143,8 @@ fn flash_and_footer_figures() {
     assert_eq!(s.status().0, "reconnecting: connection refused");
     s.apply(g, ClientEvent::GapNotice(Gap { from: 5, to: 9 }));
     assert_eq!(s.gap_ticks, 5);
+    s.apply(g, ClientEvent::Reconnected);
+    assert_eq!(s.reconnects, 1);
     s.apply(g, ClientEvent::Fatal("snapshot: HTTP 503".into()));
     assert_eq!(s.link, Link::Failed("snapshot: HTTP 503".into()));
     assert_eq!(s.status().0, "error: snapshot: HTTP 503");
