@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
+use hdrhistogram::Histogram;
 use rand::SeedableRng;
 use tickbench_wire::{Summary, Symbols, Transport, TransportSummary, SCHEMA_VERSION};
 use tokio::sync::mpsc;
@@ -27,7 +28,7 @@ use crate::procstat::{self, ProcSample};
 use crate::progress::{Progress, SecondSnapshot, Stage};
 use crate::results::{latency_summary, ResultsDir};
 use crate::saturation::{self, Load};
-use crate::stats::{Counters, Interval};
+use crate::stats::{new_histogram, Counters, Interval};
 use crate::worker::{Command, PhasePlan, Worker};
 
 /// Round trips of the floor measurement.
@@ -274,14 +275,7 @@ impl<'a> Coordinator<'a> {
             duration: end,
         });
 
-        let mut measured = Interval::default();
-        let mut measured_secs = 0.0;
-        let mut first_ticks = Interval::default();
-        let mut unrecorded = Counters::default();
-        let mut reasons: Vec<String> = Vec::new();
-        let (mut loadgen_cpu_s, mut server_cpu_s, mut ticks_generated) = (0.0, 0.0, 0u64);
-        let (mut max_loadgen_pct, mut last_self, mut last_server) = (0.0_f64, None, None);
-
+        let mut window = Window::default();
         let mut prev_t = start;
         let mut prev_self = procstat::sample(None);
         let mut prev_server = self.server_pid.and_then(|p| procstat::sample(Some(p)));
@@ -324,70 +318,69 @@ impl<'a> Coordinator<'a> {
             let (intervals, next) = tokio::join!(collect_all(workers), self.healthz_next());
             let dt = now.duration_since(prev_t).as_secs_f64().max(1e-6);
             prev_t = now;
-            let merged = intervals?;
-            let loadgen_cpu = cpu_delta(prev_self, self_now);
-            let server_cpu = cpu_delta(prev_server, server_now);
-            let generated = match (prev_next, next) {
-                (Some(a), Some(b)) => b.saturating_sub(a),
-                _ => 0,
+            let second = Second {
+                interval: intervals?,
+                dt,
+                loadgen_cpu_s: cpu_delta(prev_self, self_now),
+                server_cpu_s: cpu_delta(prev_server, server_now),
+                generated: match (prev_next, next) {
+                    (Some(a), Some(b)) => b.saturating_sub(a),
+                    _ => 0,
+                },
+                loadgen: self_now,
+                server: server_now,
             };
             (prev_self, prev_server) = (self_now.or(prev_self), server_now.or(prev_server));
             if next.is_some() {
                 prev_next = next;
             }
 
-            let load = Load {
-                loadgen_cpu_pct: 100.0 * loadgen_cpu / dt,
+            let loadgen_cpu_pct = 100.0 * second.loadgen_cpu_s / dt;
+            let reasons = saturation::reasons(&Load {
+                loadgen_cpu_pct,
                 workers: self.opts.workers,
-                schedule_lag_p99_us: merged.schedule_lag.value_at_quantile(0.99),
-                loop_lag_p99_us: merged.loop_lag.value_at_quantile(0.99),
+                schedule_lag_p99_us: second.interval.schedule_lag.value_at_quantile(0.99),
+                loop_lag_p99_us: second.interval.loop_lag.value_at_quantile(0.99),
                 poll_interval: self.opts.poll_interval,
-            };
-            let second_reasons = saturation::reasons(&load);
-            let _ = first_ticks.first_tick.add(&merged.first_tick);
+            });
+            let _ = window.first_ticks.add(&second.interval.first_tick);
             if stage == Stage::Measure {
-                measured.merge_over_time(&merged);
-                measured_secs += dt;
-                loadgen_cpu_s += loadgen_cpu;
-                server_cpu_s += server_cpu;
-                ticks_generated += generated;
-                max_loadgen_pct = max_loadgen_pct.max(load.loadgen_cpu_pct);
-                (last_self, last_server) = (self_now, server_now);
-                saturation::accumulate(&mut reasons, second_reasons.clone());
+                window.add(&second, loadgen_cpu_pct, reasons.clone());
                 results.interval(
                     transport.name(),
                     period_start_sys,
                     Duration::from_secs_f64(dt),
-                    &merged.latency,
+                    &second.interval.latency,
                 )?;
             } else {
-                note_unrecorded(&mut unrecorded, &merged, transport, stage);
+                window.unrecorded(&second.interval, transport, stage);
             }
-            self.send_second(SecondSnapshot {
+            let iv = second.interval;
+            self.send(Progress::Second(Box::new(SecondSnapshot {
                 transport,
                 stage,
                 phase_elapsed: now.duration_since(start),
                 run_elapsed: now.duration_since(run_start),
                 run_total: self.opts.total_duration(),
-                clients_connected: merged.connected,
+                clients_connected: iv.connected,
                 clients_target: self.opts.clients,
-                ticks_per_s: generated as f64 / dt,
-                server_cpu_pct: 100.0 * server_cpu / dt,
-                loadgen_cpu_pct: load.loadgen_cpu_pct,
-                saturated: !second_reasons.is_empty(),
-                saturation_reasons: second_reasons,
-                delivered: merged.counters.delivered,
-                requests: merged.counters.requests,
-                empty_responses: merged.counters.empty_responses,
-                bytes: merged.counters.bytes,
-                gaps: merged.counters.gaps,
-                duplicates: merged.counters.duplicates,
-                out_of_order: merged.counters.out_of_order,
-                gap_notices: merged.counters.gap_notices,
-                reconnects: merged.counters.reconnects,
-                errors: merged.errors,
-                interval: merged.latency,
-            });
+                ticks_per_s: second.generated as f64 / dt,
+                server_cpu_pct: 100.0 * second.server_cpu_s / dt,
+                loadgen_cpu_pct,
+                saturated: !reasons.is_empty(),
+                saturation_reasons: reasons,
+                delivered: iv.counters.delivered,
+                requests: iv.counters.requests,
+                empty_responses: iv.counters.empty_responses,
+                bytes: iv.counters.bytes,
+                gaps: iv.counters.gaps,
+                duplicates: iv.counters.duplicates,
+                out_of_order: iv.counters.out_of_order,
+                gap_notices: iv.counters.gap_notices,
+                reconnects: iv.counters.reconnects,
+                errors: iv.errors,
+                interval: iv.latency,
+            })));
         }
 
         // Stop the phase's clients and wait for them, so the next phase starts from zero.
@@ -396,56 +389,12 @@ impl<'a> Coordinator<'a> {
         for w in workers {
             tail.merge(&w.drain().await?);
         }
-        note_unrecorded(&mut unrecorded, &tail, transport, Stage::Measure);
-        if measured_secs == 0.0 {
+        window.unrecorded(&tail, transport, Stage::Measure);
+        if window.secs == 0.0 {
             return Ok(None);
         }
-
-        let c = measured.counters;
-        let mut extra = BTreeMap::new();
-        extra.insert("negative_latency".to_string(), c.negative_latency as f64);
-        extra.insert(
-            "ticks_per_s".to_string(),
-            ticks_generated as f64 / measured_secs,
-        );
-        extra.insert("loss_outside_window".to_string(), unrecorded.loss() as f64);
-        extra.insert(
-            "loop_lag_us_p99".to_string(),
-            measured.loop_lag.value_at_quantile(0.99) as f64,
-        );
-        extra.insert("loadgen_cpu_pct_max".to_string(), max_loadgen_pct);
-        let first_tick_ms_p50 = if first_ticks.first_tick.is_empty() {
-            0.0
-        } else {
-            first_ticks.first_tick.value_at_quantile(0.5) as f64 / 1000.0
-        };
-        let summary = TransportSummary {
-            name: transport.name().to_string(),
-            clients: self.opts.clients,
-            clients_receiving: measured.receiving,
-            duration_s: measured_secs,
-            delivered: c.delivered,
-            gaps: c.gaps,
-            duplicates: c.duplicates,
-            out_of_order: c.out_of_order,
-            gap_notices: c.gap_notices,
-            latency_us: latency_summary(&measured.latency),
-            requests: c.requests,
-            empty_responses: c.empty_responses,
-            bytes: c.bytes,
-            errors: measured.errors.clone(),
-            reconnects: c.reconnects,
-            first_tick_ms_p50,
-            server_cpu_s,
-            loadgen_cpu_s,
-            server_rss_bytes: last_server.map_or(0, |s: ProcSample| s.rss_bytes),
-            loadgen_rss_bytes: last_self.map_or(0, |s: ProcSample| s.rss_bytes),
-            saturated: !reasons.is_empty(),
-            saturation_reasons: reasons,
-            schedule_lag_us_p99: measured.schedule_lag.value_at_quantile(0.99),
-            extra,
-        };
-        results.phase_done(transport.name(), measured.latency)?;
+        let (summary, latency) = window.into_summary(transport, self.opts.clients);
+        results.phase_done(transport.name(), latency)?;
         Ok(Some(summary))
     }
 
@@ -511,10 +460,6 @@ impl<'a> Coordinator<'a> {
             let _ = tx.try_send(p);
         }
     }
-
-    fn send_second(&self, s: SecondSnapshot) {
-        self.send(Progress::Second(Box::new(s)));
-    }
 }
 
 /// Collects and merges one interval from every worker.
@@ -527,21 +472,145 @@ async fn collect_all(workers: &[Worker]) -> anyhow::Result<Interval> {
     Ok(merged)
 }
 
-/// Ramp, warm-up and after-window deliveries are not recorded, but they are sequence-checked:
-/// a loss there must not vanish silently.
-fn note_unrecorded(acc: &mut Counters, iv: &Interval, transport: Transport, stage: Stage) {
-    let c = &iv.counters;
-    if c.loss() > 0 {
-        tracing::warn!(
-            "{transport}: loss outside the measured window ({stage:?}): {} gaps, {} duplicates, {} out of order",
-            c.gaps,
-            c.duplicates,
-            c.out_of_order
-        );
+/// One collected second and what was sampled with it.
+struct Second {
+    /// Every worker's interval, merged.
+    interval: Interval,
+    /// Its length, seconds.
+    dt: f64,
+    /// CPU seconds of the load generator and the server in it.
+    loadgen_cpu_s: f64,
+    server_cpu_s: f64,
+    /// Ticks the server generated in it (journal head delta).
+    generated: u64,
+    /// The processes at its end.
+    loadgen: Option<ProcSample>,
+    server: Option<ProcSample>,
+}
+
+/// A phase's measured window, accumulated second by second, plus what the phase saw outside it.
+struct Window {
+    measured: Interval,
+    secs: f64,
+    loadgen_cpu_s: f64,
+    server_cpu_s: f64,
+    ticks_generated: u64,
+    max_loadgen_cpu_pct: f64,
+    last_loadgen: Option<ProcSample>,
+    last_server: Option<ProcSample>,
+    saturation_reasons: Vec<String>,
+    /// Time to first tick of every client of the phase, whatever the stage it happened in.
+    first_ticks: Histogram<u64>,
+    /// Sequence problems during ramp, warm-up and the drain: not in the figures, but not lost.
+    unrecorded: Counters,
+}
+
+impl Default for Window {
+    fn default() -> Self {
+        Window {
+            measured: Interval::default(),
+            secs: 0.0,
+            loadgen_cpu_s: 0.0,
+            server_cpu_s: 0.0,
+            ticks_generated: 0,
+            max_loadgen_cpu_pct: 0.0,
+            last_loadgen: None,
+            last_server: None,
+            saturation_reasons: Vec::new(),
+            first_ticks: new_histogram(),
+            unrecorded: Counters::default(),
+        }
     }
-    acc.gaps += c.gaps;
-    acc.duplicates += c.duplicates;
-    acc.out_of_order += c.out_of_order;
+}
+
+impl Window {
+    /// Adds one measured second.
+    fn add(&mut self, s: &Second, loadgen_cpu_pct: f64, reasons: Vec<String>) {
+        self.measured.merge_over_time(&s.interval);
+        self.secs += s.dt;
+        self.loadgen_cpu_s += s.loadgen_cpu_s;
+        self.server_cpu_s += s.server_cpu_s;
+        self.ticks_generated += s.generated;
+        self.max_loadgen_cpu_pct = self.max_loadgen_cpu_pct.max(loadgen_cpu_pct);
+        self.last_loadgen = s.loadgen.or(self.last_loadgen);
+        self.last_server = s.server.or(self.last_server);
+        saturation::accumulate(&mut self.saturation_reasons, reasons);
+    }
+
+    /// Ramp, warm-up and after-window deliveries are not recorded, but they are sequence-checked:
+    /// a loss there must not vanish silently, so it is logged and counted in `extra`.
+    fn unrecorded(&mut self, iv: &Interval, transport: Transport, stage: Stage) {
+        let c = &iv.counters;
+        if c.loss() > 0 {
+            tracing::warn!(
+                "{transport}: loss outside the measured window ({stage:?}): {} gaps, {} duplicates, {} out of order",
+                c.gaps,
+                c.duplicates,
+                c.out_of_order
+            );
+        }
+        self.unrecorded.gaps += c.gaps;
+        self.unrecorded.duplicates += c.duplicates;
+        self.unrecorded.out_of_order += c.out_of_order;
+    }
+
+    /// The phase's row of `summary.json`, and its merged latency histogram.
+    fn into_summary(
+        self,
+        transport: Transport,
+        clients: u64,
+    ) -> (TransportSummary, Histogram<u64>) {
+        let m = self.measured;
+        let c = m.counters;
+        let extra = BTreeMap::from([
+            ("negative_latency".to_string(), c.negative_latency as f64),
+            (
+                "ticks_per_s".to_string(),
+                self.ticks_generated as f64 / self.secs,
+            ),
+            (
+                "loss_outside_window".to_string(),
+                self.unrecorded.loss() as f64,
+            ),
+            (
+                "loop_lag_us_p99".to_string(),
+                m.loop_lag.value_at_quantile(0.99) as f64,
+            ),
+            ("loadgen_cpu_pct_max".to_string(), self.max_loadgen_cpu_pct),
+        ]);
+        let first_tick_ms_p50 = if self.first_ticks.is_empty() {
+            0.0
+        } else {
+            self.first_ticks.value_at_quantile(0.5) as f64 / 1000.0
+        };
+        let summary = TransportSummary {
+            name: transport.name().to_string(),
+            clients,
+            clients_receiving: m.receiving,
+            duration_s: self.secs,
+            delivered: c.delivered,
+            gaps: c.gaps,
+            duplicates: c.duplicates,
+            out_of_order: c.out_of_order,
+            gap_notices: c.gap_notices,
+            latency_us: latency_summary(&m.latency),
+            requests: c.requests,
+            empty_responses: c.empty_responses,
+            bytes: c.bytes,
+            errors: m.errors,
+            reconnects: c.reconnects,
+            first_tick_ms_p50,
+            server_cpu_s: self.server_cpu_s,
+            loadgen_cpu_s: self.loadgen_cpu_s,
+            server_rss_bytes: self.last_server.map_or(0, |s| s.rss_bytes),
+            loadgen_rss_bytes: self.last_loadgen.map_or(0, |s| s.rss_bytes),
+            saturated: !self.saturation_reasons.is_empty(),
+            saturation_reasons: self.saturation_reasons,
+            schedule_lag_us_p99: m.schedule_lag.value_at_quantile(0.99),
+            extra,
+        };
+        (summary, m.latency)
+    }
 }
 
 fn cpu_delta(a: Option<ProcSample>, b: Option<ProcSample>) -> f64 {

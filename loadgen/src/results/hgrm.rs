@@ -41,11 +41,11 @@ pub fn hgrm_string(h: &Histogram<u64>) -> String {
             );
         }
     }
+    let (mean, stdev) = mean_stdev(h);
     let _ = writeln!(
         out,
         "#[Mean    = {:>12.digits$}, StdDeviation   = {:>12.digits$}]",
-        h.mean(),
-        h.stdev()
+        mean, stdev
     );
     let max = if h.is_empty() { 0 } else { h.max() };
     let _ = writeln!(
@@ -118,6 +118,28 @@ fn next_level(level: f64, ticks_per_half: u32) -> f64 {
     let halvings = ((100.0 / (100.0 - level)).ln() / 2f64.ln()) as i64 + 1;
     let ticks = ticks_per_half as f64 * 2f64.powi(halvings.min(1000) as i32);
     level + 100.0 / ticks
+}
+
+/// Mean and standard deviation summed in Java's order (total first, one division), so the
+/// footer matches Java's to the printed digit; the crate divides per term.
+fn mean_stdev(h: &Histogram<u64>) -> (f64, f64) {
+    let n = h.len();
+    if n == 0 {
+        return (0.0, 0.0);
+    }
+    let total: f64 = h
+        .iter_recorded()
+        .map(|v| h.median_equivalent(v.value_iterated_to()) as f64 * v.count_at_value() as f64)
+        .sum();
+    let mean = total / n as f64;
+    let dev: f64 = h
+        .iter_recorded()
+        .map(|v| {
+            let d = h.median_equivalent(v.value_iterated_to()) as f64 - mean;
+            d * d * v.count_at_value() as f64
+        })
+        .sum();
+    (mean, (dev / n as f64).sqrt())
 }
 
 /// Java's `subBucketCount`: 2^ceil(log2(2 × 10^sigfig)).
