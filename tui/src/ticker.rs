@@ -198,6 +198,8 @@ pub struct TickerState {
     pub link: Link,
     /// Last error the client reported, with when (µs).
     pub last_error: Option<(String, u64)>,
+    /// When the link went down (µs), for "reconnecting for N s".
+    pub down_since_us: u64,
     /// When the last tick or answer arrived (µs).
     pub last_activity_us: Option<u64>,
     /// When the current client was started (µs): how long "connecting" has lasted.
@@ -236,6 +238,7 @@ impl TickerState {
             selected: 0,
             link: Link::Connecting,
             last_error: None,
+            down_since_us: 0,
             last_activity_us: None,
             started_us: 0,
             reconnects: 0,
@@ -284,12 +287,14 @@ impl TickerState {
                     self.last_activity_us = Some(self.now_us);
                 } else if self.link == Link::Up {
                     self.link = Link::Down;
+                    self.down_since_us = self.now_us;
                 }
             }
             ClientEvent::Error(e) => {
                 self.last_error = Some((e, self.now_us));
                 if self.link == Link::Up {
                     self.link = Link::Down;
+                    self.down_since_us = self.now_us;
                 }
             }
             ClientEvent::GapNotice(g) => self.gap_ticks += g.to.saturating_sub(g.from) + 1,
@@ -408,7 +413,10 @@ impl TickerState {
                 format!("connecting for {}{reason}", since(self.started_us)),
                 th.warn(),
             ),
-            Link::Down => (format!("reconnecting{reason}"), th.warn()),
+            Link::Down => (
+                format!("reconnecting for {}{reason}", since(self.down_since_us)),
+                th.warn(),
+            ),
             Link::Up => match self.last_activity_us {
                 Some(t) if self.now_us.saturating_sub(t) > STALE_AFTER_US => {
                     (format!("stale for {}", since(t)), th.warn())

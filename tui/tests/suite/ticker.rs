@@ -140,7 +140,8 @@ fn flash_and_footer_figures() {
     assert_eq!(s.status().0, "stale for 4s");
     let g = s.generation;
     s.apply(g, ClientEvent::Error("connection refused".into()));
-    assert_eq!(s.status().0, "reconnecting: connection refused");
+    s.now_us += 2_000_000;
+    assert_eq!(s.status().0, "reconnecting for 2s: connection refused");
     s.apply(g, ClientEvent::GapNotice(Gap { from: 5, to: 9 }));
     assert_eq!(s.gap_ticks, 5);
     s.apply(g, ClientEvent::Reconnected);
