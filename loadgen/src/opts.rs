@@ -20,7 +20,11 @@ pub struct RunOpts {
     #[arg(long)]
     pub target: Option<String>,
     /// Transports to measure, in order (comma list).
-    #[arg(long, value_delimiter = ',', default_values_t = Transport::ALL.to_vec())]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "poll,jsonp,piggyback,longpoll,stream,sse,multipart,iframe"
+    )]
     pub transports: Vec<Transport>,
     /// Simulated clients per phase.
     #[arg(long, default_value_t = 2000, value_parser = parse_clients)]
