@@ -436,6 +436,7 @@ mod tests {
             server_cpu_us_per_tick: 4.0,
             deliveries_per_s: 1000.0,
             requests_per_s_per_client: 0.01,
+            delivered: 1000,
             loss: 0,
             errors: 0,
             clients_receiving: clients,

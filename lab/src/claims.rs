@@ -157,6 +157,11 @@ pub fn judge(check: &Check, points: &[Point]) -> Verdict {
     v
 }
 
+/// The point measured a latency (it delivered ticks).
+fn has_latency(p: &Point) -> bool {
+    p.delivered > 0 && p.p50_us.is_finite()
+}
+
 fn inconclusive(why: impl Into<String>) -> Verdict {
     Verdict {
         outcome: Outcome::Inconclusive,
@@ -164,9 +169,11 @@ fn inconclusive(why: impl Into<String>) -> Verdict {
     }
 }
 
-/// `812 µs`, `3.2 ms`, `1.50 s`.
+/// `812 µs`, `3.2 ms`, `1.50 s`; `–` for no measurement (NaN).
 pub fn fmt_us(us: f64) -> String {
-    if us >= 1e6 {
+    if !us.is_finite() {
+        "–".into()
+    } else if us >= 1e6 {
         format!("{:.2} s", us / 1e6)
     } else if us >= 1e3 {
         format!("{:.1} ms", us / 1e3)
@@ -249,7 +256,7 @@ fn empty_share(
         let mut pts: Vec<&Point> = polls
             .iter()
             .copied()
-            .filter(|p| p.rate == r && p.poll_interval.is_some())
+            .filter(|p| p.rate == r && p.poll_interval.is_some() && has_latency(p))
             .collect();
         pts.sort_by(by(|p| {
             p.poll_interval.map(|d| d.as_secs_f64()).unwrap_or(0.0)
@@ -289,11 +296,14 @@ fn empty_share(
 }
 
 fn crossover(points: &[Point], transport: Transport, factor: f64) -> Verdict {
-    let mut lp: Vec<&Point> = points.iter().filter(|p| p.transport == transport).collect();
+    let mut lp: Vec<&Point> = points
+        .iter()
+        .filter(|p| p.transport == transport && has_latency(p))
+        .collect();
     lp.sort_by(by(|p| p.rate.unwrap_or(0.0)));
     let streams: Vec<&Point> = points
         .iter()
-        .filter(|p| p.transport.is_streaming())
+        .filter(|p| p.transport.is_streaming() && has_latency(p))
         .collect();
     if lp.len() < 2 || streams.is_empty() {
         return inconclusive(format!(
@@ -383,7 +393,7 @@ fn crossover(points: &[Point], transport: Transport, factor: f64) -> Verdict {
 fn inverse_latency(points: &[Point], transport: Transport, lo: f64, hi: f64) -> Verdict {
     let mut pts: Vec<&Point> = points
         .iter()
-        .filter(|p| p.transport == transport && p.action_rate.is_some() && p.p50_us > 0.0)
+        .filter(|p| p.transport == transport && p.action_rate.is_some() && has_latency(p))
         .collect();
     pts.sort_by(by(|p| p.action_rate.unwrap_or(0.0)));
     if pts.len() < 2 {
@@ -561,6 +571,7 @@ mod tests {
             server_cpu_us_per_tick: 5.0,
             deliveries_per_s: 100.0,
             requests_per_s_per_client: 1.0,
+            delivered: 1000,
             loss: 0,
             errors: 0,
             clients_receiving: 100,

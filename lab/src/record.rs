@@ -110,6 +110,8 @@ pub struct Point {
     pub deliveries_per_s: f64,
     /// Requests per second per client.
     pub requests_per_s_per_client: f64,
+    /// Ticks delivered, summed over repetitions. With none, the latencies are NaN (no samples).
+    pub delivered: u64,
     /// Summed over repetitions: any loss or error is worth seeing.
     pub loss: u64,
     pub errors: u64,
@@ -202,8 +204,9 @@ pub fn points(cells: &[CellRecord]) -> Vec<Point> {
                 poll_interval: first.poll_interval,
                 action_rate: first.action_rate,
                 runs: phases.len(),
-                p50_us: m(&|_, p| p.latency_us.p50 as f64),
-                p99_us: m(&|_, p| p.latency_us.p99 as f64),
+                // Only phases that delivered something have a latency distribution.
+                p50_us: lat(&phases, |p| p.latency_us.p50),
+                p99_us: lat(&phases, |p| p.latency_us.p99),
                 floor_p50_us: m(&|c, _| c.floor().map(|f| f.p50).unwrap_or(0.0)),
                 requests_per_tick: m(&|_, p| p.requests_per_tick()),
                 empty_pct: m(&|_, p| p.empty_pct()),
@@ -217,6 +220,7 @@ pub fn points(cells: &[CellRecord]) -> Vec<Point> {
                         0.0
                     }
                 }),
+                delivered: phases.iter().map(|p| p.delivered).sum(),
                 loss: phases.iter().map(|p| p.loss()).sum(),
                 errors: phases.iter().map(|p| p.error_count()).sum(),
                 clients_receiving: phases
@@ -232,6 +236,20 @@ pub fn points(cells: &[CellRecord]) -> Vec<Point> {
             }
         })
         .collect()
+}
+
+/// Median latency over the phases that delivered ticks; NaN when none did.
+fn lat(phases: &[&TransportSummary], f: fn(&TransportSummary) -> u64) -> f64 {
+    let v: Vec<f64> = phases
+        .iter()
+        .filter(|p| p.delivered > 0)
+        .map(|p| f(p) as f64)
+        .collect();
+    if v.is_empty() {
+        f64::NAN
+    } else {
+        median(v)
+    }
 }
 
 /// Median (mean of the middle two for an even count); 0 for no values.
@@ -362,6 +380,13 @@ mod tests {
         assert_eq!(pts[0].requests_per_s_per_client, 0.5);
         assert!(pts[0].clean());
         assert_eq!(pts[1].clients, Some(1000));
+
+        // a point that delivered nothing has no latency, not a latency of 0
+        let mut p = phase("sse");
+        p.delivered = 0;
+        p.latency_us = Default::default();
+        let pts = points(&[cell(0, mk_cell(Transport::Sse), p)]);
+        assert!(pts[0].p50_us.is_nan());
     }
 
     #[test]
