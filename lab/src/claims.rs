@@ -44,9 +44,10 @@ pub enum Check {
         #[serde(default = "slope_max")]
         slope_max: f64,
     },
-    /// Scale: every streaming transport stays clean (no loss, no errors, all clients served, not
-    /// saturated) at the largest client count with server CPU per tick growing at most
-    /// `cpu_growth_max` ×, and long-poll costs more CPU per tick than streaming.
+    /// Scale: every streaming transport stays clean (no loss, no errors, all clients served) at
+    /// the largest client count with server CPU per tick growing at most `cpu_growth_max` ×, and
+    /// long-poll costs more CPU per tick than streaming. A saturated load generator at the
+    /// largest count is no evidence either way (inconclusive for that transport).
     Scale {
         #[serde(default = "two")]
         cpu_growth_max: Positive,
@@ -464,9 +465,19 @@ fn scale(points: &[Point], growth_max: f64) -> Verdict {
             .map(|p| p.clients_asked);
         let growth = hi.server_cpu_us_per_tick / lo.server_cpu_us_per_tick.max(1e-9);
         cpu_at_max.push((*t, hi.clients_asked, hi.server_cpu_us_per_tick));
-        let ok = hi.clean() && growth <= growth_max;
+        // Evidence against the claim is loss, errors or unserved clients at the largest count,
+        // or CPU per tick growing too much; a saturated instrument or a cut-short cell is no
+        // evidence either way.
+        let broken = hi.loss > 0 || hi.errors > 0 || hi.clients_receiving < hi.clients_asked;
+        let judged = if broken || growth > growth_max {
+            Some(false)
+        } else if hi.saturated || hi.incomplete {
+            None
+        } else {
+            Some(true)
+        };
         if t.is_streaming() {
-            stream_ok.push(ok);
+            stream_ok.push(judged);
         }
         let mut s = format!(
             "{t}: {} → {} clients, p99 {} → {}, server CPU {:.2} → {:.2} µs per delivered tick \
@@ -479,7 +490,7 @@ fn scale(points: &[Point], growth_max: f64) -> Verdict {
             hi.server_cpu_us_per_tick
         );
         match largest_clean {
-            Some(c) if c == hi.clients_asked => s.push_str(", clean at every count"),
+            Some(c) if c == hi.clients_asked => s.push_str(", clean at the largest count"),
             Some(c) => s.push_str(&format!(", clean up to {c} clients")),
             None => s.push_str(", never clean (loss, errors, unserved clients or saturation)"),
         }
@@ -509,15 +520,23 @@ fn scale(points: &[Point], growth_max: f64) -> Verdict {
             ));
         }
     }
-    let all = stream_ok.iter().all(|&b| b) && longpoll_dearer != Some(false);
-    let any = stream_ok.iter().any(|&b| b);
-    let outcome = if all {
+    let held = stream_ok.iter().filter(|j| **j == Some(true)).count();
+    let failed = stream_ok.iter().filter(|j| **j == Some(false)).count();
+    let unknown = stream_ok.len() - held - failed;
+    let outcome = if held == stream_ok.len() && longpoll_dearer != Some(false) {
         Outcome::Held
-    } else if any {
+    } else if held > 0 {
         Outcome::PartlyHeld
-    } else {
+    } else if failed > 0 {
         Outcome::NotHeld
+    } else {
+        Outcome::Inconclusive
     };
+    if unknown > 0 {
+        text.push_str(&format!(
+            "{unknown} streaming transport(s) could not be judged at the largest count (load              generator saturated or cell cut short). "
+        ));
+    }
     text.insert_str(
         0,
         &format!(
@@ -721,7 +740,11 @@ mod tests {
             p.saturated = true;
         }
         let v = judge(&check, &sat);
-        assert_eq!(v.outcome, Outcome::NotHeld, "sse not clean at 10k");
+        assert_eq!(
+            v.outcome,
+            Outcome::Inconclusive,
+            "a saturated instrument is no evidence"
+        );
         assert!(
             v.paragraph.contains("saturated in 3 of 4"),
             "{}",
