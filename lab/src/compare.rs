@@ -37,9 +37,13 @@
 //! `--absolute` adds absolute p50/p99 (µs) and server CPU per tick, within `absolute` (default
 //! +50 %): use it only when both runs come from the same machine.
 //!
+//! A current phase that delivered nothing (while the baseline's did) is a regression on its own:
+//! its ratios would otherwise read as zeros, i.e. "better".
+//!
 //! Warnings (a row each, exit 0 unless `--strict`): a current phase marked `saturated`, a current
-//! run with `complete: false`, errors, declared gaps, clients that never received a tick, and
-//! phases the baseline has but the current run lacks.
+//! run with `complete: false`, errors, declared gaps, clients that never received a tick,
+//! deliveries per second under half the baseline's, and phases the baseline has but the current
+//! run lacks.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -805,6 +809,29 @@ fn compare_entry(b: &Entry, c: &Entry, th: &Thresholds, absolute: bool, rows: &m
             "phase cut short".into(),
         ));
     }
+    // A phase that delivered nothing has ratios of 0 that would read as "better": it is the
+    // worst regression of all and must say so.
+    if cp.delivered == 0 && bp.delivered > 0 {
+        rows.push(Row {
+            key: key.into(),
+            metric: "delivered".into(),
+            unit: "ticks",
+            baseline: Some(bp.delivered as f64),
+            current: Some(0.0),
+            delta: "nothing delivered: every other row of this phase is meaningless".into(),
+            limit: "> 0".into(),
+            verdict: RowVerdict::Regression,
+            chartable: false,
+        });
+    } else if cp.deliveries_per_s() < 0.5 * bp.deliveries_per_s() {
+        rows.push(warning(
+            key,
+            "deliveries per second",
+            Some(bp.deliveries_per_s()),
+            Some(cp.deliveries_per_s()),
+            "less than half the baseline's: same configuration?".into(),
+        ));
+    }
     rows.push(gated(
         key,
         "loss (gaps+dup+ooo)",
@@ -1204,6 +1231,29 @@ mod tests {
         .unwrap();
         assert_eq!(c.exit_code(), 1);
         assert!(c.markdown().contains("**FAIL**"));
+    }
+
+    #[test]
+    fn a_phase_that_delivered_nothing_is_a_regression() {
+        let mut cur = pair();
+        let p = &mut cur.transports[1];
+        p.delivered = 0;
+        p.requests = 0;
+        p.bytes = 0;
+        p.latency_us = Default::default();
+        let c = cmp(pair(), cur);
+        assert_eq!(c.exit_code(), 1, "{}", c.markdown());
+        assert_eq!(
+            verdict_of(&c, "sse", "delivered").verdict,
+            RowVerdict::Regression
+        );
+        let mut cur = pair();
+        cur.transports[1].delivered /= 3;
+        let c = cmp(pair(), cur);
+        assert_eq!(
+            verdict_of(&c, "sse", "deliveries per second").verdict,
+            RowVerdict::Warning
+        );
     }
 
     #[test]
