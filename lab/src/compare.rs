@@ -42,8 +42,8 @@
 //!
 //! Warnings (a row each, exit 0 unless `--strict`): a current phase marked `saturated`, a current
 //! run with `complete: false`, errors, declared gaps, clients that never received a tick,
-//! deliveries per second under half the baseline's, and phases the baseline has but the current
-//! run lacks.
+//! deliveries per second under half the baseline's, phases the baseline has but the current
+//! run lacks, and runs configured differently (clients, rate, durations…: compare like with like).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -746,6 +746,16 @@ pub fn compare_runs(
             "current run is complete:false (interrupted or failed)".into(),
         ));
     }
+    let differing = config_differences(baseline, current);
+    if !differing.is_empty() {
+        rows.push(warning(
+            "(run)",
+            "configuration",
+            None,
+            None,
+            format!("runs configured differently: {}", differing.join(", ")),
+        ));
+    }
     for b in &base {
         match cur.iter().find(|c| c.key == b.key) {
             Some(c) => compare_entry(b, c, thresholds, absolute, &mut rows),
@@ -777,6 +787,48 @@ pub fn compare_runs(
         rows,
         strict,
     })
+}
+
+/// Settings that differ between the two runs, other than where and how they were written.
+fn config_differences(baseline: &Run, current: &Run) -> Vec<String> {
+    const IGNORED: [&str; 6] = ["label", "out", "target", "no_tui", "workers", "server_bin"];
+    match (baseline, current) {
+        (Run::Summary(b), Run::Summary(c)) => {
+            let (Some(bo), Some(co)) = (b.config.as_object(), c.config.as_object()) else {
+                return Vec::new();
+            };
+            let mut keys: Vec<&String> = bo.keys().chain(co.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            keys.into_iter()
+                .filter(|k| !IGNORED.contains(&k.as_str()) && bo.get(*k) != co.get(*k))
+                .map(|k| {
+                    let show = |v: Option<&serde_json::Value>| {
+                        v.map(|v| v.to_string()).unwrap_or_else(|| "–".into())
+                    };
+                    format!("{k} {} → {}", show(bo.get(k)), show(co.get(k)))
+                })
+                .collect()
+        }
+        (Run::Sweep(b), Run::Sweep(c)) => {
+            let (be, ce) = (&b.experiment, &c.experiment);
+            let mut d = Vec::new();
+            for (name, x, y) in [
+                ("duration", be.duration.0, ce.duration.0),
+                ("warmup", be.warmup.0, ce.warmup.0),
+                ("ramp", be.ramp.0, ce.ramp.0),
+            ] {
+                if x != y {
+                    d.push(format!("{name} {x:?} → {y:?}"));
+                }
+            }
+            if b.quick != c.quick {
+                d.push(format!("quick {} → {}", b.quick, c.quick));
+            }
+            d
+        }
+        _ => Vec::new(),
+    }
 }
 
 fn compare_entry(b: &Entry, c: &Entry, th: &Thresholds, absolute: bool, rows: &mut Vec<Row>) {
@@ -1254,6 +1306,18 @@ mod tests {
             verdict_of(&c, "sse", "deliveries per second").verdict,
             RowVerdict::Warning
         );
+    }
+
+    #[test]
+    fn differing_configuration_is_a_warning() {
+        let mut base = pair();
+        base.config = serde_json::json!({"clients": 100, "label": "a", "rate": 100.0});
+        let mut cur = pair();
+        cur.config = serde_json::json!({"clients": 200, "label": "b", "rate": 100.0});
+        let c = cmp(base, cur);
+        let row = verdict_of(&c, "(run)", "configuration");
+        assert_eq!(row.verdict, RowVerdict::Warning);
+        assert_eq!(row.delta, "runs configured differently: clients 100 → 200");
     }
 
     #[test]
