@@ -791,7 +791,19 @@ pub fn compare_runs(
 
 /// Settings that differ between the two runs, other than where and how they were written.
 fn config_differences(baseline: &Run, current: &Run) -> Vec<String> {
-    const IGNORED: [&str; 6] = ["label", "out", "target", "no_tui", "workers", "server_bin"];
+    // Where the results went, which process served them, and what follows from the machine
+    // (workers default to the CPU count) or shows up as phase rows anyway (transports).
+    const IGNORED: [&str; 9] = [
+        "label",
+        "out",
+        "target",
+        "no_tui",
+        "workers",
+        "server_bin",
+        "server_pid",
+        "server_version",
+        "transports",
+    ];
     match (baseline, current) {
         (Run::Summary(b), Run::Summary(c)) => {
             let (Some(bo), Some(co)) = (b.config.as_object(), c.config.as_object()) else {
