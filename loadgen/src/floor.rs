@@ -1,56 +1,62 @@
 //! The loopback floor: how fast two sockets on this machine can exchange 64 bytes, measured before
 //! the phases so every latency in the results can be read against what the kernel alone costs.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::time::Instant;
-
 use anyhow::Context;
 use tickbench_wire::Floor;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 
 use crate::stats::new_histogram;
 
 /// Size of each ping and pong.
 const MESSAGE: usize = 64;
 
-/// Runs `round_trips` 64-byte TCP_NODELAY ping-pongs over 127.0.0.1 between two threads and returns
+/// Runs `round_trips` 64-byte TCP_NODELAY ping-pongs over 127.0.0.1 between two tasks and returns
 /// half the round trip (the one-way floor) at p50 and p99, µs.
 ///
-/// Plain blocking sockets on two threads: the floor should contain the kernel's loopback cost and
-/// a wake-up, not an async runtime's scheduling.
+/// Both tasks share one single-threaded runtime, the way a worker's clients do: the floor then
+/// holds the kernel's loopback path and one readiness wake-up, the least any client can pay,
+/// without a cross-thread hand-off that a busy machine would inflate.
 pub fn measure_floor(round_trips: usize) -> anyhow::Result<Floor> {
     anyhow::ensure!(round_trips > 0, "the floor needs at least one round trip");
-    let listener = TcpListener::bind("127.0.0.1:0").context("floor: binding 127.0.0.1:0")?;
-    let addr = listener.local_addr()?;
-    let echo = std::thread::Builder::new()
-        .name("floor-echo".into())
-        .spawn(move || -> std::io::Result<()> {
-            let (mut s, _) = listener.accept()?;
-            s.set_nodelay(true)?;
-            let mut buf = [0u8; MESSAGE];
-            for _ in 0..round_trips {
-                s.read_exact(&mut buf)?;
-                s.write_all(&buf)?;
-            }
-            Ok(())
-        })?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .context("floor: building a runtime")?;
+    rt.block_on(ping_pong(round_trips))
+}
 
-    let mut s = TcpStream::connect(addr).context("floor: connecting to the echo socket")?;
+async fn ping_pong(round_trips: usize) -> anyhow::Result<Floor> {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .context("floor: binding 127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    let echo = tokio::spawn(async move {
+        let (mut s, _) = listener.accept().await?;
+        s.set_nodelay(true)?;
+        let mut buf = [0u8; MESSAGE];
+        for _ in 0..round_trips {
+            s.read_exact(&mut buf).await?;
+            s.write_all(&buf).await?;
+        }
+        Ok::<_, std::io::Error>(())
+    });
+
+    let mut s = TcpStream::connect(addr)
+        .await
+        .context("floor: connecting to the echo socket")?;
     s.set_nodelay(true)?;
     let ping = [0x5au8; MESSAGE];
     let mut pong = [0u8; MESSAGE];
-    // Measured in ns and halved so sub-microsecond floors are not all rounded to one value.
+    // Recorded in ns so sub-microsecond halves are not all rounded to one value.
     let mut halves_ns = new_histogram();
     for _ in 0..round_trips {
-        let start = Instant::now();
-        s.write_all(&ping)?;
-        s.read_exact(&mut pong)?;
-        let rtt = start.elapsed();
-        halves_ns.saturating_record((rtt.as_nanos() / 2) as u64);
+        let start = std::time::Instant::now();
+        s.write_all(&ping).await?;
+        s.read_exact(&mut pong).await?;
+        halves_ns.saturating_record((start.elapsed().as_nanos() / 2) as u64);
     }
-    echo.join()
-        .map_err(|_| anyhow::anyhow!("floor: echo thread panicked"))?
-        .context("floor: echo")?;
+    echo.await.context("floor: echo task")??;
     Ok(Floor {
         p50: halves_ns.value_at_quantile(0.5) as f64 / 1000.0,
         p99: halves_ns.value_at_quantile(0.99) as f64 / 1000.0,
@@ -68,5 +74,10 @@ mod tests {
         assert!(f.p99 >= f.p50, "{f:?}");
         // Generous: a loopback one-way trip is micro- not milliseconds, even on a busy box.
         assert!(f.p50 < 50_000.0, "{f:?}");
+    }
+
+    #[test]
+    fn zero_round_trips_is_an_error() {
+        assert!(measure_floor(0).is_err());
     }
 }
