@@ -104,11 +104,8 @@ fn default_repetitions() -> Count {
 /// Why an experiment file could not be used. The message is one line naming file, line and field.
 #[derive(Debug, thiserror::Error)]
 pub enum ExperimentError {
-    #[error("cannot read experiment file {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error("cannot read experiment file {path}: {error}")]
+    Read { path: String, error: String },
     #[error("{path}:{line}:{column}: {message}")]
     Invalid {
         path: String,
@@ -121,9 +118,9 @@ pub enum ExperimentError {
 impl Experiment {
     /// Reads and validates an experiment file.
     pub fn load(path: &Path) -> Result<Experiment, ExperimentError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ExperimentError::Read {
+        let text = std::fs::read_to_string(path).map_err(|e| ExperimentError::Read {
             path: path.display().to_string(),
-            source,
+            error: e.to_string(),
         })?;
         Experiment::parse(&text, &path.display().to_string())
     }
@@ -131,7 +128,12 @@ impl Experiment {
     /// Parses and validates experiment TOML; `origin` names the source in error messages.
     pub fn parse(text: &str, origin: &str) -> Result<Experiment, ExperimentError> {
         let exp: Experiment = toml::from_str(text).map_err(|e| {
-            let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+            let start = e.span().map(|s| s.start).unwrap_or(0);
+            // An unknown key inside a table is reported at the table; point at the key itself.
+            let start = unknown_field(e.message())
+                .and_then(|k| key_offset(text, start, k))
+                .unwrap_or(start);
+            let (line, column) = line_col(text, start);
             ExperimentError::Invalid {
                 path: origin.to_string(),
                 line,
@@ -336,6 +338,29 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let column = before.len() - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
     (line, column)
+}
+
+/// The key of serde's "unknown field `key`, expected …" message.
+fn unknown_field(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("unknown field `")?;
+    rest.split('`').next()
+}
+
+/// Byte offset of the first `key =` line at or after `from`.
+fn key_offset(text: &str, from: usize, key: &str) -> Option<usize> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_start();
+        if offset + line.len() > from {
+            if let Some(rest) = t.strip_prefix(key) {
+                if rest.trim_start().starts_with('=') {
+                    return Some(offset + line.len() - t.len());
+                }
+            }
+        }
+        offset += line.len();
+    }
+    None
 }
 
 /// Position of a top-level `key =` line (1,1 when not found).
@@ -633,6 +658,18 @@ duration = "1s"
 
         let m = err("name = \"a\"\nclaim = \"b\"\ntransports = [\"sse\"\n");
         assert!(m.starts_with("x.toml:"), "{m}");
+    }
+
+    #[test]
+    fn unknown_key_in_the_verdict_table_points_at_the_key() {
+        let text = format!("{GOOD}\n[verdict]\nkind = \"scale\"\ncpu_grwth_max = 3\n");
+        let m = err(&text);
+        assert!(m.starts_with("x.toml:16:1:"), "{m}");
+        assert!(m.contains("cpu_grwth_max"), "{m}");
+        let m = Experiment::load(Path::new("/nonexistent/x.toml"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(m.matches("No such file").count(), 1, "{m}");
     }
 
     #[test]
