@@ -762,6 +762,60 @@ mod tests {
             .all(Option::is_none));
     }
 
+    fn second(delivered: u64, latency_us: u64, gaps: u64) -> Second {
+        let mut interval = Interval::default();
+        interval.counters.delivered = delivered;
+        interval.counters.gaps = gaps;
+        interval.counters.requests = 10;
+        interval.latency.record_n(latency_us, delivered).unwrap();
+        interval.receiving = 3;
+        Second {
+            interval,
+            dt: 1.0,
+            loadgen_cpu_s: 0.25,
+            server_cpu_s: 0.5,
+            generated: 100,
+            loadgen: None,
+            server: None,
+        }
+    }
+
+    #[test]
+    fn window_sums_measured_seconds_and_keeps_outside_loss_apart() {
+        let mut w = Window::default();
+        // A warm-up second with a gap: not in the figures, but counted on the side.
+        w.unrecorded(
+            &second(50, 9_999, 2).interval,
+            Transport::Sse,
+            Stage::Warmup,
+        );
+        w.add(&second(100, 1_000, 0), 12.5, vec![]);
+        w.add(
+            &second(300, 3_000, 0),
+            80.0,
+            vec!["schedule behind: p99 lag 200 ms".into()],
+        );
+        let (t, h) = w.into_summary(Transport::Sse, 3);
+        assert_eq!(t.delivered, 400);
+        assert_eq!(t.gaps, 0);
+        assert_eq!(t.extra["loss_outside_window"], 2.0);
+        assert_eq!(t.duration_s, 2.0);
+        assert_eq!(t.deliveries_per_s(), 200.0);
+        assert_eq!(t.requests, 20);
+        assert_eq!(t.server_cpu_s, 1.0);
+        assert_eq!(t.extra["ticks_per_s"], 100.0);
+        assert_eq!(t.extra["loadgen_cpu_pct_max"], 80.0);
+        assert_eq!(t.clients_receiving, 3);
+        assert!(t.saturated);
+        assert_eq!(h.len(), 400);
+        assert_eq!(t.latency_us.max, h.max());
+        assert!(
+            t.latency_us.p50 >= 2_990 && t.latency_us.p50 <= 3_010,
+            "{:?}",
+            t.latency_us
+        );
+    }
+
     #[test]
     fn large_runs_spread_over_loopback_sources() {
         assert_eq!(source_address(5, 2000), None);
