@@ -229,6 +229,7 @@ pub fn markdown(record: &SweepRecord, pts: &[Point], charts: &[Chart]) -> String
         s,
         "| | |\n|---|---|\n| transports | {} |\n| clients | {} |\n| tick rate (ticks/s) | {} |\n\
          | poll interval | {} |\n| action rate (/s) | {} |\n| per cell | ramp {}, warm-up {}, measured {} |\n\
+         | watch (symbols per client) | {} |\n| long-poll timeout | {} |\n\
          | seed, repetitions | {}, {} |\n| server | {} |\n| started | {} |\n| cells | {} planned, {} done |\n",
         e.transports.0.iter().map(|t| t.name()).collect::<Vec<_>>().join(", "),
         list(e.clients.iter().map(|c| c.0.to_string()).collect()),
@@ -238,6 +239,12 @@ pub fn markdown(record: &SweepRecord, pts: &[Point], charts: &[Chart]) -> String
         fmt_dur(e.ramp.0),
         fmt_dur(e.warmup.0),
         fmt_dur(e.duration.0),
+        e.watch
+            .map(|w| w.0.to_string())
+            .unwrap_or_else(|| "default".into()),
+        e.longpoll_timeout
+            .map(|t| fmt_dur(t.0))
+            .unwrap_or_else(|| "default".into()),
         e.seed,
         e.repetitions.0,
         record
