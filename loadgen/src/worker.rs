@@ -8,7 +8,6 @@
 //! loop falls behind makes every latency it measures a lie, and this is how we notice.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::rc::Rc;
 use std::thread::JoinHandle;
@@ -144,14 +143,7 @@ async fn worker_main(mut rx: mpsc::UnboundedReceiver<Command>) {
 
 fn start_phase(plan: PhasePlan, stats: &Rc<RefCell<WorkerStats>>, clients: &mut JoinSet<()>) {
     *stats.borrow_mut() = WorkerStats::default();
-    // One connection pool per worker, source address and phase: a phase starts from zero
-    // connections.
-    let mut pools: HashMap<Option<IpAddr>, reqwest::Client> = HashMap::new();
     for (offset, source, cfg) in plan.clients {
-        let http = pools
-            .entry(source)
-            .or_insert_with(|| http_client(source))
-            .clone();
         let (stats, cancel) = (stats.clone(), plan.cancel.clone());
         let at = tokio::time::Instant::from_std(plan.start + offset);
         clients.spawn_local(async move {
@@ -159,6 +151,12 @@ fn start_phase(plan: PhasePlan, stats: &Rc<RefCell<WorkerStats>>, clients: &mut 
                 _ = cancel.cancelled() => return,
                 _ = tokio::time::sleep_until(at) => {}
             }
+            // One `reqwest::Client` (one pool, one keep-alive connection) per simulated client,
+            // as one browser tab has: a shared pool would hand connections between clients and
+            // close the surplus after every answer, so polls would reconnect constantly and the
+            // server would see far fewer connections than clients. Built when the client starts,
+            // so the ramp spreads the cost. Each phase starts from zero connections.
+            let http = http_client(source);
             run_client(cfg, http, ClientSink::new(stats), cancel).await;
         });
     }
