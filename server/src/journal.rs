@@ -20,7 +20,7 @@ use crate::market::{RawTick, Universe};
 
 /// Most journal entries one [`Journal::read`] scans under the lock: bounds how long a reader
 /// with a sparse watchlist can hold the lock. The caller sees `next` advanced and asks again.
-const SCAN_MAX: usize = 65_536;
+pub const SCAN_MAX: usize = 65_536;
 
 /// One retained tick.
 #[derive(Debug, Clone)]
