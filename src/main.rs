@@ -35,7 +35,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
     let command = match cli.command {
         Some(c) => c,
         None => match Cli::parse_from(["tickbench", "run"]).command {
@@ -65,6 +68,29 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("tickbench: {e:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// Help and version go to stdout as clap prints them; a usage error becomes one line on stderr and
+/// exit code 2 (clap's own rendering adds a blank line and a hint, which breaks "one clear line").
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            ExitCode::SUCCESS
+        }
+        _ => {
+            let text = e.render().to_string();
+            let line = text
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("invalid arguments");
+            eprintln!("tickbench: {}", line.trim_start_matches("error: "));
+            ExitCode::from(2)
         }
     }
 }
