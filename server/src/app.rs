@@ -52,6 +52,10 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/metrics", get(metrics))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            count_client_errors,
+        ))
         .with_state(state)
 }
 
@@ -172,4 +176,17 @@ async fn not_found(State(st): State<Arc<AppState>>, uri: axum::http::Uri) -> Api
 async fn method_not_allowed(State(st): State<Arc<AppState>>) -> ApiError {
     st.metrics.other_requests.fetch_add(1, Relaxed);
     ApiError::MethodNotAllowed
+}
+
+/// Counts 4xx answers, including those produced by extractors before any handler runs.
+async fn count_client_errors(
+    State(st): State<Arc<AppState>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let r = next.run(req).await;
+    if r.status().is_client_error() {
+        st.metrics.client_errors.fetch_add(1, Relaxed);
+    }
+    r
 }

@@ -37,6 +37,8 @@ pub struct Metrics {
     pub accept_errors: AtomicU64,
     /// Requests that are not one of the transports (snapshot, symbols, errors, ...).
     pub other_requests: AtomicU64,
+    /// Answers with a 4xx status (bad parameters, unknown paths, oversized bodies, ...).
+    pub client_errors: AtomicU64,
     pub ticks_published: AtomicU64,
     /// now − scheduled ts of the newest published tick, µs, at publish time.
     pub generator_lag_us: AtomicU64,
@@ -96,6 +98,12 @@ impl Metrics {
             "Requests to non-transport endpoints and errors.",
             "counter",
             self.other_requests.load(Relaxed).to_string(),
+        );
+        gauge(
+            "tickbench_client_errors_total",
+            "Answers with a 4xx status.",
+            "counter",
+            self.client_errors.load(Relaxed).to_string(),
         );
         gauge(
             "tickbench_journal_length",

@@ -55,9 +55,18 @@ async fn bad_query_parameters_are_400_naming_the_param() {
     let ok: Vec<&str> = std::iter::repeat_n("MSFT", 1000).collect();
     let (st, _) = get_json(&format!("{u}/poll?symbols={}", ok.join(","))).await;
     assert_eq!(st, 200);
-    // The server keeps going.
+    // The server keeps going, and counted the errors.
     let (st, _) = get_json(&format!("{u}/poll?since=1")).await;
     assert_eq!(st, 200);
+    let m = client()
+        .get(format!("{u}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(m.contains("tickbench_client_errors_total 21"), "{m}");
     s.shutdown().await;
 }
 
