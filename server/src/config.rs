@@ -131,7 +131,7 @@ pub struct ServeOpts {
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
     /// Aggregate tick rate, ticks/s (Poisson arrivals); 0 for none.
-    #[arg(long, default_value_t = 100.0, value_parser = parse_rate)]
+    #[arg(long, default_value_t = 100.0, value_parser = parse_rate, allow_negative_numbers = true)]
     pub rate: f64,
     /// Simulation seed: the same seed and rate give the same tick sequence.
     #[arg(long, default_value_t = 1)]
