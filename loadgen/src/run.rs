@@ -720,6 +720,7 @@ mod tests {
             rate: 100.0,
             seed: 1,
             retain: 1000,
+            epoch_us: 0,
             symbols: raw
                 .iter()
                 .enumerate()

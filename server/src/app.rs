@@ -31,6 +31,10 @@ pub struct AppState {
     /// `bye` frame and end, held long-polls answer at once.
     pub cancel: CancellationToken,
     pub started: Instant,
+    /// The run's time origin, µs: ticks are scheduled at epoch + Poisson offsets. Reported in
+    /// `/symbols`, `/healthz` and `X-Tickbench-Epoch` so a client can tell a restarted server
+    /// continuing the same stream (same epoch) from a different one.
+    pub epoch_us: u64,
     /// Order ids for `POST /api/orders`.
     pub order_ids: AtomicU64,
 }
@@ -55,6 +59,10 @@ pub fn app(state: Arc<AppState>) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             count_client_errors,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            epoch_header,
         ))
         .with_state(state)
 }
@@ -123,6 +131,7 @@ async fn symbols(State(st): State<Arc<AppState>>) -> Response {
         rate: st.config.rate,
         seed: st.config.seed,
         retain: st.config.retain as u64,
+        epoch_us: st.epoch_us,
         symbols: st
             .universe
             .symbols
@@ -146,6 +155,7 @@ async fn healthz(State(st): State<Arc<AppState>>) -> Response {
         "status": "ok",
         "next": st.journal.next_seq(),
         "uptime_s": st.started.elapsed().as_secs(),
+        "epoch_us": st.epoch_us,
     });
     json_response(axum::http::StatusCode::OK, body.to_string())
 }
@@ -176,6 +186,22 @@ async fn not_found(State(st): State<Arc<AppState>>, uri: axum::http::Uri) -> Api
 async fn method_not_allowed(State(st): State<Arc<AppState>>) -> ApiError {
     st.metrics.other_requests.fetch_add(1, Relaxed);
     ApiError::MethodNotAllowed
+}
+
+/// `X-Tickbench-Epoch: <epoch_us>` on every answer (so on every tick-carrying one, batches and
+/// streams alike): a client that reconnects compares it with the last one it saw; equal means
+/// the same stream continues and its cursor is still meaningful.
+async fn epoch_header(
+    State(st): State<Arc<AppState>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let mut r = next.run(req).await;
+    r.headers_mut().insert(
+        header::HeaderName::from_static("x-tickbench-epoch"),
+        header::HeaderValue::from(st.epoch_us),
+    );
+    r
 }
 
 /// Counts 4xx answers, including those produced by extractors before any handler runs.

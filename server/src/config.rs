@@ -9,6 +9,11 @@ pub const MAX_RATE: f64 = 1_000_000.0;
 pub const MAX_SYMBOLS: usize = 10_000;
 /// Upper bound of the default connection cap.
 pub const DEFAULT_MAX_CONNS: usize = 19_000;
+/// How far in the future `--epoch-us` may be (the generator waits for it).
+pub const MAX_EPOCH_AHEAD_US: u64 = 3_600 * 1_000_000;
+/// Most ticks a restart may have to replay (rate × time since the epoch): a few tens of seconds
+/// of market stepping on one core.
+pub const MAX_REPLAY_TICKS: u64 = 200_000_000;
 /// File descriptors kept free below the fd limit for the listener, logs and over-cap answers.
 const FD_MARGIN: u64 = 256;
 
@@ -32,6 +37,11 @@ pub struct Config {
     pub header_timeout: Duration,
     /// How long shutdown waits for connections to finish after the bye frames.
     pub drain: Duration,
+    /// The run's time origin, µs since the Unix epoch: tick `ts` = epoch + the Poisson offsets.
+    /// `None` = the moment the server starts. A server started with the epoch (and seed, rate,
+    /// symbols) of an earlier one replays the market from the epoch up to now and so continues
+    /// that server's exact tick sequence (see [`crate::generator::replay`]).
+    pub epoch_us: Option<u64>,
 }
 
 impl Default for Config {
@@ -45,6 +55,7 @@ impl Default for Config {
             heartbeat: Duration::from_secs(15),
             header_timeout: Duration::from_secs(10),
             drain: Duration::from_secs(2),
+            epoch_us: None,
         }
     }
 }
@@ -65,6 +76,27 @@ impl Config {
         }
         if self.header_timeout.is_zero() {
             anyhow::bail!("header-timeout must be greater than 0");
+        }
+        if let Some(t0) = self.epoch_us {
+            let now = tickbench_wire::now_micros();
+            let ahead = t0.saturating_sub(now);
+            if ahead > MAX_EPOCH_AHEAD_US {
+                anyhow::bail!(
+                    "epoch-us {t0} is {} s in the future (at most {} s allowed)",
+                    ahead / 1_000_000,
+                    MAX_EPOCH_AHEAD_US / 1_000_000
+                );
+            }
+            // Replaying costs one market step per tick since the epoch; refuse work that would
+            // take minutes rather than start silently late.
+            let behind_s = now.saturating_sub(t0) as f64 / 1e6;
+            if self.rate * behind_s > MAX_REPLAY_TICKS as f64 {
+                anyhow::bail!(
+                    "epoch-us {t0} is {behind_s:.0} s ago: replaying ~{:.0} ticks at rate {} is over the {MAX_REPLAY_TICKS} limit",
+                    self.rate * behind_s,
+                    self.rate
+                );
+            }
         }
         Ok(())
     }
@@ -151,6 +183,15 @@ pub struct ServeOpts {
     /// Time a client has to send complete request headers (also the keep-alive idle timeout).
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub header_timeout: Duration,
+    /// Time origin of the tick schedule, µs since the Unix epoch (default: now). A server
+    /// restarted with the same --epoch-us, --seed, --rate and --symbols replays the market up
+    /// to now and continues the same sequence (same seq, sseq, prices and ts).
+    #[arg(long, value_name = "T0")]
+    pub epoch_us: Option<u64>,
+    /// Shut down gracefully when stdin reaches end of file, so a parent that dies (even by
+    /// SIGKILL) never leaves an orphan server: start it with stdin a pipe the parent holds.
+    #[arg(long)]
+    pub exit_on_stdin_close: bool,
 }
 
 impl ServeOpts {
@@ -163,6 +204,7 @@ impl ServeOpts {
             max_conns: self.max_conns.unwrap_or_else(default_max_conns),
             heartbeat: self.heartbeat,
             header_timeout: self.header_timeout,
+            epoch_us: self.epoch_us,
             ..Config::default()
         }
     }

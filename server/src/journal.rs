@@ -54,6 +54,20 @@ struct QuoteState {
     ts: u64,
 }
 
+impl QuoteState {
+    fn apply(&mut self, seq: u64, sseq: u64, ts: u64, raw: &RawTick) {
+        self.bid_c = raw.bid_c;
+        self.ask_c = raw.ask_c;
+        self.last_c = raw.last_c;
+        self.high_c = self.high_c.max(raw.last_c);
+        self.low_c = self.low_c.min(raw.last_c);
+        self.volume += u64::from(raw.size);
+        self.seq = seq;
+        self.sseq = sseq;
+        self.ts = ts;
+    }
+}
+
 struct Inner {
     ring: VecDeque<Entry>,
     /// Seq of `ring[0]` (equals `next` when the ring is empty).
@@ -196,16 +210,7 @@ impl Journal {
             let mut g = self.inner.write().unwrap_or_else(|e| e.into_inner());
             for t in ticks {
                 debug_assert_eq!(t.seq, g.next);
-                let q = &mut g.quotes[t.raw.sym as usize];
-                q.bid_c = t.raw.bid_c;
-                q.ask_c = t.raw.ask_c;
-                q.last_c = t.raw.last_c;
-                q.high_c = q.high_c.max(t.raw.last_c);
-                q.low_c = q.low_c.min(t.raw.last_c);
-                q.volume += u64::from(t.raw.size);
-                q.seq = t.seq;
-                q.sseq = t.sseq;
-                q.ts = t.ts;
+                g.quotes[t.raw.sym as usize].apply(t.seq, t.sseq, t.ts, &t.raw);
                 g.ring.push_back(Entry {
                     sym: t.raw.sym,
                     json: t.json.clone(),
@@ -217,6 +222,29 @@ impl Journal {
                 g.ring.drain(..excess);
                 g.first += excess as u64;
             }
+            self.next.store(g.next, Ordering::Release);
+            g.next
+        };
+        self.head.send_replace(next);
+    }
+
+    /// Accounts for ticks that are never retained: a restart's replay of ticks older than the
+    /// retained window (see [`crate::generator::replay`]). Quotes (high, low, volume) and the
+    /// cursors move as if the ticks had been appended and then evicted. Only valid while the
+    /// ring is empty, i.e. before the first [`Journal::append`].
+    pub fn skip(&self, ticks: &[(u64, u64, u64, RawTick)]) {
+        let Some(&(last, ..)) = ticks.last() else {
+            return;
+        };
+        let next = {
+            let mut g = self.inner.write().unwrap_or_else(|e| e.into_inner());
+            debug_assert!(g.ring.is_empty());
+            for (seq, sseq, ts, raw) in ticks {
+                debug_assert_eq!(*seq, g.next);
+                g.quotes[raw.sym as usize].apply(*seq, *sseq, *ts, raw);
+                g.next = seq + 1;
+            }
+            g.first = last + 1;
             self.next.store(g.next, Ordering::Release);
             g.next
         };

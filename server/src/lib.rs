@@ -102,6 +102,11 @@ impl ServerHandle {
             .publish_now(n)
     }
 
+    /// The run's time origin (µs since the Unix epoch): `--epoch-us`, or the start time.
+    pub fn epoch_us(&self) -> u64 {
+        self.state.epoch_us
+    }
+
     /// The journal, for in-process inspection.
     pub fn journal(&self) -> &Journal {
         &self.state.journal
@@ -148,14 +153,31 @@ pub async fn spawn(config: Config, addr: SocketAddr) -> anyhow::Result<ServerHan
         .with_context(|| format!("cannot listen on {addr}"))?;
     let addr = listener.local_addr()?;
     let universe = Arc::new(Universe::new(config.symbols, config.seed));
-    let journal = Arc::new(Journal::new(&universe, config.retain, now_micros()));
+    let epoch_us = config.epoch_us.unwrap_or_else(now_micros);
+    let journal = Arc::new(Journal::new(&universe, config.retain, epoch_us));
     let market = Market::new(&universe, config.seed, config.rate);
-    let producer = Arc::new(Mutex::new(Producer::new(
-        market,
-        universe.clone(),
-        journal.clone(),
-    )));
+    let mut producer = Producer::new(market, universe.clone(), journal.clone());
+    // Before the accept loop starts: a client resuming by cursor must find the replayed
+    // journal, not a 400 for a cursor "ahead" of a journal still catching up. Connections made
+    // meanwhile wait in the listen backlog.
+    let (producer, replayed) = tokio::task::spawn_blocking(move || {
+        let r = generator::replay(&mut producer, epoch_us, now_micros());
+        (producer, r)
+    })
+    .await
+    .context("replay of the market failed")?;
+    if replayed.ticks > 0 {
+        tracing::info!(
+            ticks = replayed.ticks,
+            next = journal.next_seq(),
+            "replayed the market from the epoch"
+        );
+    }
+    let producer = Arc::new(Mutex::new(producer));
     let metrics = Arc::new(Metrics::default());
+    metrics
+        .ticks_published
+        .fetch_add(replayed.ticks, Ordering::Relaxed);
     let state = Arc::new(AppState {
         config: config.clone(),
         universe,
@@ -163,6 +185,7 @@ pub async fn spawn(config: Config, addr: SocketAddr) -> anyhow::Result<ServerHan
         metrics: metrics.clone(),
         cancel: CancellationToken::new(),
         started: Instant::now(),
+        epoch_us,
         order_ids: AtomicU64::new(0),
     });
     let tracker = TaskTracker::new();
@@ -179,8 +202,8 @@ pub async fn spawn(config: Config, addr: SocketAddr) -> anyhow::Result<ServerHan
                 producer.clone(),
                 metrics,
                 stop.clone(),
-                Instant::now(),
-                now_micros(),
+                epoch_us,
+                replayed.pending,
             )
             .context("cannot start the generator thread")?,
         )
@@ -198,7 +221,7 @@ pub async fn spawn(config: Config, addr: SocketAddr) -> anyhow::Result<ServerHan
     })
 }
 
-/// Runs the server until SIGINT/SIGTERM. Prints `listening on http://ADDR` as the first stdout
+/// Runs the server until SIGINT/SIGTERM (or, with `--exit-on-stdin-close`, end of stdin). Prints `listening on http://ADDR` as the first stdout
 /// line (and flushes it) so a parent process started with `--addr 127.0.0.1:0` learns the port.
 pub fn run(opts: ServeOpts) -> anyhow::Result<()> {
     raise_fd_limit();
@@ -221,13 +244,51 @@ pub fn run(opts: ServeOpts) -> anyhow::Result<()> {
             symbols = config.symbols,
             retain = config.retain,
             max_conns = config.max_conns,
+            epoch_us = server.epoch_us(),
             "serving"
         );
-        wait_for_signal().await?;
+        if opts.exit_on_stdin_close {
+            tokio::select! {
+                r = wait_for_signal() => r?,
+                _ = stdin_closed() => tracing::info!("stdin closed"),
+            }
+        } else {
+            wait_for_signal().await?;
+        }
         tracing::info!("shutting down");
         server.shutdown().await;
         Ok(())
     })
+}
+
+/// Resolves when stdin reaches end of file (or fails). A plain thread, not `tokio::io::stdin`:
+/// tokio's stdin reads on a blocking-pool thread that would hold up the runtime's shutdown while
+/// the read is pending; this thread is simply abandoned when the process exits.
+async fn stdin_closed() {
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let spawned = std::thread::Builder::new()
+        .name("tickbench-stdin".into())
+        .spawn(move || {
+            use std::io::Read as _;
+            let mut stdin = std::io::stdin().lock();
+            let mut buf = [0u8; 4096];
+            // Whatever the parent writes is ignored; only EOF (or an error) matters.
+            while let Ok(n) = stdin.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+            }
+            let _ = tx.send(());
+        });
+    match spawned {
+        Ok(_) => {
+            let _ = rx.await;
+        }
+        Err(e) => {
+            tracing::warn!("cannot watch stdin ({e}); only signals stop the server");
+            std::future::pending::<()>().await;
+        }
+    }
 }
 
 async fn wait_for_signal() -> anyhow::Result<()> {

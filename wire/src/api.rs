@@ -54,6 +54,11 @@ pub struct Symbols {
     pub seed: u64,
     /// How many ticks the journal retains.
     pub retain: u64,
+    /// The run's time origin, µs since the Unix epoch (ticks are scheduled at epoch + Poisson
+    /// offsets). A server restarted with the same seed, rate, symbols and epoch continues the
+    /// same tick sequence. 0 from servers that predate the field.
+    #[serde(default)]
+    pub epoch_us: u64,
     pub symbols: Vec<SymbolInfo>,
 }
 

@@ -7,4 +7,5 @@ mod determinism;
 mod errors;
 mod limits;
 mod polling;
+mod restart;
 mod streams;
