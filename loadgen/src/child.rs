@@ -5,11 +5,18 @@
 //! The child is stopped when [`ChildServer`] is dropped (SIGTERM, then SIGKILL after a grace
 //! period), which covers normal ends, errors and Ctrl-C alike. It runs in its own process group so a
 //! terminal's Ctrl-C reaches only the load generator, which then stops the server in order.
+//!
+//! The child gets `--exit-on-stdin-close` and a pipe as stdin whose write end only this process
+//! holds: if the load generator is killed outright (SIGKILL, no `Drop`), the pipe closes and the
+//! server exits instead of lingering as an orphan. It also gets `--epoch-us T0`, the run's time
+//! origin, so [`ChildServer::restart`] brings back the same seeded stream on the same port: the
+//! restarted server regenerates every tick from T0 (same `seq`, `sseq`, prices and `ts`), so the
+//! clients resume by cursor with no gap and no duplicate.
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -22,26 +29,71 @@ const START_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long the child may take to exit after SIGTERM before it is killed.
 const STOP_GRACE: Duration = Duration::from_secs(3);
 
+/// What a child server is started with; kept so a restart starts the very same server.
+#[derive(Debug, Clone)]
+pub struct ServerArgs {
+    pub exe: std::path::PathBuf,
+    pub rate: f64,
+    pub seed: u64,
+    pub symbols: usize,
+    /// The run's time origin, µs since the Unix epoch (`--epoch-us`).
+    pub epoch_us: u64,
+}
+
 /// A running `tickbench serve` child.
 #[derive(Debug)]
 pub struct ChildServer {
     child: Child,
     url: String,
+    args: ServerArgs,
+    /// The write end of the child's stdin. Never written; held so the child lives exactly as long
+    /// as this process (see the module docs).
+    _stdin: Option<ChildStdin>,
 }
 
 impl ChildServer {
-    /// Starts `<exe> serve --addr 127.0.0.1:0 --rate R --seed S --symbols N` and waits for its
-    /// `listening on http://ADDR` line.
+    /// Starts `<exe> serve --addr 127.0.0.1:0 --rate R --seed S --symbols N` (epoch now) and waits
+    /// for its `listening on http://ADDR` line.
     pub fn spawn(exe: &Path, rate: f64, seed: u64, symbols: usize) -> anyhow::Result<ChildServer> {
+        let args = ServerArgs {
+            exe: exe.to_path_buf(),
+            rate,
+            seed,
+            symbols,
+            epoch_us: tickbench_wire::now_micros(),
+        };
+        Self::spawn_with(args, "127.0.0.1:0")
+    }
+
+    /// Stops the server (SIGTERM: its clients get `bye`) and starts the same one again on the same
+    /// port, with the same seed, rate, symbols and epoch, so it continues the same sequence.
+    pub fn restart(&mut self) -> anyhow::Result<()> {
+        self.stop();
+        let addr = self.url.trim_start_matches("http://").to_string();
+        let next = Self::spawn_with(self.args.clone(), &addr)?;
+        *self = next;
+        Ok(())
+    }
+
+    /// The arguments the server runs with.
+    pub fn args(&self) -> &ServerArgs {
+        &self.args
+    }
+
+    fn spawn_with(args: ServerArgs, addr: &str) -> anyhow::Result<ChildServer> {
+        let exe = args.exe.as_path();
         let mut cmd = Command::new(exe);
-        cmd.args(["serve", "--addr", "127.0.0.1:0"])
+        cmd.args(["serve", "--addr", addr])
             .arg("--rate")
-            .arg(rate.to_string())
+            .arg(args.rate.to_string())
             .arg("--seed")
-            .arg(seed.to_string())
+            .arg(args.seed.to_string())
             .arg("--symbols")
-            .arg(symbols.to_string())
-            .stdin(Stdio::null())
+            .arg(args.symbols.to_string())
+            .arg("--epoch-us")
+            .arg(args.epoch_us.to_string())
+            .arg("--exit-on-stdin-close")
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .process_group(0);
@@ -70,9 +122,12 @@ impl ChildServer {
             })
             .context("spawning the server stdout reader")?;
 
+        let stdin = child.stdin.take();
         let mut server = ChildServer {
             child,
             url: String::new(),
+            args,
+            _stdin: stdin,
         };
         let line = match rx.recv_timeout(START_TIMEOUT) {
             Ok(Some(Ok(line))) => line,

@@ -19,7 +19,8 @@
 //! - [`worker`]: worker threads (current-thread runtime + `LocalSet` each) running the clients.
 //! - [`stats`]: the [`clients::Sink`] implementation, per-second intervals, histogram merging.
 //! - [`clients`]: the simulated clients of every transport (the client contract).
-//! - [`child`]: the embedded server child process.
+//! - [`child`]: the embedded server child process (and its restarts).
+//! - [`chaos`]: `--chaos`, the fault-injecting TCP proxy between clients and server.
 //! - [`floor`]: the loopback TCP ping-pong floor.
 //! - [`procstat`]: CPU and RSS from `/proc`.
 //! - [`saturation`]: when the load generator is the bottleneck.
@@ -27,6 +28,7 @@
 //! - [`plain`]: progress bar and table output without a terminal UI.
 //! - [`progress`]: the live events a run sends to an observer (TUI, sweep).
 
+pub mod chaos;
 pub mod child;
 pub mod clients;
 pub mod floor;

@@ -9,6 +9,8 @@ use clap::Parser;
 use serde::{Serialize, Serializer};
 use tickbench_wire::Transport;
 
+use crate::chaos::ChaosSpec;
+
 /// `tickbench run` options. Every field is a flag; the doc comments are the `--help` text.
 ///
 /// The defaults make the whole default run take about two minutes: 8 transports × (3 s ramp +
@@ -79,6 +81,20 @@ pub struct RunOpts {
     /// Binary to start the embedded server from (default: this executable). For tests.
     #[arg(long, hide = true)]
     pub server_bin: Option<PathBuf>,
+    /// Fault injection through an in-process TCP proxy between the clients and the server, e.g.
+    /// `reset=1%,stall=0.5%:2s,cut=0.5%,restart=30s`: rates are shares of live connections per
+    /// second; `restart=` restarts the embedded server every period (same seed and epoch, same
+    /// port: the stream continues). The proxy's CPU counts as the load generator's.
+    #[arg(long)]
+    pub chaos: Option<ChaosSpec>,
+    /// Share of each phase's clients that read their stream `--slow-factor` times slower than the
+    /// ticks arrive (e.g. 10%). Their latencies are reported apart (`slow_*` extras); the phase's
+    /// latency columns are the other clients'. Streaming transports only.
+    #[arg(long, default_value = "0%", value_parser = parse_share)]
+    pub slow_clients: f64,
+    /// How many times slower than its tick rate a slow client reads.
+    #[arg(long, default_value_t = 10.0, value_parser = parse_factor)]
+    pub slow_factor: f64,
 }
 
 /// Lets [`RunOpts::default`] come from clap itself, so the two can never disagree.
@@ -121,6 +137,20 @@ impl RunOpts {
             anyhow::ensure!(n >= 1, "--watch must be at least 1 or 'all'");
         }
         parse_label(&self.label).map_err(|e| anyhow::anyhow!("--label: {e}"))?;
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&self.slow_clients),
+            "--slow-clients must be a share from 0% to 100%"
+        );
+        anyhow::ensure!(
+            self.slow_factor.is_finite() && self.slow_factor >= 1.0,
+            "--slow-factor must be a number ≥ 1"
+        );
+        if let Some(c) = &self.chaos {
+            anyhow::ensure!(
+                c.restart.is_none() || self.target.is_none(),
+                "--chaos restart= needs the embedded server (it restarts the process); drop --target or the restart"
+            );
+        }
         Ok(())
     }
 
@@ -225,6 +255,28 @@ fn parse_rate(s: &str) -> Result<f64, String> {
     }
 }
 
+/// `10%` (or a fraction such as `0.1`), 0-100 %.
+fn parse_share(s: &str) -> Result<f64, String> {
+    let v = s.trim();
+    let parsed = match v.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().map(|p| p / 100.0),
+        None => v.parse::<f64>(),
+    };
+    match parsed {
+        Ok(f) if f.is_finite() && (0.0..=1.0).contains(&f) => Ok(f),
+        _ => Err(format!(
+            "'{s}' is not a share of clients such as 10% (0-100%)"
+        )),
+    }
+}
+
+fn parse_factor(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(f) if f.is_finite() && f >= 1.0 => Ok(f),
+        _ => Err(format!("'{s}' is not a slowdown factor ≥ 1")),
+    }
+}
+
 /// Labels become part of a folder name: keep them to a safe alphabet.
 fn parse_label(s: &str) -> Result<String, String> {
     let ok = !s.is_empty()
@@ -273,6 +325,19 @@ mod tests {
         assert!(parse(&["--transports", "poll,nope"]).is_err());
         assert!(parse(&["--watch", "0"]).is_err());
         assert!(parse(&["--label", "../x"]).is_err());
+        assert!(parse(&["--chaos", "reset=x"]).is_err());
+        assert!(parse(&["--slow-clients", "150%"]).is_err());
+        assert!(parse(&["--slow-factor", "0.5"]).is_err());
+        let o = parse(&["--chaos", "reset=1%", "--slow-clients", "10%"])
+            .unwrap()
+            .opts;
+        assert_eq!(o.chaos.unwrap().reset, 0.01);
+        assert_eq!(o.slow_clients, 0.1);
+        assert_eq!(o.slow_factor, 10.0);
+        let mut bad = o.clone();
+        bad.target = Some("http://127.0.0.1:1".into());
+        bad.chaos = Some("restart=5s".parse().unwrap());
+        assert!(bad.validate().unwrap_err().to_string().contains("embedded"));
         let o = parse(&["--transports", "sse,poll", "--watch", "all"])
             .unwrap()
             .opts;

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::opts::RunOpts;
 use crate::progress::{Progress, Stage};
-use crate::results::{render_table, warnings};
+use crate::results::{render_chaos_table, render_slow_table, render_table, warnings};
 use crate::run::{cancel_on_signals, run_with_progress};
 
 /// Runs the comparison with plain output. Ctrl-C or SIGTERM stops it; what was measured is written
@@ -27,6 +27,12 @@ pub fn run(opts: RunOpts) -> anyhow::Result<()> {
     let (summary, dir) = result?;
 
     println!("{}", render_table(&summary));
+    if let Some(t) = render_chaos_table(&summary) {
+        println!("fault injection (proxy CPU is inside the load generator):\n{t}");
+    }
+    if let Some(t) = render_slow_table(&summary) {
+        println!("slow consumers (the table above shows the other clients' latency):\n{t}");
+    }
     for w in warnings(&summary) {
         println!("{w}");
     }

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
@@ -20,6 +20,7 @@ use tickbench_wire::{Summary, Symbols, Transport, TransportSummary, SCHEMA_VERSI
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::chaos::{ChaosCounts, ChaosProxy};
 use crate::child::ChildServer;
 use crate::clients::ClientConfig;
 use crate::floor::measure_floor;
@@ -48,7 +49,10 @@ pub fn run_with_progress(
     cancel: CancellationToken,
 ) -> anyhow::Result<(Summary, PathBuf)> {
     opts.validate()?;
-    check_file_limit(opts.clients)?;
+    // Through the chaos proxy each client costs three descriptors here: its own socket, and the
+    // proxy's accepted and upstream sockets, all in this process.
+    let fds_per_client = if opts.chaos.is_some() { 3 } else { 1 };
+    check_file_limit(opts.clients, fds_per_client)?;
 
     // The child, if any, lives until this function returns: dropping it stops the server on every
     // path out, errors and interruptions included.
@@ -59,18 +63,30 @@ pub fn run_with_progress(
                 Some(p) => p.clone(),
                 None => std::env::current_exe().context("locating this executable")?,
             };
-            Some(ChildServer::spawn(
+            Some(Arc::new(Mutex::new(ChildServer::spawn(
                 &exe,
                 opts.rate,
                 opts.seed,
                 opts.symbols,
-            )?)
+            )?)))
         }
     };
     let target = match (&opts.target, &child) {
         (Some(t), _) => t.trim_end_matches('/').to_string(),
-        (None, Some(c)) => c.url().to_string(),
+        (None, Some(c)) => lock(c).url().to_string(),
         (None, None) => unreachable!("a child is started when there is no target"),
+    };
+    let proxy = match opts.chaos {
+        Some(spec) => {
+            let threads = (opts.workers / 2).clamp(1, 4);
+            let p = ChaosProxy::start(upstream_addr(&target)?, spec, opts.seed, threads)?;
+            Some(Arc::new(p))
+        }
+        None => None,
+    };
+    let restarter = match (opts.chaos.and_then(|c| c.restart), &child, &proxy) {
+        (Some(period), Some(c), Some(p)) => Some(Restarter::start(period, c.clone(), p.clone())?),
+        _ => None,
     };
 
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -79,11 +95,85 @@ pub fn run_with_progress(
         .context("building the coordinator runtime")?;
     let result = rt.block_on(async {
         let coordinator =
-            Coordinator::connect(opts, target, child.as_ref(), progress, cancel).await?;
+            Coordinator::connect(opts, target, child.clone(), proxy.clone(), progress, cancel)
+                .await?;
         coordinator.run().await
     });
+    // In order: no more restarts, no more proxy, then the server.
+    drop(restarter);
+    drop(proxy);
     drop(child);
     result
+}
+
+/// Locks the child server, whatever a panicking holder left behind (the process handle is still
+/// right).
+fn lock(c: &Mutex<ChildServer>) -> std::sync::MutexGuard<'_, ChildServer> {
+    c.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// `http://127.0.0.1:8080` → the socket address the chaos proxy forwards to.
+fn upstream_addr(target: &str) -> anyhow::Result<std::net::SocketAddr> {
+    use std::net::ToSocketAddrs;
+    let url = reqwest::Url::parse(target)
+        .with_context(|| format!("--target {target} is not an http:// URL"))?;
+    let host = url
+        .host_str()
+        .with_context(|| format!("--target {target} has no host"))?;
+    let port = url.port_or_known_default().unwrap_or(80);
+    (host.trim_start_matches('[').trim_end_matches(']'), port)
+        .to_socket_addrs()
+        .with_context(|| format!("resolving {target} for the chaos proxy"))?
+        .next()
+        .with_context(|| format!("{target} resolves to no address"))
+}
+
+/// `--chaos restart=PERIOD`: a thread that restarts the embedded server every period (SIGTERM, then
+/// the same server on the same port) and counts it. Dropping it stops the restarts.
+struct Restarter {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Restarter {
+    fn start(
+        period: Duration,
+        child: Arc<Mutex<ChildServer>>,
+        proxy: Arc<ChaosProxy>,
+    ) -> anyhow::Result<Restarter> {
+        let (stop, rx) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("chaos-restart".into())
+            .spawn(move || {
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(period)
+                {
+                    // The coordinator only `try_lock`s: while this holds the lock it knows the
+                    // server is restarting and does not mistake the gap for a crash.
+                    let mut c = lock(&child);
+                    match c.restart() {
+                        Ok(()) => proxy.count_restart(),
+                        Err(e) => {
+                            tracing::error!("chaos: restarting the server failed: {e:#}");
+                            return;
+                        }
+                    }
+                }
+            })
+            .context("spawning the restart thread")?;
+        Ok(Restarter {
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Restarter {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 /// Cancels `cancel` on Ctrl-C or SIGTERM (from a small background thread), so a plain run stops
@@ -114,9 +204,10 @@ pub fn cancel_on_signals(cancel: CancellationToken) -> anyhow::Result<()> {
 
 /// Refuses up front when the clients would not fit under the open-file limit (raising the soft
 /// limit to the hard one first if that is enough), naming the largest number that would.
-fn check_file_limit(clients: u64) -> anyhow::Result<()> {
+/// `per_client` is the descriptors one client costs in this process (3 through the chaos proxy).
+fn check_file_limit(clients: u64, per_client: u64) -> anyhow::Result<()> {
     use nix::sys::resource::{getrlimit, setrlimit, Resource};
-    let needed = clients + FD_MARGIN;
+    let needed = clients.saturating_mul(per_client).saturating_add(FD_MARGIN);
     let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).context("reading RLIMIT_NOFILE")?;
     if needed <= soft {
         return Ok(());
@@ -125,17 +216,25 @@ fn check_file_limit(clients: u64) -> anyhow::Result<()> {
         return Ok(());
     }
     let limit = hard.max(soft);
+    let why = if per_client > 1 {
+        format!(" ({per_client} per client: the chaos proxy holds two more sockets per client)")
+    } else {
+        String::new()
+    };
     anyhow::bail!(
-        "--clients {clients} needs about {needed} open files but this process may open at most {limit} (ulimit -n); the largest safe --clients is {}",
-        limit.saturating_sub(FD_MARGIN)
+        "--clients {clients} needs about {needed} open files{why} but this process may open at most {limit} (ulimit -n); the largest safe --clients is {}",
+        limit.saturating_sub(FD_MARGIN) / per_client
     )
 }
 
 /// Everything one run needs while it measures.
-struct Coordinator<'a> {
+struct Coordinator {
     opts: RunOpts,
     target: String,
+    /// The server, for the coordinator's own requests.
     base: reqwest::Url,
+    /// Where the clients connect: the server, or the chaos proxy in front of it.
+    client_base: reqwest::Url,
     http: reqwest::Client,
     server_pid: Option<u32>,
     progress: Option<mpsc::Sender<Progress>>,
@@ -143,18 +242,23 @@ struct Coordinator<'a> {
     /// Each client's watchlist, drawn once so every transport serves the same clients.
     watchlists: Vec<Option<Arc<[String]>>>,
     symbols: Symbols,
-    _child: Option<&'a ChildServer>,
+    /// The embedded server (locked by the restarter while it restarts it).
+    child: Option<Arc<Mutex<ChildServer>>>,
+    proxy: Option<Arc<ChaosProxy>>,
+    /// Per client: read pace if it is a slow consumer (`--slow-clients`), for the streams.
+    slow_pace: Vec<Option<Duration>>,
 }
 
-impl<'a> Coordinator<'a> {
+impl Coordinator {
     /// Checks that the target is a tickbench server and draws the watchlists.
     async fn connect(
         opts: RunOpts,
         target: String,
-        child: Option<&'a ChildServer>,
+        child: Option<Arc<Mutex<ChildServer>>>,
+        proxy: Option<Arc<ChaosProxy>>,
         progress: Option<mpsc::Sender<Progress>>,
         cancel: CancellationToken,
-    ) -> anyhow::Result<Coordinator<'a>> {
+    ) -> anyhow::Result<Coordinator> {
         let base = reqwest::Url::parse(&format!("{target}/"))
             .ok()
             .filter(|u| u.scheme() == "http" && u.host().is_some())
@@ -166,17 +270,26 @@ impl<'a> Coordinator<'a> {
             .context("building the control HTTP client")?;
         let symbols = fetch_symbols(&http, &base, &target).await?;
         let watchlists = draw_watchlists(&symbols, opts.watch, opts.clients, opts.seed);
+        let slow_pace = slow_paces(&symbols, &watchlists, opts.slow_clients, opts.slow_factor);
+        let client_base = match &proxy {
+            Some(p) => reqwest::Url::parse(&format!("{}/", p.url()))
+                .context("building the chaos proxy URL")?,
+            None => base.clone(),
+        };
         Ok(Coordinator {
-            server_pid: child.map(ChildServer::pid),
+            server_pid: child.as_deref().map(|c| lock(c).pid()),
             opts,
             target,
             base,
+            client_base,
             http,
             progress,
             cancel,
             watchlists,
             symbols,
-            _child: child,
+            child,
+            proxy,
+            slow_pace,
         })
     }
 
@@ -275,10 +388,20 @@ impl<'a> Coordinator<'a> {
             duration: end,
         });
 
-        let mut window = Window::default();
+        let mut window = Window {
+            chaos_on: self.proxy.is_some(),
+            slow_clients: if transport.is_streaming() {
+                self.slow_pace.iter().filter(|p| p.is_some()).count() as u64
+            } else {
+                0
+            },
+            ..Window::default()
+        };
         let mut prev_t = start;
         let mut prev_self = procstat::sample(None);
-        let mut prev_server = self.server_pid.and_then(|p| procstat::sample(Some(p)));
+        let mut pid = self.current_server_pid();
+        let mut prev_server = pid.and_then(|p| procstat::sample(Some(p)));
+        let mut prev_chaos = self.chaos_counts();
         let mut prev_next = self.healthz_next().await;
         let mut interrupted = false;
         while prev_t.duration_since(start) < end && !interrupted {
@@ -306,15 +429,31 @@ impl<'a> Coordinator<'a> {
             // server, so a slow /healthz answer cannot stretch the interval.
             let now = Instant::now();
             let self_now = procstat::sample(None);
-            let server_now = self.server_pid.and_then(|p| procstat::sample(Some(p)));
-            if let Some(pid) = self.server_pid {
+            // `None` while a chaos restart holds the server: no sample, no liveness check.
+            let now_pid = self.current_server_pid();
+            if now_pid != pid {
+                // A restarted server is a new process: its CPU counts from its own zero.
+                prev_server = now_pid.and_then(|p| procstat::sample(Some(p)));
+                prev_server = prev_server.map(|mut s| {
+                    s.cpu = Duration::ZERO;
+                    s
+                });
+            }
+            let server_now = now_pid.and_then(|p| procstat::sample(Some(p)));
+            if let Some(p) = now_pid {
                 // A dead embedded server would make every later figure an error count: stop,
                 // leaving the results marked incomplete.
                 anyhow::ensure!(
                     server_now.is_some_and(|s| s.alive),
-                    "the embedded server (pid {pid}) exited during the {transport} phase"
+                    "the embedded server (pid {p}) exited during the {transport} phase"
                 );
             }
+            if now_pid.is_some() {
+                pid = now_pid;
+            }
+            let chaos_now = self.chaos_counts();
+            let chaos = chaos_now.since(&prev_chaos);
+            prev_chaos = chaos_now;
             let (intervals, next) = tokio::join!(collect_all(workers), self.healthz_next());
             let dt = now.duration_since(prev_t).as_secs_f64().max(1e-6);
             prev_t = now;
@@ -346,6 +485,7 @@ impl<'a> Coordinator<'a> {
             let _ = window.first_ticks.add(&second.interval.first_tick);
             if stage == Stage::Measure {
                 window.add(&second, loadgen_cpu_pct, reasons.clone());
+                window.chaos.add(&chaos);
                 results.interval(
                     transport.name(),
                     period_start_sys,
@@ -406,7 +546,21 @@ impl<'a> Coordinator<'a> {
         cfg.longpoll_timeout = self.opts.longpoll_timeout;
         cfg.since = None;
         cfg.seed = mix(self.opts.seed, (phase as u64) << 40 | i);
+        cfg.base = self.client_base.clone();
+        if transport.is_streaming() {
+            cfg.read_pace = self.slow_pace[i as usize];
+        }
         cfg
+    }
+
+    /// The embedded server's pid now; `None` without one or while a chaos restart holds it.
+    fn current_server_pid(&self) -> Option<u32> {
+        let c = self.child.as_ref()?;
+        c.try_lock().ok().map(|c| c.pid())
+    }
+
+    fn chaos_counts(&self) -> ChaosCounts {
+        self.proxy.as_ref().map(|p| p.counts()).unwrap_or_default()
     }
 
     /// The resolved configuration recorded in `summary.json`.
@@ -434,6 +588,15 @@ impl<'a> Coordinator<'a> {
             m.insert("server_retain".into(), self.symbols.retain.into());
             m.insert("server_symbols".into(), self.symbols.symbols.len().into());
             m.insert("floor_round_trips".into(), FLOOR_ROUND_TRIPS.into());
+            if let Some(c) = &self.child {
+                m.insert("server_epoch_us".into(), lock(c).args().epoch_us.into());
+            }
+            if self.proxy.is_some() {
+                m.insert(
+                    "chaos_proxy".into(),
+                    "in-process TCP proxy: its CPU and sockets are the load generator's".into(),
+                );
+            }
         }
         v
     }
@@ -503,6 +666,11 @@ struct Window {
     first_ticks: Histogram<u64>,
     /// Sequence problems during ramp, warm-up and the drain: not in the figures, but not lost.
     unrecorded: Counters,
+    /// `--chaos`: whether the proxy was on, and the faults it injected in the measured window.
+    chaos_on: bool,
+    chaos: ChaosCounts,
+    /// `--slow-clients`: how many of the phase's clients read slowly.
+    slow_clients: u64,
 }
 
 impl Default for Window {
@@ -519,6 +687,9 @@ impl Default for Window {
             saturation_reasons: Vec::new(),
             first_ticks: new_histogram(),
             unrecorded: Counters::default(),
+            chaos_on: false,
+            chaos: ChaosCounts::default(),
+            slow_clients: 0,
         }
     }
 }
@@ -562,7 +733,7 @@ impl Window {
     ) -> (TransportSummary, Histogram<u64>) {
         let m = self.measured;
         let c = m.counters;
-        let extra = BTreeMap::from([
+        let mut extra = BTreeMap::from([
             ("negative_latency".to_string(), c.negative_latency as f64),
             (
                 "ticks_per_s".to_string(),
@@ -577,7 +748,54 @@ impl Window {
                 m.loop_lag.value_at_quantile(0.99) as f64,
             ),
             ("loadgen_cpu_pct_max".to_string(), self.max_loadgen_cpu_pct),
+            // Clients that received a tick in the window's last second: "still receiving".
+            ("clients_active_last_s".to_string(), m.active as f64),
         ]);
+        let per_s = |n: u64| {
+            if self.secs > 0.0 {
+                n as f64 / self.secs
+            } else {
+                0.0
+            }
+        };
+        if self.chaos_on {
+            let k = self.chaos;
+            for (key, v) in [
+                ("chaos_resets", k.resets as f64),
+                ("chaos_stalls", k.stalls as f64),
+                ("chaos_cuts", k.cuts as f64),
+                ("chaos_restarts", k.restarts as f64),
+                ("chaos_connections", k.connections as f64),
+                ("chaos_upstream_refused", k.upstream_refused as f64),
+                ("chaos_faults_per_s", per_s(k.faults())),
+                ("reconnects_per_s", per_s(c.reconnects)),
+            ] {
+                extra.insert(key.to_string(), v);
+            }
+        }
+        if self.slow_clients > 0 {
+            let q = |h: &Histogram<u64>, p: f64| {
+                if h.is_empty() {
+                    0.0
+                } else {
+                    h.value_at_quantile(p) as f64
+                }
+            };
+            for (key, v) in [
+                ("slow_clients", self.slow_clients as f64),
+                ("slow_delivered", c.slow_delivered as f64),
+                ("slow_gap_notices", c.slow_gap_notices as f64),
+                (
+                    "normal_gap_notices",
+                    c.gap_notices.saturating_sub(c.slow_gap_notices) as f64,
+                ),
+                ("slow_latency_us_p50", q(&m.slow_latency, 0.5)),
+                ("slow_latency_us_p99", q(&m.slow_latency, 0.99)),
+                ("slow_latency_us_max", m.slow_latency.max() as f64),
+            ] {
+                extra.insert(key.to_string(), v);
+            }
+        }
         let first_tick_ms_p50 = if self.first_ticks.is_empty() {
             0.0
         } else {
@@ -683,6 +901,39 @@ fn draw_watchlists(
                         symbols.symbols[..n].iter().map(|s| s.sym.clone()).collect()
                     });
             Some(Arc::from(picked))
+        })
+        .collect()
+}
+
+/// Each client's read pace if it is one of the `share` slow consumers: it reads one chunk per
+/// `factor / its tick rate`, i.e. `factor` times slower than its ticks arrive (its tick rate is the
+/// server's rate times the popularity weights of its watchlist). Slow clients are spread evenly
+/// over the client list (every 10th for 10 %), so each worker and each ramp step gets its share.
+fn slow_paces(
+    symbols: &Symbols,
+    watchlists: &[Option<Arc<[String]>>],
+    share: f64,
+    factor: f64,
+) -> Vec<Option<Duration>> {
+    let weights: std::collections::HashMap<&str, f64> = symbols
+        .symbols
+        .iter()
+        .map(|s| (s.sym.as_str(), s.weight))
+        .collect();
+    watchlists
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let (a, b) = (i as f64 * share, (i + 1) as f64 * share);
+            if share <= 0.0 || b.floor() <= a.floor() {
+                return None;
+            }
+            let weight: f64 = match w {
+                Some(list) => list.iter().filter_map(|s| weights.get(s.as_str())).sum(),
+                None => 1.0,
+            };
+            let tick_rate = (symbols.rate * weight).max(1e-3);
+            Some(Duration::from_secs_f64((factor / tick_rate).min(10.0)))
         })
         .collect()
 }
@@ -832,8 +1083,11 @@ mod tests {
 
     #[test]
     fn file_limit_refusal_names_the_largest_safe_number() {
-        let err = check_file_limit(u64::MAX / 2).unwrap_err().to_string();
+        let err = check_file_limit(u64::MAX / 2, 1).unwrap_err().to_string();
         assert!(err.contains("largest safe --clients is"), "{err}");
-        check_file_limit(10).unwrap();
+        let err = check_file_limit(u64::MAX / 8, 3).unwrap_err().to_string();
+        assert!(err.contains("chaos proxy"), "{err}");
+        check_file_limit(10, 1).unwrap();
+        check_file_limit(10, 3).unwrap();
     }
 }

@@ -43,6 +43,9 @@ pub struct Counters {
     pub reconnects: u64,
     /// Ticks parsed before their scheduled time (clock skew): recorded as 0 µs, counted here.
     pub negative_latency: u64,
+    /// Of `delivered` and `gap_notices`, the part that went to slow consumers (`--slow-clients`).
+    pub slow_delivered: u64,
+    pub slow_gap_notices: u64,
 }
 
 impl Counters {
@@ -58,6 +61,8 @@ impl Counters {
         self.gap_notices += o.gap_notices;
         self.reconnects += o.reconnects;
         self.negative_latency += o.negative_latency;
+        self.slow_delivered += o.slow_delivered;
+        self.slow_gap_notices += o.slow_gap_notices;
     }
 
     /// Sequence problems: must stay 0 in a healthy run.
@@ -70,8 +75,10 @@ impl Counters {
 /// travel from a worker thread to the coordinator.
 #[derive(Debug, Clone)]
 pub struct Interval {
-    /// End-to-end tick latency, µs.
+    /// End-to-end tick latency, µs, of the clients that read at full speed.
     pub latency: Histogram<u64>,
+    /// The same for slow consumers (`--slow-clients`), apart so they do not pollute the others'.
+    pub slow_latency: Histogram<u64>,
     /// How late scheduled requests fired, µs ([`Sink::schedule_lag`]).
     pub schedule_lag: Histogram<u64>,
     /// How late the worker's 10 ms probe timer fired, µs: event-loop lag.
@@ -83,12 +90,15 @@ pub struct Interval {
     /// Gauges at the moment the interval was taken (not per-interval events).
     pub connected: u64,
     pub receiving: u64,
+    /// Clients that received at least one tick in this interval (each counted once).
+    pub active: u64,
 }
 
 impl Default for Interval {
     fn default() -> Self {
         Interval {
             latency: new_histogram(),
+            slow_latency: new_histogram(),
             schedule_lag: new_histogram(),
             loop_lag: new_histogram(),
             first_tick: new_histogram(),
@@ -96,6 +106,7 @@ impl Default for Interval {
             errors: BTreeMap::new(),
             connected: 0,
             receiving: 0,
+            active: 0,
         }
     }
 }
@@ -106,6 +117,7 @@ impl Interval {
     pub fn merge(&mut self, other: &Interval) {
         // Same bounds everywhere, so `add` cannot fail; saturate rather than panic if it ever did.
         let _ = self.latency.add(&other.latency);
+        let _ = self.slow_latency.add(&other.slow_latency);
         let _ = self.schedule_lag.add(&other.schedule_lag);
         let _ = self.loop_lag.add(&other.loop_lag);
         let _ = self.first_tick.add(&other.first_tick);
@@ -115,14 +127,16 @@ impl Interval {
         }
         self.connected += other.connected;
         self.receiving += other.receiving;
+        self.active += other.active;
     }
 
     /// Adds a later interval of the same clients: events add up, gauges take the later value.
     pub fn merge_over_time(&mut self, later: &Interval) {
-        let (connected, receiving) = (later.connected, later.receiving);
+        let (connected, receiving, active) = (later.connected, later.receiving, later.active);
         self.merge(later);
         self.connected = connected;
         self.receiving = receiving;
+        self.active = active;
     }
 }
 
@@ -132,6 +146,9 @@ pub struct WorkerStats {
     pub current: Interval,
     pub connected: u64,
     pub receiving: u64,
+    /// Bumped by every [`WorkerStats::take`]: a client whose last tick was in an older generation
+    /// has not yet been counted in `current.active`.
+    pub generation: u64,
 }
 
 impl WorkerStats {
@@ -140,6 +157,7 @@ impl WorkerStats {
         let mut iv = std::mem::take(&mut self.current);
         iv.connected = self.connected;
         iv.receiving = self.receiving;
+        self.generation += 1;
         iv
     }
 }
@@ -152,6 +170,10 @@ pub struct ClientSink {
     started: Instant,
     up: Cell<bool>,
     got_tick: Cell<bool>,
+    /// The [`WorkerStats::generation`] of this client's last tick (`u64::MAX`: none yet).
+    active_in: Cell<u64>,
+    /// A slow consumer: its latencies and gap notices are kept apart.
+    slow: bool,
 }
 
 impl ClientSink {
@@ -161,7 +183,16 @@ impl ClientSink {
             started: Instant::now(),
             up: Cell::new(false),
             got_tick: Cell::new(false),
+            active_in: Cell::new(u64::MAX),
+            slow: false,
         }
+    }
+
+    /// The sink of a slow consumer (`--slow-clients`).
+    pub fn slow(stats: Rc<RefCell<WorkerStats>>) -> Self {
+        let mut sink = Self::new(stats);
+        sink.slow = true;
+        sink
     }
 }
 
@@ -206,6 +237,10 @@ impl Sink for ClientSink {
             return;
         }
         c.counters.delivered += 1;
+        if self.active_in.replace(s.generation) != s.generation {
+            s.current.active += 1;
+        }
+        let c = &mut s.current;
         let latency = match recv_us.checked_sub(tick.ts) {
             Some(l) => l,
             None => {
@@ -213,7 +248,12 @@ impl Sink for ClientSink {
                 0
             }
         };
-        c.latency.saturating_record(latency);
+        if self.slow {
+            c.counters.slow_delivered += 1;
+            c.slow_latency.saturating_record(latency);
+        } else {
+            c.latency.saturating_record(latency);
+        }
         if !self.got_tick.replace(true) {
             let since_start = self.started.elapsed().as_micros() as u64;
             c.first_tick.saturating_record(since_start);
@@ -222,7 +262,11 @@ impl Sink for ClientSink {
     }
 
     fn gap_notice(&self, _gap: Gap) {
-        self.stats.borrow_mut().current.counters.gap_notices += 1;
+        let c = &mut self.stats.borrow_mut().current.counters;
+        c.gap_notices += 1;
+        if self.slow {
+            c.slow_gap_notices += 1;
+        }
     }
 
     fn error(&self, kind: ErrorKind) {
@@ -332,5 +376,27 @@ mod tests {
         assert_eq!(iv.connected, 1);
         drop(sink);
         assert_eq!(stats.borrow().connected, 0);
+    }
+
+    #[test]
+    fn slow_consumers_are_kept_apart() {
+        let stats = Rc::new(RefCell::new(WorkerStats::default()));
+        let fast = ClientSink::new(stats.clone());
+        let slow = ClientSink::slow(stats.clone());
+        fast.tick(&tick(1, 1_000), 2_000, SeqOutcome::InOrder);
+        slow.tick(&tick(1, 1_000), 901_000, SeqOutcome::InOrder);
+        slow.tick(&tick(3, 1_000), 901_000, SeqOutcome::Gap(1));
+        slow.gap_notice(Gap { from: 1, to: 2 });
+        let iv = stats.borrow_mut().take();
+        assert_eq!(iv.latency.len(), 1);
+        assert_eq!(iv.latency.max(), 1_000);
+        assert_eq!(iv.slow_latency.len(), 2);
+        assert_eq!(iv.counters.delivered, 3);
+        assert_eq!(iv.counters.slow_delivered, 2);
+        // A silent gap of a slow client is still loss: it is never hidden in the slow figures.
+        assert_eq!(iv.counters.gaps, 1);
+        assert_eq!(iv.counters.gap_notices, 1);
+        assert_eq!(iv.counters.slow_gap_notices, 1);
+        assert_eq!(iv.receiving, 2);
     }
 }

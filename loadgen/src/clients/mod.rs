@@ -70,6 +70,10 @@ pub struct ClientConfig {
     /// Streams: no bytes for this long (or no response headers) => reconnect. Must exceed the
     /// server's 15 s heartbeat.
     pub stream_timeout: Duration,
+    /// Streams: a slow consumer reads at most one chunk per this interval (`--slow-clients`), so
+    /// the server's socket buffer for it fills and the server must declare a gap. `None` = read
+    /// as fast as chunks arrive.
+    pub read_pace: Option<Duration>,
 }
 
 impl ClientConfig {
@@ -87,6 +91,7 @@ impl ClientConfig {
             seed: 0,
             known_sseq: None,
             stream_timeout: Duration::from_secs(45),
+            read_pace: None,
         }
     }
 }

@@ -119,7 +119,14 @@ pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>) {
             _ => AnyParser::Iframe(IframeParser::new()),
         };
         c.established();
+        let mut next_read = tokio::time::Instant::now();
         let end = 'conn: loop {
+            if let Some(pace) = c.cfg.read_pace {
+                // A slow consumer: the socket is not read until its next turn, so what the server
+                // sends meanwhile waits in the kernel buffers and then in the server's queue.
+                tokio::time::sleep_until(next_read).await;
+                next_read = tokio::time::Instant::now() + pace;
+            }
             let chunk = match timeout(stall, resp.chunk()).await {
                 Err(_) => break ErrorKind::Timeout.into(),
                 Ok(Err(e)) => break End::Failed(classify(&e)),

@@ -21,7 +21,7 @@ use hdrhistogram::Histogram;
 use tickbench_wire::Summary;
 
 pub use hgrm::{hgrm_string, write_hgrm};
-pub use report::{render_report, render_table, warnings};
+pub use report::{render_chaos_table, render_report, render_slow_table, render_table, warnings};
 pub use summary::{latency_summary, read_summary, write_summary};
 
 /// The results folder of the running run, and what must accumulate there as phases end.

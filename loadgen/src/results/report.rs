@@ -85,6 +85,76 @@ fn row(t: &TransportSummary) -> [String; 13] {
     ]
 }
 
+/// `--chaos`: faults injected and how the clients recovered, one row per transport; `None` when
+/// no phase ran with chaos.
+pub fn render_chaos_table(summary: &Summary) -> Option<String> {
+    let rows: Vec<&TransportSummary> = summary
+        .transports
+        .iter()
+        .filter(|t| t.extra.contains_key("chaos_resets"))
+        .collect();
+    if rows.is_empty() {
+        return None;
+    }
+    let x = |t: &TransportSummary, k: &str| t.extra.get(k).copied().unwrap_or(0.0);
+    let mut out = String::from(
+        "| transport | resets | stalls | cuts | restarts | faults/s | reconnects | reconnects/s | loss | gap notices | active at end |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
+    );
+    for t in rows {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {:.1} | {} | {:.1} | {} | {} | {}/{} |",
+            t.name,
+            x(t, "chaos_resets"),
+            x(t, "chaos_stalls"),
+            x(t, "chaos_cuts"),
+            x(t, "chaos_restarts"),
+            x(t, "chaos_faults_per_s"),
+            t.reconnects,
+            x(t, "reconnects_per_s"),
+            t.loss(),
+            t.gap_notices,
+            x(t, "clients_active_last_s"),
+            t.clients,
+        );
+    }
+    Some(out)
+}
+
+/// `--slow-clients`: the slow consumers' own figures next to the others'; `None` without any.
+pub fn render_slow_table(summary: &Summary) -> Option<String> {
+    let rows: Vec<&TransportSummary> = summary
+        .transports
+        .iter()
+        .filter(|t| t.extra.get("slow_clients").is_some_and(|n| *n > 0.0))
+        .collect();
+    if rows.is_empty() {
+        return None;
+    }
+    let x = |t: &TransportSummary, k: &str| t.extra.get(k).copied().unwrap_or(0.0);
+    let ms = |us: f64| us / 1000.0;
+    let mut out = String::from(
+        "| transport | slow clients | others p99 ms | slow p50 ms | slow p99 ms | slow delivered | slow gap notices | others' gap notices | loss |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|\n",
+    );
+    for t in rows {
+        let _ = writeln!(
+            out,
+            "| {} | {}/{} | {:.2} | {:.2} | {:.2} | {} | {} | {} | {} |",
+            t.name,
+            x(t, "slow_clients"),
+            t.clients,
+            t.latency_us.p99 as f64 / 1000.0,
+            ms(x(t, "slow_latency_us_p50")),
+            ms(x(t, "slow_latency_us_p99")),
+            x(t, "slow_delivered"),
+            x(t, "slow_gap_notices"),
+            x(t, "normal_gap_notices"),
+            t.loss(),
+        );
+    }
+    Some(out)
+}
+
 /// Lines that must not be missed: one per saturated phase, one per phase that lost ticks.
 pub fn warnings(summary: &Summary) -> Vec<String> {
     let mut out = Vec::new();
@@ -144,6 +214,24 @@ pub fn render_report(summary: &Summary) -> String {
         for w in warnings {
             let _ = writeln!(out, "- **{w}**");
         }
+        out.push('\n');
+    }
+    if let Some(chaos) = render_chaos_table(summary) {
+        let spec = summary.config["chaos"].as_str().unwrap_or("?");
+        let _ = writeln!(
+            out,
+            "## Fault injection (`--chaos {spec}`)\n\nFaults come from an in-process TCP proxy between the clients and the server (its CPU is the load generator's). Resets, stalls and cuts are counted when applied; restarts stop the embedded server with SIGTERM and start it again with the same seed and `--epoch-us`, so it continues the same sequence. Loss must stay 0; declared gaps are counted as gap notices.\n"
+        );
+        out.push_str(&chaos);
+        out.push('\n');
+    }
+    if let Some(slow) = render_slow_table(summary) {
+        let _ = writeln!(
+            out,
+            "## Slow consumers (`--slow-clients`, factor {})\n\nThe main table's latencies are the other clients'; the slow clients' are here. Their loss must be declared (gap notices), never silent.\n",
+            summary.config["slow_factor"]
+        );
+        out.push_str(&slow);
         out.push('\n');
     }
     out.push_str("![latency by percentile](latency.svg)\n\n");
@@ -217,6 +305,33 @@ mod tests {
         assert!(widths.iter().all(|w| *w == widths[0]), "{t}");
         // 1000 deliveries in 2 s.
         assert!(lines[2].contains(" 500 "), "{t}");
+    }
+
+    #[test]
+    fn chaos_and_slow_tables_only_when_used() {
+        let mut s = sample_summary();
+        assert!(render_chaos_table(&s).is_none());
+        assert!(render_slow_table(&s).is_none());
+        s.config = serde_json::json!({"chaos": "reset=1%", "slow_factor": 10.0});
+        for (k, v) in [
+            ("chaos_resets", 12.0),
+            ("chaos_stalls", 0.0),
+            ("chaos_cuts", 3.0),
+            ("chaos_restarts", 1.0),
+            ("reconnects_per_s", 7.5),
+            ("clients_active_last_s", 8.0),
+            ("slow_clients", 1.0),
+            ("slow_latency_us_p99", 2_500_000.0),
+        ] {
+            s.transports[0].extra.insert(k.into(), v);
+        }
+        let chaos = render_chaos_table(&s).unwrap();
+        assert!(chaos.contains("| poll | 12 | 0 | 3 | 1 |"), "{chaos}");
+        let slow = render_slow_table(&s).unwrap();
+        assert!(slow.contains("2500.00"), "{slow}");
+        let r = render_report(&s);
+        assert!(r.contains("## Fault injection (`--chaos reset=1%`)"), "{r}");
+        assert!(r.contains("## Slow consumers"), "{r}");
     }
 
     #[test]
