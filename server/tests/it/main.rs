@@ -5,7 +5,9 @@
 mod common;
 mod determinism;
 mod errors;
+mod hostile;
 mod limits;
 mod polling;
 mod restart;
+mod shutdown;
 mod streams;
