@@ -88,9 +88,15 @@ pub async fn order(
     if declared.is_some_and(|n| n > MAX_BODY as u64) {
         return Err(ApiError::PayloadTooLarge(MAX_BODY));
     }
-    let bytes = to_bytes(body, MAX_BODY)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge(MAX_BODY))?;
+    let bytes = to_bytes(body, MAX_BODY).await.map_err(|e| {
+        if is_length_limit(&e) {
+            ApiError::PayloadTooLarge(MAX_BODY)
+        } else {
+            // The client broke off or sent a malformed chunked body: not a size problem.
+            tracing::debug!("order body: {e}");
+            ApiError::param("body", "the request body could not be read")
+        }
+    })?;
     let (sym, side, qty, limit) = validate_order(&st, &bytes)?;
     let ack = OrderAck {
         id: st.order_ids.fetch_add(1, Relaxed) + 1,
@@ -102,6 +108,18 @@ pub async fn order(
         ts: now_micros(),
     };
     Ok(respond(&st, &p, StatusCode::CREATED, "order", &ack))
+}
+
+/// Whether reading a body failed because it was over the limit (anywhere in the source chain).
+fn is_length_limit(e: &axum::Error) -> bool {
+    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = src {
+        if s.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        src = s.source();
+    }
+    false
 }
 
 /// Checks an order field by field, so the 400 names the field at fault.

@@ -404,3 +404,13 @@ async fn futures_idle(addr: std::net::SocketAddr, n: usize) -> Vec<TcpStream> {
     }
     v
 }
+
+/// A broken chunked body is a 400 naming the body, not a 413.
+#[tokio::test]
+async fn malformed_chunked_body_is_a_bad_body_not_too_large() {
+    let s = server().await;
+    let req = b"POST /api/orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n";
+    let o = exchange(s.addr(), req, false).await;
+    assert_param(&o, "body");
+    s.shutdown().await;
+}
