@@ -18,11 +18,17 @@
 //! most one write buffer, and loss (a cursor that fell out of the ring) is always declared with an
 //! explicit gap.
 //!
+//! The stream is a pure function of (seed, rate, symbols, epoch): a server started with
+//! [`Config::epoch_us`] set to an earlier server's epoch replays the market up to now before it
+//! accepts connections and continues that server's exact sequence, so clients resume by cursor
+//! across a restart (see [`generator`]). Every answer carries `X-Tickbench-Epoch`.
+//!
 //! # Layout
 //! - [`config`]: [`Config`] and the `tickbench serve` options [`ServeOpts`].
 //! - [`market`]: the symbol universe and the seeded random walk (GBM prices, Poisson arrivals,
 //!   Zipf popularity).
-//! - [`generator`]: the paced generator thread and the producer that encodes and publishes.
+//! - [`generator`]: the startup replay, the paced generator thread and the producer that
+//!   encodes and publishes.
 //! - [`journal`]: the ring of encoded ticks, cursors, gaps, latest quotes, reader wake-ups.
 //! - [`app`]: the router and the non-transport endpoints.
 //! - [`transports`]: one module per push technique, and the shared stream feed.
