@@ -792,8 +792,9 @@ pub fn compare_runs(
 /// Settings that differ between the two runs, other than where and how they were written.
 fn config_differences(baseline: &Run, current: &Run) -> Vec<String> {
     // Where the results went, which process served them, and what follows from the machine
-    // (workers default to the CPU count) or shows up as phase rows anyway (transports).
-    const IGNORED: [&str; 9] = [
+    // (workers default to the CPU count) or shows up as phase rows anyway (transports). The
+    // server's epoch is the wall-clock start of each run's tick stream: different by design.
+    const IGNORED: [&str; 10] = [
         "label",
         "out",
         "target",
@@ -802,6 +803,7 @@ fn config_differences(baseline: &Run, current: &Run) -> Vec<String> {
         "server_bin",
         "server_pid",
         "server_version",
+        "server_epoch_us",
         "transports",
     ];
     match (baseline, current) {
