@@ -87,6 +87,10 @@ pub struct CompareOpts {
     /// Allowed relative rise of floor-relative latency (2.0 = +200 %, i.e. up to 3×).
     #[arg(long, value_name = "FRACTION")]
     pub tol_latency: Option<f64>,
+    /// Allowed relative rise of floor-relative p99 latency (default 4.0 = +400 %, i.e. up to 5×):
+    /// a tail from a few seconds of samples moves far more between runs than a median does.
+    #[arg(long, value_name = "FRACTION")]
+    pub tol_latency_p99: Option<f64>,
     /// Allowed relative rise of poll/jsonp/piggyback latency (set by the schedule, not the machine).
     #[arg(long, value_name = "FRACTION")]
     pub tol_schedule_latency: Option<f64>,
@@ -137,6 +141,8 @@ pub struct Tolerances {
     pub empty_pct: f64,
     pub bytes_per_tick: f64,
     pub latency: f64,
+    /// Like `latency`, for p99 of the push transports.
+    pub latency_p99: f64,
     pub schedule_latency: f64,
     pub absolute: f64,
     pub max_loss: u64,
@@ -149,6 +155,7 @@ impl Default for Tolerances {
             empty_pct: 5.0,
             bytes_per_tick: 0.10,
             latency: 2.0,
+            latency_p99: 4.0,
             schedule_latency: 0.5,
             absolute: 0.5,
             max_loss: 0,
@@ -164,6 +171,7 @@ struct PartialTolerances {
     empty_pct: Option<f64>,
     bytes_per_tick: Option<f64>,
     latency: Option<f64>,
+    latency_p99: Option<f64>,
     schedule_latency: Option<f64>,
     absolute: Option<f64>,
     max_loss: Option<u64>,
@@ -180,6 +188,7 @@ impl PartialTolerances {
         set(&mut t.empty_pct, self.empty_pct);
         set(&mut t.bytes_per_tick, self.bytes_per_tick);
         set(&mut t.latency, self.latency);
+        set(&mut t.latency_p99, self.latency_p99);
         set(&mut t.schedule_latency, self.schedule_latency);
         set(&mut t.absolute, self.absolute);
         if let Some(v) = self.max_loss {
@@ -193,6 +202,7 @@ impl PartialTolerances {
             ("empty_pct", self.empty_pct),
             ("bytes_per_tick", self.bytes_per_tick),
             ("latency", self.latency),
+            ("latency_p99", self.latency_p99),
             ("schedule_latency", self.schedule_latency),
             ("absolute", self.absolute),
         ] {
@@ -214,6 +224,7 @@ struct ThresholdsFile {
     empty_pct: Option<f64>,
     bytes_per_tick: Option<f64>,
     latency: Option<f64>,
+    latency_p99: Option<f64>,
     schedule_latency: Option<f64>,
     absolute: Option<f64>,
     max_loss: Option<u64>,
@@ -269,6 +280,7 @@ impl Thresholds {
                 empty_pct: file.empty_pct,
                 bytes_per_tick: file.bytes_per_tick,
                 latency: file.latency,
+                latency_p99: file.latency_p99,
                 schedule_latency: file.schedule_latency,
                 absolute: file.absolute,
                 max_loss: file.max_loss,
@@ -287,6 +299,7 @@ impl Thresholds {
             empty_pct: opts.tol_empty_pct,
             bytes_per_tick: opts.tol_bytes_per_tick,
             latency: opts.tol_latency,
+            latency_p99: opts.tol_latency_p99,
             schedule_latency: opts.tol_schedule_latency,
             absolute: opts.tol_absolute,
             max_loss: opts.max_loss,
@@ -296,6 +309,7 @@ impl Thresholds {
             ("tol-empty-pct", opts.tol_empty_pct),
             ("tol-bytes-per-tick", opts.tol_bytes_per_tick),
             ("tol-latency", opts.tol_latency),
+            ("tol-latency-p99", opts.tol_latency_p99),
             ("tol-schedule-latency", opts.tol_schedule_latency),
             ("tol-absolute", opts.tol_absolute),
         ] {
@@ -968,30 +982,29 @@ fn compare_entry(b: &Entry, c: &Entry, th: &Thresholds, absolute: bool, rows: &m
     } else {
         let (bf, cf) = (b.floor.p50, c.floor.p50);
         if bf > 0.0 && cf > 0.0 {
-            let gate = Gate::Relative {
-                tol: tol.latency,
-                slack: 1.0,
-            };
-            for (m, bv, cv) in [
+            for (m, bv, cv, t) in [
                 (
                     "latency p50 / floor p50",
                     bp.latency_us.p50,
                     cp.latency_us.p50,
+                    tol.latency,
                 ),
                 (
                     "latency p99 / floor p50",
                     bp.latency_us.p99,
                     cp.latency_us.p99,
+                    tol.latency_p99,
                 ),
             ] {
+                let gate = Gate::Relative { tol: t, slack: 1.0 };
                 let (bv, cv) = (bv as f64, cv as f64);
                 let mut row = gated(key, m, "x", bv / bf, cv / cf, gate);
                 // The floor is a few µs and can move 10× between runs on a busy machine; a ratio
                 // that moved only because the floor did is not a verdict on the server. So the
                 // ratio's verdict stands only when the absolute latency moved the same way
                 // beyond the same tolerance (slack 50 µs).
-                let abs_up = cv > bv * (1.0 + tol.latency) && cv - bv > 50.0;
-                let abs_down = cv < bv / (1.0 + tol.latency) && bv - cv > 50.0;
+                let abs_up = cv > bv * (1.0 + t) && cv - bv > 50.0;
+                let abs_down = cv < bv / (1.0 + t) && bv - cv > 50.0;
                 let confirmed = match row.verdict {
                     RowVerdict::Regression => abs_up,
                     RowVerdict::Better => abs_down,
@@ -1249,9 +1262,15 @@ mod tests {
         assert!(verdict_of(&c, "sse", "latency p50 / floor p50")
             .delta
             .contains("floor 20.0 → 2.0 µs"));
-        // same floor, p99 quadrupled → regression over the generous +200 %
+        // same floor, p99 quadrupled → within the tail's own +400 %; sextupled → regression
         let mut cur = pair();
         cur.transports[1].latency_us.p99 *= 4;
+        let c = cmp(pair(), cur.clone());
+        assert_eq!(
+            verdict_of(&c, "sse", "latency p99 / floor p50").verdict,
+            RowVerdict::Ok
+        );
+        cur.transports[1].latency_us.p99 = cur.transports[1].latency_us.p99 / 4 * 6;
         let c = cmp(pair(), cur);
         assert_eq!(
             verdict_of(&c, "sse", "latency p99 / floor p50").verdict,
@@ -1397,6 +1416,7 @@ mod tests {
             tol_empty_pct: None,
             tol_bytes_per_tick: None,
             tol_latency: None,
+            tol_latency_p99: None,
             tol_schedule_latency: None,
             tol_absolute: None,
             max_loss: None,
