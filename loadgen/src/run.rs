@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::chaos::{ChaosCounts, ChaosProxy};
 use crate::child::ChildServer;
-use crate::clients::ClientConfig;
+use crate::clients::{ClientConfig, ReadRate};
 use crate::floor::measure_floor;
 use crate::opts::{RunOpts, Watch};
 use crate::procstat::{self, ProcSample};
@@ -245,8 +245,9 @@ struct Coordinator {
     /// The embedded server (locked by the restarter while it restarts it).
     child: Option<Arc<Mutex<ChildServer>>>,
     proxy: Option<Arc<ChaosProxy>>,
-    /// Per client: read pace if it is a slow consumer (`--slow-clients`), for the streams.
-    slow_pace: Vec<Option<Duration>>,
+    /// Per client: read rate (bytes/s) if it is a slow consumer (`--slow-clients`), for the
+    /// streams.
+    slow_rate: Vec<Option<u64>>,
 }
 
 impl Coordinator {
@@ -270,7 +271,7 @@ impl Coordinator {
             .context("building the control HTTP client")?;
         let symbols = fetch_symbols(&http, &base, &target).await?;
         let watchlists = draw_watchlists(&symbols, opts.watch, opts.clients, opts.seed);
-        let slow_pace = slow_paces(&symbols, &watchlists, opts.slow_clients, opts.slow_factor);
+        let slow_rate = slow_rates(&symbols, &watchlists, opts.slow_clients, opts.slow_factor);
         let client_base = match &proxy {
             Some(p) => reqwest::Url::parse(&format!("{}/", p.url()))
                 .context("building the chaos proxy URL")?,
@@ -289,7 +290,7 @@ impl Coordinator {
             symbols,
             child,
             proxy,
-            slow_pace,
+            slow_rate,
         })
     }
 
@@ -391,7 +392,7 @@ impl Coordinator {
         let mut window = Window {
             chaos_on: self.proxy.is_some(),
             slow_clients: if transport.is_streaming() {
-                self.slow_pace.iter().filter(|p| p.is_some()).count() as u64
+                self.slow_rate.iter().filter(|p| p.is_some()).count() as u64
             } else {
                 0
             },
@@ -548,7 +549,7 @@ impl Coordinator {
         cfg.seed = mix(self.opts.seed, (phase as u64) << 40 | i);
         cfg.base = self.client_base.clone();
         if transport.is_streaming() {
-            cfg.read_pace = self.slow_pace[i as usize];
+            cfg.read_rate = self.slow_rate[i as usize].map(ReadRate::new);
         }
         cfg
     }
@@ -905,16 +906,21 @@ fn draw_watchlists(
         .collect()
 }
 
-/// Each client's read pace if it is one of the `share` slow consumers: it reads one chunk per
-/// `factor / its tick rate`, i.e. `factor` times slower than its ticks arrive (its tick rate is the
-/// server's rate times the popularity weights of its watchlist). Slow clients are spread evenly
-/// over the client list (every 10th for 10 %), so each worker and each ramp step gets its share.
-fn slow_paces(
+/// About how many bytes one tick takes on a stream (the tick's JSON plus its framing), for the
+/// slow consumers' read rate. Framing differs a little per transport (SSE `id:`/`data:` lines,
+/// multipart part headers, iframe script tags); the factor matters, not the exact bytes.
+const STREAM_BYTES_PER_TICK: f64 = 160.0;
+
+/// Each client's read rate (bytes/s) if it is one of the `share` slow consumers: `factor` times
+/// slower than its ticks arrive (its tick rate is the server's rate times the popularity weights
+/// of its watchlist). Slow clients are spread evenly over the client list (every 10th for 10 %),
+/// so each worker and each ramp step gets its share.
+fn slow_rates(
     symbols: &Symbols,
     watchlists: &[Option<Arc<[String]>>],
     share: f64,
     factor: f64,
-) -> Vec<Option<Duration>> {
+) -> Vec<Option<u64>> {
     let weights: std::collections::HashMap<&str, f64> = symbols
         .symbols
         .iter()
@@ -932,8 +938,8 @@ fn slow_paces(
                 Some(list) => list.iter().filter_map(|s| weights.get(s.as_str())).sum(),
                 None => 1.0,
             };
-            let tick_rate = (symbols.rate * weight).max(1e-3);
-            Some(Duration::from_secs_f64((factor / tick_rate).min(10.0)))
+            let bytes_per_s = symbols.rate * weight * STREAM_BYTES_PER_TICK / factor;
+            Some(bytes_per_s.max(1.0) as u64)
         })
         .collect()
 }
@@ -1066,6 +1072,20 @@ mod tests {
             "{:?}",
             t.latency_us
         );
+    }
+
+    #[test]
+    fn slow_clients_are_an_even_share_reading_factor_times_slower() {
+        let m = market();
+        let lists = draw_watchlists(&m, Watch::All, 100, 1);
+        let rates = slow_rates(&m, &lists, 0.1, 10.0);
+        assert_eq!(rates.iter().filter(|r| r.is_some()).count(), 10);
+        assert!(rates[..10].iter().filter(|r| r.is_some()).count() == 1);
+        // All symbols at 100 ticks/s, 160 B each, 10× slower.
+        assert_eq!(rates.iter().flatten().next(), Some(&1600));
+        assert!(slow_rates(&m, &lists, 0.0, 10.0)
+            .iter()
+            .all(Option::is_none));
     }
 
     #[test]

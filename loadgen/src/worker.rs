@@ -157,7 +157,7 @@ fn start_phase(plan: PhasePlan, stats: &Rc<RefCell<WorkerStats>>, clients: &mut 
             // server would see far fewer connections than clients. Built when the client starts,
             // so the ramp spreads the cost. Each phase starts from zero connections.
             let http = http_client(source);
-            let sink = if cfg.read_pace.is_some() {
+            let sink = if cfg.read_rate.is_some() {
                 ClientSink::slow(stats)
             } else {
                 ClientSink::new(stats)

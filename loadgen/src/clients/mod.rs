@@ -70,10 +70,10 @@ pub struct ClientConfig {
     /// Streams: no bytes for this long (or no response headers) => reconnect. Must exceed the
     /// server's 15 s heartbeat.
     pub stream_timeout: Duration,
-    /// Streams: a slow consumer reads at most one chunk per this interval (`--slow-clients`), so
-    /// the server's socket buffer for it fills and the server must declare a gap. `None` = read
-    /// as fast as chunks arrive.
-    pub read_pace: Option<Duration>,
+    /// Streams: a slow consumer reads at most this many bytes per second (`--slow-clients`), so
+    /// the socket buffers towards it fill, the server falls behind in its journal for it and must
+    /// declare a gap. `None` = read as fast as chunks arrive.
+    pub read_rate: Option<ReadRate>,
 }
 
 impl ClientConfig {
@@ -91,7 +91,41 @@ impl ClientConfig {
             seed: 0,
             known_sseq: None,
             stream_timeout: Duration::from_secs(45),
-            read_pace: None,
+            read_rate: None,
+        }
+    }
+}
+
+/// A slow consumer's read rate, bytes per second: after each chunk of `n` bytes the client waits
+/// until `n / rate` has passed before reading again. By bytes, not by chunks, because a server
+/// catching up coalesces many ticks into one chunk: a chunk-paced reader would speed up exactly
+/// when it falls behind. Shared and adjustable while the client runs (a test lets a slow reader
+/// catch up to see what the server declared); 0 reads at full speed.
+#[derive(Debug, Clone, Default)]
+pub struct ReadRate(Arc<std::sync::atomic::AtomicU64>);
+
+impl ReadRate {
+    pub fn new(bytes_per_s: u64) -> Self {
+        let p = ReadRate::default();
+        p.set(bytes_per_s);
+        p
+    }
+
+    /// Changes the rate; 0 reads at full speed.
+    pub fn set(&self, bytes_per_s: u64) {
+        self.0
+            .store(bytes_per_s, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn get(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// How long reading `n` bytes takes at this rate.
+    pub fn time_for(&self, n: usize) -> Duration {
+        match self.get() {
+            0 => Duration::ZERO,
+            r => Duration::from_secs_f64(n as f64 / r as f64),
         }
     }
 }

@@ -121,11 +121,11 @@ pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>) {
         c.established();
         let mut next_read = tokio::time::Instant::now();
         let end = 'conn: loop {
-            if let Some(pace) = c.cfg.read_pace {
-                // A slow consumer: the socket is not read until its next turn, so what the server
-                // sends meanwhile waits in the kernel buffers and then in the server's queue.
+            if c.cfg.read_rate.as_ref().is_some_and(|r| r.get() > 0) {
+                // A slow consumer: the socket is not read until the last chunk's time at the slow
+                // rate has passed, so what the server sends meanwhile waits in the socket buffers
+                // and then, once they are full, in the server's journal.
                 tokio::time::sleep_until(next_read).await;
-                next_read = tokio::time::Instant::now() + pace;
             }
             let chunk = match timeout(stall, resp.chunk()).await {
                 Err(_) => break ErrorKind::Timeout.into(),
@@ -134,6 +134,9 @@ pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>) {
                 Ok(Ok(Some(chunk))) => chunk,
             };
             c.sink.bytes(chunk.len() as u64);
+            if let Some(rate) = &c.cfg.read_rate {
+                next_read = next_read.max(tokio::time::Instant::now()) + rate.time_for(chunk.len());
+            }
             parser.push_bytes(&chunk);
             while let Some(frame) = parser.next_frame() {
                 match frame {

@@ -1,0 +1,180 @@
+//! Slow consumers (`--slow-clients`): a client that reads its stream slower than ticks arrive
+//! fills the server's socket buffer, falls out of the journal, and gets an explicit gap notice:
+//! its loss is declared, never silent. And in a whole run the slow clients' figures are kept apart.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tickbench_loadgen::clients::{
+    http_client, run_client, ClientConfig, ErrorKind, ReadRate, SeqOutcome, Sink,
+};
+use tickbench_loadgen::{run_with_progress, RunOpts, Watch};
+use tickbench_server::Config;
+use tickbench_wire::{Gap, Tick, Transport};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Default)]
+struct Rec {
+    ticks: u64,
+    last_seq: u64,
+    silent_gaps: u64,
+    dups: u64,
+    notices: Vec<Gap>,
+    errors: Vec<ErrorKind>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct RecSink(Arc<Mutex<Rec>>);
+
+impl Sink for RecSink {
+    fn request(&self) {}
+    fn answer(&self, _: usize) {}
+    fn bytes(&self, _: u64) {}
+    fn tick(&self, tick: &Tick, _: u64, outcome: SeqOutcome) {
+        let mut r = self.0.lock().unwrap();
+        r.ticks += 1;
+        r.last_seq = tick.seq;
+        match outcome {
+            SeqOutcome::InOrder => {}
+            SeqOutcome::Gap(n) => r.silent_gaps += n,
+            SeqOutcome::Duplicate | SeqOutcome::OutOfOrder => r.dups += 1,
+        }
+    }
+    fn gap_notice(&self, gap: Gap) {
+        self.0.lock().unwrap().notices.push(gap);
+    }
+    fn error(&self, kind: ErrorKind) {
+        self.0.lock().unwrap().errors.push(kind);
+    }
+    fn reconnect(&self) {}
+    fn schedule_lag(&self, _: u64) {}
+    fn connected(&self, _: bool) {}
+}
+
+async fn journal_head(base: &str) -> u64 {
+    let h: serde_json::Value = reqwest::get(format!("{base}/healthz"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    h["next"].as_u64().unwrap()
+}
+
+/// A slow SSE reader falls so far behind that the server drops ticks for it; when it catches up
+/// it finds an explicit gap notice where the loss is, and no silent gap. (Draining the kernel's
+/// socket buffers at the slow pace would take minutes, so the test lets it read at full speed
+/// once the damage is done: what it reads then is exactly what the server queued for it.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_sse_client_gets_gap_notices_not_silent_gaps() {
+    let srv = tickbench_server::spawn(
+        Config {
+            rate: 0.0,
+            symbols: 10,
+            retain: 1_000,
+            ..Config::default()
+        },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let base = srv.url().trim_end_matches('/').to_string();
+    let mut cfg = ClientConfig::new(base.parse().unwrap(), Transport::Sse);
+    cfg.since = Some(1);
+    // 20 kB/s: about 130 events a second.
+    let rate = ReadRate::new(20_000);
+    cfg.read_rate = Some(rate.clone());
+    let sink = RecSink::default();
+    let cancel = CancellationToken::new();
+    let task = tokio::spawn(run_client(
+        cfg,
+        http_client(None),
+        sink.clone(),
+        cancel.clone(),
+    ));
+    // ~10 MB of events in bursts far below the retained window: a reader at full speed would
+    // keep up; this one reads 20 kB/s, so the socket buffers fill and it drops out.
+    for _ in 0..300 {
+        srv.publish(200);
+        tokio::task::yield_now().await;
+    }
+    let head = journal_head(&base).await;
+    rate.set(0);
+    let t0 = Instant::now();
+    loop {
+        let (last, errors) = {
+            let r = sink.0.lock().unwrap();
+            (r.last_seq, r.errors.clone())
+        };
+        if last + 1 >= head {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "slow reader never caught up: at {last} of {head}, {errors:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    cancel.cancel();
+    task.await.unwrap();
+    {
+        let r = sink.0.lock().unwrap();
+        assert!(!r.notices.is_empty(), "the loss was declared");
+        assert_eq!(r.silent_gaps, 0, "{:?}", r.notices);
+        assert_eq!(r.dups, 0);
+        // Every seq is accounted for: delivered or inside a declared gap.
+        let declared: u64 = r.notices.iter().map(|g| g.to - g.from + 1).sum();
+        assert_eq!(r.ticks + declared, head - 1, "{:?}", r.notices);
+    }
+    srv.shutdown().await;
+}
+
+/// A short run with half the SSE clients slow: their latency is reported apart (and is much
+/// worse), the others' histogram is theirs alone, and nobody loses a tick silently.
+#[test]
+fn slow_clients_are_reported_apart_in_a_run() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let srv = rt
+        .block_on(tickbench_server::spawn(
+            Config {
+                rate: 100.0,
+                seed: 5,
+                symbols: 20,
+                ..Config::default()
+            },
+            "127.0.0.1:0".parse().unwrap(),
+        ))
+        .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let opts = RunOpts {
+        target: Some(srv.url()),
+        transports: vec![Transport::Sse],
+        clients: 20,
+        duration: Duration::from_secs(2),
+        warmup: Duration::from_secs(1),
+        ramp: Duration::from_millis(500),
+        watch: Watch::Count(5),
+        workers: 2,
+        label: "slow".into(),
+        out: out.path().to_path_buf(),
+        no_tui: true,
+        slow_clients: 0.5,
+        slow_factor: 20.0,
+        ..RunOpts::default()
+    };
+    let (summary, dir) = run_with_progress(opts, None, CancellationToken::new()).unwrap();
+    let t = &summary.transports[0];
+    assert_eq!(t.loss(), 0, "{t:?}");
+    assert_eq!(t.extra["slow_clients"], 10.0);
+    assert_eq!(t.extra["normal_gap_notices"], 0.0);
+    let slow = t.extra["slow_delivered"];
+    assert!(slow > 0.0 && slow < t.delivered as f64, "{t:?}");
+    // Slow readers fall further behind every second; the others' figures do not include them.
+    assert!(
+        t.extra["slow_latency_us_p99"] > t.latency_us.p99 as f64,
+        "{t:?}"
+    );
+    let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(report.contains("## Slow consumers"), "{report}");
+    rt.block_on(srv.shutdown());
+}
