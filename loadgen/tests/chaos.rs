@@ -287,3 +287,70 @@ fn short_run_under_resets_loses_nothing() {
     assert!(report.contains("## Fault injection"), "{report}");
     rt.block_on(srv.shutdown());
 }
+
+/// The built `tickbench` binary, for the embedded-server restart test.
+fn tickbench_bin() -> std::path::PathBuf {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/debug/tickbench");
+    assert!(
+        p.is_file(),
+        "{} missing: run `cargo build --bin tickbench` first",
+        p.display()
+    );
+    p
+}
+
+/// `restart=`: the embedded server is stopped (SIGTERM) and started again on the same port with
+/// the same seed and `--epoch-us` during the measured windows; it continues the same stream, so
+/// every client resumes by cursor with no gap and no duplicate, and is receiving at the end.
+#[test]
+#[ignore = "needs the tickbench binary: cargo build --bin tickbench"]
+fn restarts_of_the_embedded_server_lose_nothing() {
+    let out = tempfile::tempdir().unwrap();
+    let opts = RunOpts {
+        server_bin: Some(tickbench_bin()),
+        transports: vec![
+            Transport::Sse,
+            Transport::Longpoll,
+            Transport::Poll,
+            Transport::Stream,
+        ],
+        clients: 20,
+        duration: Duration::from_secs(4),
+        warmup: Duration::from_millis(500),
+        ramp: Duration::from_millis(500),
+        poll_interval: Duration::from_millis(200),
+        longpoll_timeout: Duration::from_secs(5),
+        rate: 50.0,
+        symbols: 20,
+        watch: Watch::Count(5),
+        workers: 2,
+        label: "restart".into(),
+        out: out.path().to_path_buf(),
+        no_tui: true,
+        chaos: Some("restart=2s,reset=5%".parse().unwrap()),
+        ..RunOpts::default()
+    };
+    let (summary, _) = run_with_progress(opts, None, CancellationToken::new()).unwrap();
+    assert!(summary.complete);
+    assert!(summary.config["server_epoch_us"].as_u64().unwrap() > 0);
+    let mut restarts = 0.0;
+    for t in &summary.transports {
+        eprintln!(
+            "{}: delivered {} loss {} notices {} reconnects {} restarts {} active {} errors {:?}",
+            t.name,
+            t.delivered,
+            t.loss(),
+            t.gap_notices,
+            t.reconnects,
+            t.extra["chaos_restarts"],
+            t.extra["clients_active_last_s"],
+            t.errors
+        );
+        assert_eq!(t.loss(), 0, "{t:?}");
+        assert_eq!(t.extra["loss_outside_window"], 0.0, "{t:?}");
+        assert_eq!(t.gap_notices, 0, "{t:?}");
+        assert_eq!(t.clients_receiving, 20, "{t:?}");
+        restarts += t.extra["chaos_restarts"];
+    }
+    assert!(restarts >= 4.0, "{restarts} restarts in 4 × 4 s windows");
+}

@@ -32,13 +32,19 @@ pub fn http_client(local_addr: Option<IpAddr>) -> reqwest::Client {
 }
 
 /// The error kind of a failed request or body read.
+///
+/// reqwest reports a body that broke off mid-way (a reset, a cut, a server killed while it
+/// streamed) as a *decode* error, because body reads pass through its decoder. Without a content
+/// encoding compiled in, that decoder passes bytes through and cannot fail on its own, and every
+/// body is parsed by our own code (whose failures are counted as `parse` there), so a reqwest
+/// decode error is a broken connection: `io`.
 pub fn classify(e: &reqwest::Error) -> ErrorKind {
     if e.is_timeout() {
         ErrorKind::Timeout
     } else if e.is_connect() {
         ErrorKind::Connect
-    } else if e.is_decode() {
-        ErrorKind::Parse
+    } else if e.is_decode() || e.is_body() {
+        ErrorKind::Io
     } else if let Some(s) = e.status() {
         ErrorKind::Status(s.as_u16())
     } else {
