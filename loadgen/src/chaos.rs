@@ -12,6 +12,24 @@
 //! Fault selection is seeded: once per second, every live connection (in accept order) draws one
 //! uniform number against the cumulative reset/stall/cut rates.
 //!
+//! # Restarts: why the journal "survives"
+//! `restart=` stops the embedded server with SIGTERM (its streams say `bye`) and starts it again
+//! on the same port with the same `--seed`, `--rate`, `--symbols` and `--epoch-us` (the run's time
+//! origin, fixed when the first server started). The new process replays the seeded market from
+//! the epoch and refills its retained window before it listens, so it serves the very same ticks
+//! (same `seq`, `sseq`, prices, `ts`): the clients resume by cursor with no gap and no duplicate,
+//! and the ticks due while it was down arrive late, as latency. Replay rather than persisting the
+//! journal: no disk format or fsync policy, and it also produces the downtime's ticks exactly. The
+//! proxy keeps accepting meanwhile; connections opened while the server is down are closed at once
+//! (counted as `chaos_upstream_refused`) and the clients back off and retry.
+//!
+//! # What is counted
+//! Per phase, in `TransportSummary::extra` (measured window only): `chaos_resets`, `chaos_stalls`,
+//! `chaos_cuts` (when applied, not when drawn), `chaos_restarts`, `chaos_connections`,
+//! `chaos_upstream_refused`, `chaos_faults_per_s`, `reconnects_per_s`; recovery shows as
+//! `reconnects`, and any loss stays in `gaps`/`duplicates`/`out_of_order` (a gap the server
+//! declares is `gap_notices`, never hidden).
+//!
 //! # Layout
 //! - [`spec`]: the `--chaos` string ([`ChaosSpec`]).
 //! - [`ChaosProxy`]: listener, per-connection forwarding, the fault ticker, and [`ChaosCounts`].

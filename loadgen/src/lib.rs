@@ -13,6 +13,16 @@
 //! # Ok::<(), anyhow::Error>(())
 //! ```
 //!
+//! # Faults and slow consumers
+//! `--chaos reset=1%,stall=0.5%:2s,cut=0.5%,restart=30s` puts an in-process TCP proxy
+//! ([`chaos`]) between the clients and the server and injects faults at those rates (share of
+//! live connections per second); `restart=` restarts the embedded server, which continues the same
+//! seeded stream via `--epoch-us`. `--slow-clients 10% --slow-factor 10` makes that share of the
+//! stream clients read their socket ten times slower (by bytes, [`clients::ReadRate`]) than
+//! their ticks arrive; their latencies and gap notices are kept apart (`slow_*` extras), so the
+//! phase's latency columns describe the other clients. Both show as extra tables in `report.md`
+//! and the plain output.
+//!
 //! # Layout
 //! - [`opts`]: [`RunOpts`] (`tickbench run` flags) and their validation.
 //! - [`run`](mod@run): the coordinator: target or embedded server, floor, phases, per-second merge.

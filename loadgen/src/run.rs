@@ -464,13 +464,22 @@ impl Coordinator {
                 loadgen_cpu_s: cpu_delta(prev_self, self_now),
                 server_cpu_s: cpu_delta(prev_server, server_now),
                 generated: match (prev_next, next) {
-                    (Some(a), Some(b)) => b.saturating_sub(a),
+                    (Some(a), Some(b)) => b.next.saturating_sub(a.next),
                     _ => 0,
                 },
                 loadgen: self_now,
                 server: server_now,
             };
             (prev_self, prev_server) = (self_now.or(prev_self), server_now.or(prev_server));
+            if let (Some(a), Some(b)) = (prev_next, next) {
+                if b.uptime_s < a.uptime_s {
+                    window.restarts_seen += 1;
+                    tracing::warn!(
+                        "{transport}: the server restarted (uptime {:.1} s)",
+                        b.uptime_s
+                    );
+                }
+            }
             if next.is_some() {
                 prev_next = next;
             }
@@ -602,12 +611,9 @@ impl Coordinator {
         v
     }
 
-    /// The server's journal head (`next` of `/healthz`), `None` if it did not answer.
-    async fn healthz_next(&self) -> Option<u64> {
-        #[derive(serde::Deserialize)]
-        struct Health {
-            next: u64,
-        }
+    /// The server's journal head and uptime (`next`, `uptime_s` of `/healthz`), `None` if it did
+    /// not answer.
+    async fn healthz_next(&self) -> Option<Health> {
         let url = self.base.join("healthz").ok()?;
         let r = self
             .http
@@ -616,7 +622,7 @@ impl Coordinator {
             .send()
             .await
             .ok()?;
-        r.json::<Health>().await.ok().map(|h| h.next)
+        r.json::<Health>().await.ok()
     }
 
     fn send(&self, p: Progress) {
@@ -624,6 +630,16 @@ impl Coordinator {
             let _ = tx.try_send(p);
         }
     }
+}
+
+/// What the coordinator reads from `/healthz` every second.
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
+struct Health {
+    next: u64,
+    /// Falls when the server was restarted between two samples: a restart the run saw (whoever
+    /// did it), recorded as such rather than left to look like loss.
+    #[serde(default)]
+    uptime_s: f64,
 }
 
 /// Collects and merges one interval from every worker.
@@ -672,6 +688,8 @@ struct Window {
     chaos: ChaosCounts,
     /// `--slow-clients`: how many of the phase's clients read slowly.
     slow_clients: u64,
+    /// Server restarts seen during the phase (its `/healthz` uptime fell), by chaos or by anyone.
+    restarts_seen: u64,
 }
 
 impl Default for Window {
@@ -691,6 +709,7 @@ impl Default for Window {
             chaos_on: false,
             chaos: ChaosCounts::default(),
             slow_clients: 0,
+            restarts_seen: 0,
         }
     }
 }
@@ -752,6 +771,9 @@ impl Window {
             // Clients that received a tick in the window's last second: "still receiving".
             ("clients_active_last_s".to_string(), m.active as f64),
         ]);
+        if self.restarts_seen > 0 {
+            extra.insert("server_restarts_seen".into(), self.restarts_seen as f64);
+        }
         let per_s = |n: u64| {
             if self.secs > 0.0 {
                 n as f64 / self.secs
