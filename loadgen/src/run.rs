@@ -770,6 +770,8 @@ impl Window {
             ("loadgen_cpu_pct_max".to_string(), self.max_loadgen_cpu_pct),
             // Clients that received a tick in the window's last second: "still receiving".
             ("clients_active_last_s".to_string(), m.active as f64),
+            // ... or within its last 5 s (a client mid-reconnect is still alive).
+            ("clients_active_last_5s".to_string(), m.active_recent as f64),
         ]);
         if self.restarts_seen > 0 {
             extra.insert("server_restarts_seen".into(), self.restarts_seen as f64);

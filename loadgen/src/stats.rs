@@ -92,6 +92,9 @@ pub struct Interval {
     pub receiving: u64,
     /// Clients that received at least one tick in this interval (each counted once).
     pub active: u64,
+    /// Gauge: clients whose latest tick came within the last [`RECENT`] intervals (this one
+    /// included): "still receiving", robust to a client that is mid-reconnect for a second.
+    pub active_recent: u64,
 }
 
 impl Default for Interval {
@@ -107,6 +110,7 @@ impl Default for Interval {
             connected: 0,
             receiving: 0,
             active: 0,
+            active_recent: 0,
         }
     }
 }
@@ -128,15 +132,22 @@ impl Interval {
         self.connected += other.connected;
         self.receiving += other.receiving;
         self.active += other.active;
+        self.active_recent += other.active_recent;
     }
 
     /// Adds a later interval of the same clients: events add up, gauges take the later value.
     pub fn merge_over_time(&mut self, later: &Interval) {
-        let (connected, receiving, active) = (later.connected, later.receiving, later.active);
+        let (connected, receiving, active, recent) = (
+            later.connected,
+            later.receiving,
+            later.active,
+            later.active_recent,
+        );
         self.merge(later);
         self.connected = connected;
         self.receiving = receiving;
         self.active = active;
+        self.active_recent = recent;
     }
 }
 
@@ -149,7 +160,13 @@ pub struct WorkerStats {
     /// Bumped by every [`WorkerStats::take`]: a client whose last tick was in an older generation
     /// has not yet been counted in `current.active`.
     pub generation: u64,
+    /// Clients by the generation of their latest tick, for the last [`RECENT`] generations
+    /// (slot `g % RECENT`).
+    latest_in: [u64; RECENT as usize],
 }
+
+/// How many intervals (seconds) [`Interval::active_recent`] looks back.
+pub const RECENT: u64 = 5;
 
 impl WorkerStats {
     /// Hands out the interval recorded so far (with the gauges as of now) and starts a new one.
@@ -157,7 +174,10 @@ impl WorkerStats {
         let mut iv = std::mem::take(&mut self.current);
         iv.connected = self.connected;
         iv.receiving = self.receiving;
+        iv.active_recent = self.latest_in.iter().sum();
         self.generation += 1;
+        // The slot now reused held the generation that just left the window.
+        self.latest_in[(self.generation % RECENT) as usize] = 0;
         iv
     }
 }
@@ -237,8 +257,16 @@ impl Sink for ClientSink {
             return;
         }
         c.counters.delivered += 1;
-        if self.active_in.replace(s.generation) != s.generation {
+        let gen = s.generation;
+        let before = self.active_in.replace(gen);
+        if before != gen {
             s.current.active += 1;
+            // Move the client from the slot of its previous latest tick (if still in the window).
+            if before != u64::MAX && before + RECENT > gen {
+                let slot = &mut s.latest_in[(before % RECENT) as usize];
+                *slot = slot.saturating_sub(1);
+            }
+            s.latest_in[(gen % RECENT) as usize] += 1;
         }
         let c = &mut s.current;
         let latency = match recv_us.checked_sub(tick.ts) {
@@ -376,6 +404,32 @@ mod tests {
         assert_eq!(iv.connected, 1);
         drop(sink);
         assert_eq!(stats.borrow().connected, 0);
+    }
+
+    #[test]
+    fn active_clients_now_and_over_the_recent_window() {
+        let stats = Rc::new(RefCell::new(WorkerStats::default()));
+        let a = ClientSink::new(stats.clone());
+        let b = ClientSink::new(stats.clone());
+        a.tick(&tick(1, 1), 2, SeqOutcome::InOrder);
+        a.tick(&tick(2, 1), 2, SeqOutcome::InOrder);
+        b.tick(&tick(1, 1), 2, SeqOutcome::InOrder);
+        let iv = stats.borrow_mut().take();
+        assert_eq!((iv.active, iv.active_recent), (2, 2));
+        // Only `a` keeps receiving; `b` counts as recent for RECENT intervals, then not.
+        for i in 1..=RECENT {
+            a.tick(&tick(2 + i, 1), 2, SeqOutcome::InOrder);
+            let iv = stats.borrow_mut().take();
+            let want = if i < RECENT { 2 } else { 1 };
+            assert_eq!((iv.active, iv.active_recent), (1, want), "interval {i}");
+        }
+        // `b` is back; `a`'s tick of the previous interval is still recent.
+        b.tick(&tick(2, 1), 2, SeqOutcome::InOrder);
+        let iv = stats.borrow_mut().take();
+        assert_eq!((iv.active, iv.active_recent), (1, 2));
+        a.tick(&tick(20, 1), 2, SeqOutcome::InOrder);
+        let iv = stats.borrow_mut().take();
+        assert_eq!((iv.active, iv.active_recent), (1, 2));
     }
 
     #[test]

@@ -271,6 +271,8 @@ fn short_run_under_resets_loses_nothing() {
         assert_eq!(t.extra["loss_outside_window"], 0.0, "{t:?}");
         assert!(t.delivered > 0, "{t:?}");
         assert_eq!(t.clients_receiving, 20, "{t:?}");
+        // Still receiving at the end, not only once.
+        assert_eq!(t.extra["clients_active_last_5s"], 20.0, "{t:?}");
         assert!(t.extra.contains_key("reconnects_per_s"), "{t:?}");
         assert!(t.extra["chaos_connections"] >= 0.0);
         resets += t.extra["chaos_resets"];

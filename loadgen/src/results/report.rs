@@ -98,12 +98,12 @@ pub fn render_chaos_table(summary: &Summary) -> Option<String> {
     }
     let x = |t: &TransportSummary, k: &str| t.extra.get(k).copied().unwrap_or(0.0);
     let mut out = String::from(
-        "| transport | resets | stalls | cuts | restarts | faults/s | reconnects | reconnects/s | loss | gap notices | active at end |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
+        "| transport | resets | stalls | cuts | restarts | faults/s | reconnects | reconnects/s | loss | gap notices | active last 1 s | active last 5 s |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
     );
     for t in rows {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {:.1} | {} | {:.1} | {} | {} | {}/{} |",
+            "| {} | {} | {} | {} | {} | {:.1} | {} | {:.1} | {} | {} | {}/{} | {}/{} |",
             t.name,
             x(t, "chaos_resets"),
             x(t, "chaos_stalls"),
@@ -115,6 +115,8 @@ pub fn render_chaos_table(summary: &Summary) -> Option<String> {
             t.loss(),
             t.gap_notices,
             x(t, "clients_active_last_s"),
+            t.clients,
+            x(t, "clients_active_last_5s"),
             t.clients,
         );
     }
