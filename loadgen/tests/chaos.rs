@@ -356,3 +356,73 @@ fn restarts_of_the_embedded_server_lose_nothing() {
     }
     assert!(restarts >= 4.0, "{restarts} restarts in 4 × 4 s windows");
 }
+
+/// A server replaced by one with a different epoch is a different stream (its seqs and sseqs
+/// start again at 1): the clients notice by `X-Tickbench-Epoch`, drop their cursor and baselines
+/// and follow the new stream from its start: no false loss, nothing of the new stream missed.
+#[tokio::test]
+async fn a_new_epoch_is_a_new_stream_not_loss() {
+    let config = |epoch_us| Config {
+        rate: 0.0,
+        symbols: 10,
+        epoch_us: Some(epoch_us),
+        ..Config::default()
+    };
+    let now = tickbench_wire::now_micros();
+    let a = tickbench_server::spawn(config(now - 1_000_000), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let base = a.url().trim_end_matches('/').to_string();
+    let addr: SocketAddr = base.trim_start_matches("http://").parse().unwrap();
+    let transports = [
+        Transport::Sse,
+        Transport::Stream,
+        Transport::Poll,
+        Transport::Longpoll,
+    ];
+    let cancel = CancellationToken::new();
+    let mut sinks = Vec::new();
+    let mut tasks = Vec::new();
+    for t in transports {
+        let mut cfg = ClientConfig::new(base.parse().unwrap(), t);
+        cfg.since = Some(1);
+        cfg.poll_interval = Duration::from_millis(30);
+        cfg.longpoll_timeout = Duration::from_secs(5);
+        let sink = RecSink::default();
+        sinks.push(sink.clone());
+        tasks.push(tokio::spawn(run_client(
+            cfg,
+            http_client(None),
+            sink,
+            cancel.clone(),
+        )));
+    }
+    a.publish(30);
+    for (s, t) in sinks.iter().zip(transports) {
+        s.wait_ticks(30, t.name()).await;
+    }
+    a.shutdown().await;
+    // Same port, new epoch; more ticks than the clients' cursors, so no 400 gives it away.
+    let b = tickbench_server::spawn(config(now), addr).await.unwrap();
+    b.publish(50);
+    for (s, t) in sinks.iter().zip(transports) {
+        s.wait_ticks(80, t.name()).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    cancel.cancel();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    for (s, t) in sinks.iter().zip(transports) {
+        let r = s.0.lock().unwrap();
+        let seqs: Vec<u64> = r.ticks.iter().map(|(seq, _)| *seq).collect();
+        let want: Vec<u64> = (1..=30).chain(1..=50).collect();
+        assert_eq!(seqs, want, "{t:?}");
+        assert!(
+            r.ticks.iter().all(|(_, o)| *o == SeqOutcome::InOrder),
+            "{t:?}: {:?}",
+            r.ticks
+        );
+    }
+    b.shutdown().await;
+}

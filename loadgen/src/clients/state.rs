@@ -13,21 +13,35 @@ use super::http::{classify, push_param, push_symbols, retry_after};
 use super::seq::SeqChecker;
 use super::{ClientConfig, ErrorKind, Sink};
 
-/// A failed attempt: what to count, and the server's `Retry-After`, if it sent one.
+/// A failed attempt: what to count (`None`: nothing failed, the answer just cannot be used), and
+/// the server's `Retry-After`, if it sent one.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Failure {
-    pub kind: ErrorKind,
+    pub kind: Option<ErrorKind>,
     pub retry_after: Option<Duration>,
 }
 
 impl From<ErrorKind> for Failure {
     fn from(kind: ErrorKind) -> Self {
         Failure {
-            kind,
+            kind: Some(kind),
             retry_after: None,
         }
     }
 }
+
+impl Failure {
+    /// The answer came from a different stream (see [`ClientState::same_stream`]).
+    fn stream_changed() -> Self {
+        Failure {
+            kind: None,
+            retry_after: None,
+        }
+    }
+}
+
+/// Response header with the server's epoch: equal epochs mean the same stream continues.
+pub const EPOCH_HEADER: &str = "x-tickbench-epoch";
 
 pub(crate) struct ClientState<S> {
     pub cfg: ClientConfig,
@@ -50,6 +64,9 @@ pub(crate) struct ClientState<S> {
     pub last_event_id: Option<u64>,
     /// Smallest delay before reconnecting (SSE `retry:`), on top of the backoff.
     pub min_delay: Duration,
+    /// The server's epoch (`X-Tickbench-Epoch`) the cursor belongs to; `None` before the first
+    /// answer or when the server does not send one.
+    epoch: Option<u64>,
 }
 
 impl<S: Sink> ClientState<S> {
@@ -69,6 +86,7 @@ impl<S: Sink> ClientState<S> {
             broken: false,
             min_delay: Duration::ZERO,
             last_event_id: None,
+            epoch: None,
         }
     }
 
@@ -119,7 +137,9 @@ impl<S: Sink> ClientState<S> {
 
     /// Counts `f` and waits out the backoff (at least `Retry-After` when the server sent one).
     pub async fn fail(&mut self, f: Failure) {
-        self.sink.error(f.kind);
+        if let Some(kind) = f.kind {
+            self.sink.error(kind);
+        }
         self.lost();
         let mut d = self.backoff.next_delay(&mut self.rng).max(self.min_delay);
         if let Some(ra) = f.retry_after {
@@ -143,6 +163,9 @@ impl<S: Sink> ClientState<S> {
         let resp = req.send().await.map_err(|e| Failure::from(classify(&e)))?;
         if !resp.status().is_success() {
             return Err(self.status_failure(resp).await);
+        }
+        if !self.same_stream(&resp) {
+            return Err(Failure::stream_changed());
         }
         let body = resp
             .bytes()
@@ -176,8 +199,35 @@ impl<S: Sink> ClientState<S> {
             }
         }
         Failure {
-            kind: ErrorKind::Status(status),
+            kind: Some(ErrorKind::Status(status)),
             retry_after: retry,
+        }
+    }
+
+    /// Whether `resp` continues the stream the cursor belongs to. A server restarted with the same
+    /// epoch (`--epoch-us`) serves the same ticks, so the cursor stays valid. A different epoch is
+    /// a different stream whose seqs and `sseq`s start again at 1: the cursor and the baselines
+    /// are dropped and the client starts over from the new journal's oldest tick. Not an error
+    /// and not loss: the stream it was following no longer exists.
+    pub fn same_stream(&mut self, resp: &reqwest::Response) -> bool {
+        let Some(epoch) = resp
+            .headers()
+            .get(EPOCH_HEADER)
+            .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok())
+        else {
+            return true;
+        };
+        match self.epoch.replace(epoch) {
+            Some(old) if old != epoch => {
+                tracing::warn!(
+                    "the server's epoch changed ({old} → {epoch}): a new stream, starting over"
+                );
+                self.cursor = Some(0);
+                self.last_event_id = None;
+                self.seq.reset();
+                false
+            }
+            _ => true,
         }
     }
 

@@ -93,6 +93,11 @@ pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>) {
             c.fail(f).await;
             continue;
         }
+        if !c.same_stream(&resp) {
+            // A different stream: reconnect at once from its oldest tick (no error, no backoff).
+            c.lost();
+            continue;
+        }
         if c.cursor.is_none() {
             c.cursor = resp
                 .headers()
