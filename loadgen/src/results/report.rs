@@ -98,18 +98,19 @@ pub fn render_chaos_table(summary: &Summary) -> Option<String> {
     }
     let x = |t: &TransportSummary, k: &str| t.extra.get(k).copied().unwrap_or(0.0);
     let mut out = String::from(
-        "| transport | resets | stalls | cuts | restarts | faults/s | reconnects | reconnects/s | loss | gap notices | active last 1 s | active last 5 s |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
+        "| transport | resets | stalls | cuts | restarts | faults/s | new connections | reconnects | reconnects/s | loss | gap notices | active last 1 s | active last 5 s |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
     );
     for t in rows {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {:.1} | {} | {:.1} | {} | {} | {}/{} | {}/{} |",
+            "| {} | {} | {} | {} | {} | {:.1} | {} | {} | {:.1} | {} | {} | {}/{} | {}/{} |",
             t.name,
             x(t, "chaos_resets"),
             x(t, "chaos_stalls"),
             x(t, "chaos_cuts"),
             x(t, "chaos_restarts"),
             x(t, "chaos_faults_per_s"),
+            x(t, "chaos_connections"),
             t.reconnects,
             x(t, "reconnects_per_s"),
             t.loss(),
@@ -222,7 +223,7 @@ pub fn render_report(summary: &Summary) -> String {
         let spec = summary.config["chaos"].as_str().unwrap_or("?");
         let _ = writeln!(
             out,
-            "## Fault injection (`--chaos {spec}`)\n\nFaults come from an in-process TCP proxy between the clients and the server (its CPU is the load generator's). Resets, stalls and cuts are counted when applied; restarts stop the embedded server with SIGTERM and start it again with the same seed and `--epoch-us`, so it continues the same sequence. Loss must stay 0; declared gaps are counted as gap notices.\n"
+            "## Fault injection (`--chaos {spec}`)\n\nFaults come from an in-process TCP proxy between the clients and the server (its CPU is the load generator's). Resets, stalls and cuts are counted when applied; *new connections* are the TCP connections the proxy accepted in the window (request transports recover from a reset inside their keep-alive pool, before the next request is written, so they show there rather than as errors or reconnects); restarts stop the embedded server with SIGTERM and start it again with the same seed and `--epoch-us`, so it continues the same sequence. Loss must stay 0; declared gaps are counted as gap notices.\n"
         );
         out.push_str(&chaos);
         out.push('\n');
@@ -329,6 +330,7 @@ mod tests {
         }
         let chaos = render_chaos_table(&s).unwrap();
         assert!(chaos.contains("| poll | 12 | 0 | 3 | 1 |"), "{chaos}");
+        assert!(chaos.contains("| 8/10 |"), "{chaos}");
         let slow = render_slow_table(&s).unwrap();
         assert!(slow.contains("2500.00"), "{slow}");
         let r = render_report(&s);
