@@ -678,6 +678,9 @@ struct Window {
     max_loadgen_cpu_pct: f64,
     last_loadgen: Option<ProcSample>,
     last_server: Option<ProcSample>,
+    /// The server at the end of the window's first second: with `last_server`, whether its memory
+    /// stayed flat after warm-up (slow consumers must not make it grow).
+    first_server: Option<ProcSample>,
     saturation_reasons: Vec<String>,
     /// Time to first tick of every client of the phase, whatever the stage it happened in.
     first_ticks: Histogram<u64>,
@@ -703,6 +706,7 @@ impl Default for Window {
             max_loadgen_cpu_pct: 0.0,
             last_loadgen: None,
             last_server: None,
+            first_server: None,
             saturation_reasons: Vec::new(),
             first_ticks: new_histogram(),
             unrecorded: Counters::default(),
@@ -725,6 +729,7 @@ impl Window {
         self.max_loadgen_cpu_pct = self.max_loadgen_cpu_pct.max(loadgen_cpu_pct);
         self.last_loadgen = s.loadgen.or(self.last_loadgen);
         self.last_server = s.server.or(self.last_server);
+        self.first_server = self.first_server.or(s.server);
         saturation::accumulate(&mut self.saturation_reasons, reasons);
     }
 
@@ -773,6 +778,12 @@ impl Window {
             // ... or within its last 5 s (a client mid-reconnect is still alive).
             ("clients_active_last_5s".to_string(), m.active_recent as f64),
         ]);
+        if let Some(first) = self.first_server {
+            extra.insert(
+                "server_rss_window_start_bytes".into(),
+                first.rss_bytes as f64,
+            );
+        }
         if self.restarts_seen > 0 {
             extra.insert("server_restarts_seen".into(), self.restarts_seen as f64);
         }

@@ -137,12 +137,12 @@ pub fn render_slow_table(summary: &Summary) -> Option<String> {
     let x = |t: &TransportSummary, k: &str| t.extra.get(k).copied().unwrap_or(0.0);
     let ms = |us: f64| us / 1000.0;
     let mut out = String::from(
-        "| transport | slow clients | others p99 ms | slow p50 ms | slow p99 ms | slow delivered | slow gap notices | others' gap notices | loss |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|\n",
+        "| transport | slow clients | others p99 ms | slow p50 ms | slow p99 ms | slow delivered | slow gap notices | others' gap notices | loss | srv RSS MiB start → end |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
     );
     for t in rows {
         let _ = writeln!(
             out,
-            "| {} | {}/{} | {:.2} | {:.2} | {:.2} | {} | {} | {} | {} |",
+            "| {} | {}/{} | {:.2} | {:.2} | {:.2} | {} | {} | {} | {} | {:.1} → {:.1} |",
             t.name,
             x(t, "slow_clients"),
             t.clients,
@@ -153,10 +153,14 @@ pub fn render_slow_table(summary: &Summary) -> Option<String> {
             x(t, "slow_gap_notices"),
             x(t, "normal_gap_notices"),
             t.loss(),
+            x(t, "server_rss_window_start_bytes") / MIB,
+            t.server_rss_bytes as f64 / MIB,
         );
     }
     Some(out)
 }
+
+const MIB: f64 = (1 << 20) as f64;
 
 /// Lines that must not be missed: one per saturated phase, one per phase that lost ticks.
 pub fn warnings(summary: &Summary) -> Vec<String> {
