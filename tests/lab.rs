@@ -67,6 +67,7 @@ fn summary() -> Summary {
             p50: 15.0,
             p99: 40.0,
         },
+        floor_cross_us: None,
         transports: vec![phase("poll"), phase("longpoll"), phase("sse")],
     }
 }

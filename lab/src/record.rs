@@ -321,6 +321,7 @@ pub(crate) mod test_support {
                 p50: 20.0,
                 p99: 40.0,
             },
+            floor_cross_us: None,
             transports: phases,
         }
     }

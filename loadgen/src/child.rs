@@ -38,6 +38,8 @@ pub struct ServerArgs {
     pub symbols: usize,
     /// The run's time origin, µs since the Unix epoch (`--epoch-us`).
     pub epoch_us: u64,
+    /// Further `tickbench serve` flags, passed verbatim (`--server-arg`).
+    pub extra: Vec<String>,
 }
 
 /// A running `tickbench serve` child.
@@ -54,13 +56,20 @@ pub struct ChildServer {
 impl ChildServer {
     /// Starts `<exe> serve --addr 127.0.0.1:0 --rate R --seed S --symbols N` (epoch now) and waits
     /// for its `listening on http://ADDR` line.
-    pub fn spawn(exe: &Path, rate: f64, seed: u64, symbols: usize) -> anyhow::Result<ChildServer> {
+    pub fn spawn(
+        exe: &Path,
+        rate: f64,
+        seed: u64,
+        symbols: usize,
+        extra: &[String],
+    ) -> anyhow::Result<ChildServer> {
         let args = ServerArgs {
             exe: exe.to_path_buf(),
             rate,
             seed,
             symbols,
             epoch_us: tickbench_wire::now_micros(),
+            extra: extra.to_vec(),
         };
         Self::spawn_with(args, "127.0.0.1:0")
     }
@@ -93,6 +102,7 @@ impl ChildServer {
             .arg("--epoch-us")
             .arg(args.epoch_us.to_string())
             .arg("--exit-on-stdin-close")
+            .args(&args.extra)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -205,7 +215,7 @@ mod tests {
     #[test]
     fn a_child_that_prints_nothing_is_an_error_not_a_hang() {
         // `true` exits at once without output.
-        let err = ChildServer::spawn(Path::new("true"), 1.0, 1, 1).unwrap_err();
+        let err = ChildServer::spawn(Path::new("true"), 1.0, 1, 1, &[]).unwrap_err();
         assert!(
             err.to_string().contains("exited before listening"),
             "{err:#}"

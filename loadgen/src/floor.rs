@@ -63,6 +63,52 @@ async fn ping_pong(round_trips: usize) -> anyhow::Result<Floor> {
     })
 }
 
+/// Runs `round_trips` 64-byte TCP_NODELAY ping-pongs over 127.0.0.1 between two OS threads with
+/// blocking sockets and returns the one-way half at p50 and p99, µs.
+///
+/// Unlike [`measure_floor`], each message here wakes a sleeping thread, possibly on the other
+/// core (≈ 100 µs on some VMs against a few µs within one thread): the hand-off every tick pays
+/// at least once on its way from the generator thread to a client process. Reported beside the
+/// same-thread floor so a push latency is not read against a path no tick can take.
+pub fn measure_cross_thread_floor(round_trips: usize) -> anyhow::Result<Floor> {
+    use std::io::{Read, Write};
+    anyhow::ensure!(round_trips > 0, "the floor needs at least one round trip");
+    let listener =
+        std::net::TcpListener::bind("127.0.0.1:0").context("floor: binding 127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    let echo = std::thread::Builder::new()
+        .name("tickbench-floor-echo".into())
+        .spawn(move || -> std::io::Result<()> {
+            let (mut s, _) = listener.accept()?;
+            s.set_nodelay(true)?;
+            let mut buf = [0u8; MESSAGE];
+            for _ in 0..round_trips {
+                s.read_exact(&mut buf)?;
+                s.write_all(&buf)?;
+            }
+            Ok(())
+        })
+        .context("floor: starting the echo thread")?;
+    let mut s = std::net::TcpStream::connect(addr).context("floor: connecting")?;
+    s.set_nodelay(true)?;
+    let ping = [0x5au8; MESSAGE];
+    let mut pong = [0u8; MESSAGE];
+    let mut halves_ns = new_histogram();
+    for _ in 0..round_trips {
+        let start = std::time::Instant::now();
+        s.write_all(&ping)?;
+        s.read_exact(&mut pong)?;
+        halves_ns.saturating_record((start.elapsed().as_nanos() / 2) as u64);
+    }
+    echo.join()
+        .map_err(|_| anyhow::anyhow!("floor: echo thread panicked"))?
+        .context("floor: echo thread")?;
+    Ok(Floor {
+        p50: halves_ns.value_at_quantile(0.5) as f64 / 1000.0,
+        p99: halves_ns.value_at_quantile(0.99) as f64 / 1000.0,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,5 +125,13 @@ mod tests {
     #[test]
     fn zero_round_trips_is_an_error() {
         assert!(measure_floor(0).is_err());
+        assert!(measure_cross_thread_floor(0).is_err());
+    }
+
+    #[test]
+    fn cross_thread_floor_is_positive_and_ordered() {
+        let f = measure_cross_thread_floor(2_000).unwrap();
+        assert!(f.p50 > 0.0 && f.p99 >= f.p50, "{f:?}");
+        assert!(f.p50 < 50_000.0, "{f:?}");
     }
 }

@@ -52,7 +52,7 @@ pub mod saturation;
 pub mod stats;
 pub mod worker;
 
-pub use floor::measure_floor;
+pub use floor::{measure_cross_thread_floor, measure_floor};
 pub use opts::{RunOpts, Watch};
 pub use plain::run;
 pub use progress::{Progress, SecondSnapshot, Stage};

@@ -78,6 +78,10 @@ pub struct RunOpts {
     /// Number of symbols the embedded server simulates.
     #[arg(long, default_value_t = 500, value_parser = parse_symbols)]
     pub symbols: usize,
+    /// A further flag for the embedded `tickbench serve`, passed verbatim; repeat for more, e.g.
+    /// `--server-arg=--retain=5000 --server-arg=--max-behind=10s`. Ignored with `--target`.
+    #[arg(long = "server-arg", value_name = "FLAG", allow_hyphen_values = true)]
+    pub server_args: Vec<String>,
     /// Binary to start the embedded server from (default: this executable). For tests.
     #[arg(long, hide = true)]
     pub server_bin: Option<PathBuf>,

@@ -36,10 +36,7 @@ pub fn run(opts: RunOpts) -> anyhow::Result<()> {
     for w in warnings(&summary) {
         println!("{w}");
     }
-    println!(
-        "floor (loopback one-way): p50 {:.1} µs, p99 {:.1} µs",
-        summary.floor_us.p50, summary.floor_us.p99
-    );
+    println!("{}", crate::results::report::floor_line(&summary));
     if summary.complete {
         println!("results: {}", dir.display());
     } else {

@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 use crate::chaos::{ChaosCounts, ChaosProxy};
 use crate::child::ChildServer;
 use crate::clients::{ClientConfig, ReadRate};
-use crate::floor::measure_floor;
+use crate::floor::{measure_cross_thread_floor, measure_floor};
 use crate::opts::{RunOpts, Watch};
 use crate::procstat::{self, ProcSample};
 use crate::progress::{Progress, SecondSnapshot, Stage};
@@ -68,6 +68,7 @@ pub fn run_with_progress(
                 opts.rate,
                 opts.seed,
                 opts.symbols,
+                &opts.server_args,
             )?)))
         }
     };
@@ -300,6 +301,10 @@ impl Coordinator {
         let floor = tokio::task::spawn_blocking(|| measure_floor(FLOOR_ROUND_TRIPS))
             .await
             .context("floor measurement task")??;
+        let floor_cross =
+            tokio::task::spawn_blocking(|| measure_cross_thread_floor(FLOOR_ROUND_TRIPS))
+                .await
+                .context("floor measurement task")??;
         let mut results = ResultsDir::create(&self.opts.out, &self.opts.label, started)?;
         let mut summary = Summary {
             schema: SCHEMA_VERSION,
@@ -310,6 +315,7 @@ impl Coordinator {
             complete: false,
             config: self.config_json(),
             floor_us: floor,
+            floor_cross_us: Some(floor_cross),
             transports: Vec::new(),
         };
         results.write_summary(&summary)?;

@@ -31,6 +31,13 @@ pub struct Summary {
     /// Half the loopback TCP round trip measured before the phases: the floor every latency in this
     /// file can be read against.
     pub floor_us: Floor,
+    /// The same ping-pong between two OS threads with blocking sockets: each message wakes a
+    /// thread that may sit on the other core. Every tick crosses at least such a hand-off
+    /// (generator thread → server task → client process), so this is the floor a push latency can
+    /// approach on this machine; `floor_us` is the kernel's loopback path alone. Absent in files
+    /// written before it was measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub floor_cross_us: Option<Floor>,
     /// One entry per transport phase, in run order.
     pub transports: Vec<TransportSummary>,
 }

@@ -90,6 +90,7 @@ pub(crate) mod tests {
                 p50: 12.5,
                 p99: 30.0,
             },
+            floor_cross_us: None,
             transports: vec![TransportSummary {
                 name: "poll".into(),
                 clients: 10,
