@@ -42,6 +42,9 @@ pub struct Config {
     /// symbols) of an earlier one replays the market from the epoch up to now and so continues
     /// that server's exact tick sequence (see [`crate::generator::replay`]).
     pub epoch_us: Option<u64>,
+    /// Longest a stream may go without catching up with the journal head before its connection
+    /// is reset (see `transports` § Slow consumers). Zero disables the cut.
+    pub stream_max_behind: Duration,
 }
 
 impl Default for Config {
@@ -56,6 +59,7 @@ impl Default for Config {
             header_timeout: Duration::from_secs(10),
             drain: Duration::from_secs(2),
             epoch_us: None,
+            stream_max_behind: Duration::from_secs(30),
         }
     }
 }
@@ -156,6 +160,14 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     }
 }
 
+/// Like [`parse_duration`], but `0` is allowed (it disables the setting).
+fn parse_duration_or_zero(s: &str) -> Result<Duration, String> {
+    if s.trim() == "0" {
+        return Ok(Duration::ZERO);
+    }
+    humantime::parse_duration(s).map_err(|e| format!("'{s}': {e} (e.g. 30s, 500ms, or 0 for off)"))
+}
+
 /// `tickbench serve`: the quote server.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServeOpts {
@@ -188,6 +200,10 @@ pub struct ServeOpts {
     /// to now and continues the same sequence (same seq, sseq, prices and ts).
     #[arg(long, value_name = "T0")]
     pub epoch_us: Option<u64>,
+    /// Reset a stream's connection when it has not caught up with the journal head for this
+    /// long (a slow reader; it resumes by cursor and gets a gap notice if it fell out); 0 = never.
+    #[arg(long, default_value = "30s", value_parser = parse_duration_or_zero)]
+    pub max_behind: Duration,
     /// Shut down gracefully when stdin reaches end of file, so a parent that dies (even by
     /// SIGKILL) never leaves an orphan server: start it with stdin a pipe the parent holds.
     #[arg(long)]
@@ -205,6 +221,7 @@ impl ServeOpts {
             heartbeat: self.heartbeat,
             header_timeout: self.header_timeout,
             epoch_us: self.epoch_us,
+            stream_max_behind: self.max_behind,
             ..Config::default()
         }
     }

@@ -33,7 +33,8 @@
 //! - [`app`]: the router and the non-transport endpoints.
 //! - [`transports`]: one module per push technique, and the shared stream feed.
 //! - [`params`], [`error`]: query parsing and the JSON error answers.
-//! - [`serve`]: the accept loop (timeouts, connection cap, graceful shutdown).
+//! - [`serve`]: the accept loop (timeouts, connection cap, resets of streams too far behind,
+//!   graceful shutdown).
 //! - [`metrics`]: the counters behind `/metrics`.
 
 pub mod app;

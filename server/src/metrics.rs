@@ -16,6 +16,8 @@ pub struct PerTransport {
     pub deliveries: AtomicU64,
     pub bytes: AtomicU64,
     pub gaps: AtomicU64,
+    /// Streams whose connection was reset for falling too far behind.
+    pub slow_closes: AtomicU64,
 }
 
 /// One per-transport metric family: name, help, type, and which counter it reads.
@@ -141,7 +143,7 @@ impl Metrics {
             "gauge",
             format!("{uptime_s:.3}"),
         );
-        let fams: [Family; 5] = [
+        let fams: [Family; 6] = [
             (
                 "tickbench_requests_total",
                 "HTTP requests (stream connects count).",
@@ -171,6 +173,12 @@ impl Metrics {
                 "Gap notices sent.",
                 "counter",
                 |p| &p.gaps,
+            ),
+            (
+                "tickbench_slow_consumer_closes_total",
+                "Streams reset for not catching up with the journal head within --max-behind.",
+                "counter",
+                |p| &p.slow_closes,
             ),
         ];
         for (name, help, kind, get) in fams {

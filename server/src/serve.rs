@@ -8,12 +8,17 @@
 //!   HTTP error rather than a reset; beyond a further margin it is just closed.
 //! - accept() errors never spin: on fd exhaustion (EMFILE/ENFILE) the loop sleeps briefly and
 //!   existing connections keep being served.
+//! - A stream that has fallen too far behind asks for its connection to be *reset* through the
+//!   per-connection [`ConnCtl`] (a request extension): the connection task takes the socket
+//!   back from hyper, sets `SO_LINGER` 0 and drops it, so the kernel sends RST and discards
+//!   the megabytes still buffered for the slow reader instead of making it read through them
+//!   (see `transports` § Slow consumers).
 //! - On shutdown the loop stops accepting and every connection is shut down gracefully: streams
 //!   have already ended with their `bye` frame, so hyper finishes them and closes.
 
 use std::convert::Infallible;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -21,8 +26,10 @@ use axum::http::{header, HeaderValue, Request, Response, StatusCode};
 use axum::Router;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
+use tickbench_wire::Transport;
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
+use tokio::time::Instant;
 use tokio_util::task::TaskTracker;
 
 use crate::app::AppState;
@@ -45,6 +52,88 @@ impl Drop for ConnSlot {
     fn drop(&mut self) {
         self.0.conns_open.fetch_sub(1, Relaxed);
     }
+}
+
+/// One connection's control handle, handed to every request on it as an extension
+/// (`Extension<Arc<ConnCtl>>`): a stream on the connection reports when it stands at the
+/// journal head, and the connection is reset when it has not for longer than
+/// [`Config::stream_max_behind`](crate::Config::stream_max_behind).
+#[derive(Debug, Default)]
+pub struct ConnCtl {
+    reset: Notify,
+    /// The stream running on this connection (HTTP/1: at most one), and when it last stood at
+    /// the journal head (`None` while it waits there for new ticks).
+    stream: Mutex<Option<(Transport, Option<Instant>)>>,
+}
+
+impl ConnCtl {
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<(Transport, Option<Instant>)>> {
+        self.stream.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A stream starts on this connection (counts as caught up: it has had no time yet).
+    pub fn stream_started(&self, t: Transport) {
+        *self.slot() = Some((t, Some(Instant::now())));
+    }
+
+    /// The stream stands at the journal head now.
+    pub fn caught_up(&self) {
+        if let Some((_, at)) = self.slot().as_mut() {
+            *at = Some(Instant::now());
+        }
+    }
+
+    /// The stream waits at the journal head for new ticks (caught up until it says otherwise).
+    pub fn waiting(&self) {
+        if let Some((_, at)) = self.slot().as_mut() {
+            *at = None;
+        }
+    }
+
+    /// The stream ended (its body was dropped).
+    pub fn stream_ended(&self) {
+        *self.slot() = None;
+    }
+
+    /// If the stream has not caught up for longer than `max` (0 = never): counts it, asks the
+    /// connection task to reset the connection, and returns true.
+    pub fn cut_if_behind(&self, max: Duration, metrics: &Metrics) -> bool {
+        if max.is_zero() {
+            return false;
+        }
+        let mut slot = self.slot();
+        let Some((t, Some(at))) = *slot else {
+            return false;
+        };
+        let behind = at.elapsed();
+        if behind <= max {
+            return false;
+        }
+        *slot = None;
+        drop(slot);
+        metrics.t(t).slow_closes.fetch_add(1, Relaxed);
+        tracing::debug!(
+            transport = t.name(),
+            "slow consumer: not caught up with the head for {behind:?}, resetting the connection"
+        );
+        // `notify_one` stores a permit, so a reset asked before the task waits is not lost.
+        self.reset.notify_one();
+        true
+    }
+}
+
+/// How often a connection task checks whether its stream fell too far behind, for
+/// `max_behind`: the body is polled (and checks itself) only when the client drains enough for
+/// hyper to flush, which for a very slow reader can take many seconds.
+fn watch_period(max_behind: Duration) -> Duration {
+    (max_behind / 4).clamp(Duration::from_millis(50), Duration::from_secs(5))
+}
+
+/// How a connection task's wait ended.
+enum ConnEnd {
+    Done(hyper::Result<()>),
+    Reset,
+    Shutdown,
 }
 
 pub async fn accept_loop(
@@ -107,21 +196,50 @@ pub async fn accept_loop(
         metrics.conns_open.fetch_add(1, Relaxed);
         metrics.conns_accepted.fetch_add(1, Relaxed);
         let slot = ConnSlot(metrics.clone());
-        let svc = TowerToHyperService::new(router.clone());
+        let ctl = Arc::new(ConnCtl::default());
+        let svc = {
+            let (router, ctl) = (router.clone(), ctl.clone());
+            hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(ctl.clone());
+                tower::ServiceExt::oneshot(router.clone(), req)
+            })
+        };
         let b = builder.clone();
         let cancel = cancel.clone();
         let drain = state.config.drain;
+        let max_behind = state.config.stream_max_behind;
+        let metrics = metrics.clone();
         tracker.spawn(async move {
             let _slot = slot;
-            let conn = b.serve_connection(TokioIo::new(stream), svc);
-            let mut conn = std::pin::pin!(conn);
-            tokio::select! {
-                r = conn.as_mut() => {
-                    if let Err(e) = r {
-                        tracing::debug!("connection: {e}");
+            let mut conn = b.serve_connection(TokioIo::new(stream), svc);
+            let mut watch = tokio::time::interval(watch_period(max_behind));
+            watch.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let end = loop {
+                tokio::select! {
+                    r = &mut conn => break ConnEnd::Done(r),
+                    _ = ctl.reset.notified() => break ConnEnd::Reset,
+                    _ = cancel.cancelled() => break ConnEnd::Shutdown,
+                    _ = watch.tick(), if !max_behind.is_zero() => {
+                        if ctl.cut_if_behind(max_behind, &metrics) {
+                            break ConnEnd::Reset;
+                        }
                     }
                 }
-                _ = cancel.cancelled() => {
+            };
+            match end {
+                ConnEnd::Done(Err(e)) => tracing::debug!("connection: {e}"),
+                ConnEnd::Done(Ok(())) => {}
+                ConnEnd::Reset => {
+                    // Take the socket back from hyper (dropping its unflushed buffer) and close
+                    // it with SO_LINGER 0: RST, the kernel send buffer discarded too.
+                    let tcp = conn.into_parts().io.into_inner();
+                    if let Err(e) = tcp.set_zero_linger() {
+                        tracing::debug!("SO_LINGER 0: {e}");
+                    }
+                    drop(tcp);
+                }
+                ConnEnd::Shutdown => {
+                    let mut conn = std::pin::pin!(conn);
                     conn.as_mut().graceful_shutdown();
                     let _ = tokio::time::timeout(drain, conn.as_mut()).await;
                 }

@@ -8,7 +8,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use tickbench_wire::Transport;
 
-use super::{framed_response, Feed, BYE_REASON};
+use super::{framed_response, Conn, Feed, BYE_REASON};
 use crate::app::AppState;
 use crate::params::Params;
 
@@ -16,7 +16,7 @@ use crate::params::Params;
 /// preamble past that buffer so the first tick runs at once.
 const PADDING: usize = 1024;
 
-pub async fn handler(State(st): State<Arc<AppState>>, p: Params) -> Response {
+pub async fn handler(State(st): State<Arc<AppState>>, conn: Conn, p: Params) -> Response {
     let mut pre = String::from(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>tickbench</title></head><body>\n<!--",
     );
@@ -25,11 +25,11 @@ pub async fn handler(State(st): State<Arc<AppState>>, p: Params) -> Response {
     framed_response(
         st,
         Transport::Iframe,
-        p.since,
-        p.filter,
+        p,
         "text/html; charset=utf-8",
         Some(Bytes::from(pre)),
         frame,
+        conn,
     )
 }
 

@@ -1,6 +1,6 @@
 //! One file per push technique, plus the cursor-following feed all four streams share.
 //!
-//! # Slow consumers (bounded buffering)
+//! # Slow consumers
 //! A stream never queues ticks for a client. Its body is a lazy stream that hyper polls only when
 //! the connection can take more (hyper stops polling the body once its write buffer holds
 //! ~400 KiB it could not flush), and each poll reads from the journal by cursor at most
@@ -8,6 +8,20 @@
 //! write buffer plus one chunk, whatever the tick rate; it simply falls behind in the journal. If
 //! its cursor falls out of the retained window, it gets an explicit gap frame and resumes from
 //! the oldest retained tick: loss is declared, memory stays bounded.
+//!
+//! Bounded memory is not enough for timely notice, though: that gap frame queues behind the
+//! megabytes already in hyper's write buffer and both kernel socket buffers, which a slow reader
+//! drains at its slow pace, so it would learn of the loss minutes late. Hence a second rule:
+//! a stream that has not caught up with the journal head for longer than
+//! [`Config::stream_max_behind`](crate::Config::stream_max_behind) (`--max-behind`) is
+//! **reset**. The feed tells the connection's [`ConnCtl`] whenever it stands at the head; the
+//! check runs on every body poll and, because a slow reader's body may go unpolled for long, on
+//! a timer in the connection task too. The task then closes the socket with `SO_LINGER` 0 (RST),
+//! which discards the server-side buffers at once; a `bye` frame or a clean close (FIN) would
+//! wait behind them like the gap frame. The client sees a connection reset, resumes from the
+//! cursor of the last tick it parsed, and gets the gap notice as the new stream's first frame if
+//! that cursor was evicted meanwhile. A fast client resuming with a big backlog catches up long
+//! before the limit and is never cut.
 
 pub mod iframe;
 pub mod jsonp;
@@ -31,6 +45,12 @@ use tokio::time::Instant;
 use crate::app::AppState;
 use crate::journal::SymFilter;
 use crate::metrics::OpenGuard;
+use crate::params::Params;
+use crate::serve::ConnCtl;
+
+/// The connection a stream runs on, as handlers extract it (absent when the router is served
+/// by something other than [`crate::serve::accept_loop`]; such streams are never reset).
+pub type Conn = Option<axum::Extension<Arc<ConnCtl>>>;
 
 /// Most ticks one stream chunk carries.
 pub const CHUNK_TICKS: usize = 4_096;
@@ -59,8 +79,34 @@ struct FeedState {
     filter: SymFilter,
     rx: watch::Receiver<u64>,
     heartbeat_at: Instant,
+    /// The connection, told when the stream stands at the journal head.
+    conn: Option<Arc<ConnCtl>>,
     done: bool,
     _open: OpenGuard,
+}
+
+impl FeedState {
+    /// The stream stands at the journal head.
+    fn caught_up(&self) {
+        if let Some(c) = &self.conn {
+            c.caught_up();
+        }
+    }
+
+    /// The stream waits at the journal head.
+    fn waiting(&self) {
+        if let Some(c) = &self.conn {
+            c.waiting();
+        }
+    }
+}
+
+impl Drop for FeedState {
+    fn drop(&mut self) {
+        if let Some(c) = &self.conn {
+            c.stream_ended();
+        }
+    }
 }
 
 /// The cursor that a stream starting at `since` reports in `X-Tickbench-Next`.
@@ -79,9 +125,15 @@ pub fn feed(
     since: u64,
     filter: SymFilter,
     transport: Transport,
+    conn: Conn,
 ) -> impl Stream<Item = Feed> + Send + 'static {
     let hb = state.config.heartbeat;
+    let conn = conn.map(|c| c.0);
+    if let Some(c) = &conn {
+        c.stream_started(transport);
+    }
     let fs = FeedState {
+        conn,
         rx: state.journal.subscribe(),
         _open: OpenGuard::new(state.metrics.clone(), transport),
         state,
@@ -93,6 +145,16 @@ pub fn feed(
     futures_util::stream::unfold(fs, move |mut fs| async move {
         if fs.done {
             return None;
+        }
+        let max_behind = fs.state.config.stream_max_behind;
+        if let Some(c) = &fs.conn {
+            if c.cut_if_behind(max_behind, &fs.state.metrics) {
+                // The connection task is resetting the socket and drops this body with it. Send no
+                // frame and do not end the body: a `bye` or a clean end would only queue behind the
+                // data the reset discards, and a completed response could let hyper close the
+                // connection gracefully first.
+                std::future::pending::<()>().await;
+            }
         }
         loop {
             if fs.state.cancel.is_cancelled() {
@@ -107,6 +169,9 @@ pub fn feed(
                 .journal
                 .read(fs.cursor, &fs.filter, CHUNK_TICKS, CHUNK_BYTES);
             fs.cursor = out.next;
+            if fs.cursor >= fs.state.journal.next_seq() {
+                fs.caught_up();
+            }
             if out.gap.is_some() || !out.ticks.is_empty() {
                 fs.heartbeat_at = Instant::now() + hb;
                 return Some((
@@ -122,7 +187,8 @@ pub fn feed(
                 tokio::task::yield_now().await;
                 continue;
             }
-            tokio::select! {
+            fs.waiting();
+            let woke = tokio::select! {
                 biased;
                 _ = fs.state.cancel.cancelled() => {
                     fs.done = true;
@@ -133,11 +199,17 @@ pub fn feed(
                         fs.done = true;
                         return Some((Feed::Bye, fs));
                     }
+                    None
                 }
                 _ = tokio::time::sleep_until(fs.heartbeat_at) => {
                     fs.heartbeat_at = Instant::now() + hb;
-                    return Some((Feed::Heartbeat(now_micros()), fs));
+                    Some(Feed::Heartbeat(now_micros()))
                 }
+            };
+            // It stood at the head until now.
+            fs.caught_up();
+            if let Some(f) = woke {
+                return Some((f, fs));
             }
         }
     })
@@ -183,11 +255,11 @@ pub fn gap_json(g: Gap) -> String {
 pub fn framed_response(
     state: Arc<AppState>,
     transport: Transport,
-    since: u64,
-    filter: SymFilter,
+    p: Params,
     content_type: &'static str,
     preamble: Option<Bytes>,
     frame: fn(&Feed) -> Bytes,
+    conn: Conn,
 ) -> Response {
     use futures_util::StreamExt as _;
     state
@@ -195,9 +267,9 @@ pub fn framed_response(
         .t(transport)
         .requests
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let start = start_cursor(&state, since);
+    let start = start_cursor(&state, p.since);
     let st = state.clone();
-    let body = feed(state, since, filter, transport).map(move |f| {
+    let body = feed(state, p.since, p.filter, transport, conn).map(move |f| {
         let b = frame(&f);
         count(&st, transport, &f, b.len());
         Ok::<_, std::convert::Infallible>(b)

@@ -8,19 +8,19 @@ use axum::response::Response;
 use bytes::Bytes;
 use tickbench_wire::Transport;
 
-use super::{framed_response, gap_json, Feed, BYE_REASON};
+use super::{framed_response, gap_json, Conn, Feed, BYE_REASON};
 use crate::app::AppState;
 use crate::params::Params;
 
-pub async fn handler(State(st): State<Arc<AppState>>, p: Params) -> Response {
+pub async fn handler(State(st): State<Arc<AppState>>, conn: Conn, p: Params) -> Response {
     framed_response(
         st,
         Transport::Multipart,
-        p.since,
-        p.filter,
+        p,
         "multipart/x-mixed-replace; boundary=tickbench",
         None,
         frame,
+        conn,
     )
 }
 

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt as _;
 use tickbench_wire::Transport;
 
-use super::{count, feed, start_cursor, stream_headers, Feed, BYE_REASON};
+use super::{count, feed, start_cursor, stream_headers, Conn, Feed, BYE_REASON};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::params::Params;
@@ -23,6 +23,7 @@ const RETRY: Duration = Duration::from_millis(2000);
 
 pub async fn handler(
     State(st): State<Arc<AppState>>,
+    conn: Conn,
     headers: HeaderMap,
     p: Params,
 ) -> Result<Response, ApiError> {
@@ -52,7 +53,7 @@ pub async fn handler(
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let start = start_cursor(&st, since);
     let st2 = st.clone();
-    let events = feed(st, since, p.filter, Transport::Sse).flat_map(move |f| {
+    let events = feed(st, since, p.filter, Transport::Sse, conn).flat_map(move |f| {
         let events = events(&f);
         let bytes: usize = events.iter().map(|(_, n)| n).sum();
         count(&st2, Transport::Sse, &f, bytes);

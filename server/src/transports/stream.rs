@@ -7,19 +7,19 @@ use axum::response::Response;
 use bytes::Bytes;
 use tickbench_wire::Transport;
 
-use super::{framed_response, gap_json, Feed, BYE_REASON};
+use super::{framed_response, gap_json, Conn, Feed, BYE_REASON};
 use crate::app::AppState;
 use crate::params::Params;
 
-pub async fn handler(State(st): State<Arc<AppState>>, p: Params) -> Response {
+pub async fn handler(State(st): State<Arc<AppState>>, conn: Conn, p: Params) -> Response {
     framed_response(
         st,
         Transport::Stream,
-        p.since,
-        p.filter,
+        p,
         "application/x-ndjson",
         None,
         frame,
+        conn,
     )
 }
 

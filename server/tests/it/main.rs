@@ -10,4 +10,5 @@ mod limits;
 mod polling;
 mod restart;
 mod shutdown;
+mod slow;
 mod streams;

@@ -251,6 +251,8 @@ async fn stalled_stream_reader_gets_a_gap_not_unbounded_buffering() {
     let s = server_with(tickbench_server::Config {
         rate: 0.0,
         retain: 1_000,
+        // The gap mechanism alone; the reset of slow streams is tested in `slow`.
+        stream_max_behind: Duration::ZERO,
         ..Default::default()
     })
     .await;
