@@ -226,3 +226,20 @@ impl ServeOpts {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_behind_accepts_zero_and_durations() {
+        assert_eq!(parse_duration_or_zero("0"), Ok(Duration::ZERO));
+        assert_eq!(
+            parse_duration_or_zero("500ms"),
+            Ok(Duration::from_millis(500))
+        );
+        assert_eq!(parse_duration_or_zero("30s"), Ok(Duration::from_secs(30)));
+        assert!(parse_duration_or_zero("soon").is_err());
+        assert!(parse_duration_or_zero("-1s").is_err());
+    }
+}
