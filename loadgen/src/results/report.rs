@@ -295,6 +295,23 @@ pub fn render_report(summary: &Summary) -> String {
     out
 }
 
+/// The loopback floors in one line: the same-thread one (the kernel's loopback path alone) and,
+/// when measured, the cross-thread one (plus a thread wake-up, which every tick pays at least once).
+pub fn floor_line(summary: &Summary) -> String {
+    let f = summary.floor_us;
+    let mut line = format!(
+        "loopback floor (half a 64 B TCP round trip): same thread p50 {:.1} µs, p99 {:.1} µs",
+        f.p50, f.p99
+    );
+    if let Some(c) = summary.floor_cross_us {
+        line.push_str(&format!(
+            "; across threads p50 {:.1} µs, p99 {:.1} µs",
+            c.p50, c.p99
+        ));
+    }
+    line
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -351,21 +368,4 @@ mod tests {
         assert!(r.contains("SATURATED poll"), "{r}");
         assert!(render_table(&s).contains("SATURATED"));
     }
-}
-
-/// The loopback floors in one line: the same-thread one (the kernel's loopback path alone) and,
-/// when measured, the cross-thread one (plus a thread wake-up, which every tick pays at least once).
-pub fn floor_line(summary: &Summary) -> String {
-    let f = summary.floor_us;
-    let mut line = format!(
-        "loopback floor (half a 64 B TCP round trip): same thread p50 {:.1} µs, p99 {:.1} µs",
-        f.p50, f.p99
-    );
-    if let Some(c) = summary.floor_cross_us {
-        line.push_str(&format!(
-            "; across threads p50 {:.1} µs, p99 {:.1} µs",
-            c.p50, c.p99
-        ));
-    }
-    line
 }
