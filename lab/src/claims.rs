@@ -93,7 +93,7 @@ impl Outcome {
             Outcome::Held => "held",
             Outcome::PartlyHeld => "partly held",
             Outcome::NotHeld => "did not hold",
-            Outcome::Inconclusive => "inconclusive",
+            Outcome::Inconclusive => "was inconclusive",
         }
     }
 }
