@@ -2,49 +2,27 @@
 //! stream parser has to satisfy, and a bounded-memory check for garbage that never ends a frame.
 //!
 //! # Layout
-//! - [`Incremental`]: the common face of the four stream parsers (push bytes, take frames).
+//! - [`Incremental`]: the loadgen's [`FrameParser`] plus state that must not depend on chunking.
 //! - [`check_splits`]: feeds one input whole, split at a fuzzer-chosen point, in fuzzer-chosen
 //!   chunk sizes and byte by byte, and asserts every way yields the same frames.
 //! - [`check_growth`]: feeds the input over and over (megabytes in total) so a parser that
 //!   buffers without bound trips libFuzzer's `-malloc_limit_mb`.
 
-use tickbench_loadgen::clients::{Frame, ParseError};
+use tickbench_loadgen::clients::{Frame, FrameParser};
 
-/// What the fuzz targets need from a stream parser. Implemented here for the loadgen's parsers so
-/// the targets can share [`check_splits`].
-pub trait Incremental {
-    fn push_bytes(&mut self, chunk: &[u8]);
-    fn next_frame(&mut self) -> Option<Result<Frame, ParseError>>;
-    /// Any state besides the frames that must not depend on chunking (SSE's last event id).
+/// What the fuzz targets need from a stream parser beyond the loadgen's [`FrameParser`]: any
+/// state besides the frames that must not depend on chunking (SSE's last event id).
+pub trait Incremental: FrameParser {
     fn extra(&self) -> Option<u64> {
         None
     }
 }
 
-macro_rules! incremental {
-    ($t:ty) => {
-        impl Incremental for $t {
-            fn push_bytes(&mut self, chunk: &[u8]) {
-                <$t>::push_bytes(self, chunk)
-            }
-            fn next_frame(&mut self) -> Option<Result<Frame, ParseError>> {
-                <$t>::next_frame(self)
-            }
-        }
-    };
-}
-
-incremental!(tickbench_loadgen::clients::stream::NdjsonParser);
-incremental!(tickbench_loadgen::clients::multipart::MultipartParser);
-incremental!(tickbench_loadgen::clients::iframe::IframeParser);
+impl Incremental for tickbench_loadgen::clients::stream::NdjsonParser {}
+impl Incremental for tickbench_loadgen::clients::multipart::MultipartParser {}
+impl Incremental for tickbench_loadgen::clients::iframe::IframeParser {}
 
 impl Incremental for tickbench_loadgen::clients::sse::SseParser {
-    fn push_bytes(&mut self, chunk: &[u8]) {
-        tickbench_loadgen::clients::sse::SseParser::push_bytes(self, chunk)
-    }
-    fn next_frame(&mut self) -> Option<Result<Frame, ParseError>> {
-        tickbench_loadgen::clients::sse::SseParser::next_frame(self)
-    }
     fn extra(&self) -> Option<u64> {
         self.last_event_id()
     }

@@ -40,6 +40,26 @@ pub enum ParseError {
     Malformed(&'static str),
 }
 
+/// An incremental parser of one stream format: bytes go in as they arrive, frames come out as soon
+/// as they are complete, whatever the chunking. One trait so the client loop, the fuzz targets
+/// and the tests drive every format the same way.
+pub trait FrameParser {
+    /// Buffers `chunk` without decoding; take frames with [`FrameParser::next_frame`].
+    fn push_bytes(&mut self, chunk: &[u8]);
+
+    /// The next complete frame, if one is buffered.
+    fn next_frame(&mut self) -> Option<Result<Frame, ParseError>>;
+
+    /// Buffers `chunk` and yields every frame that is now complete.
+    fn push<'a>(&'a mut self, chunk: &[u8]) -> impl Iterator<Item = Result<Frame, ParseError>> + 'a
+    where
+        Self: Sized,
+    {
+        self.push_bytes(chunk);
+        std::iter::from_fn(move || self.next_frame())
+    }
+}
+
 impl From<Control> for Frame {
     fn from(c: Control) -> Self {
         match c {

@@ -5,7 +5,7 @@
 //! scripts that do not call `parent.` are skipped too, as a browser page would run them and move
 //! on. A `parent.` call the protocol does not define, or bad arguments, is an error.
 
-use super::frame::{Frame, ParseError, Pending, MAX_FRAME};
+use super::frame::{Frame, FrameParser, ParseError, Pending, MAX_FRAME};
 use tickbench_wire::Gap;
 
 const OPEN: &[u8] = b"<script>";
@@ -24,25 +24,18 @@ impl IframeParser {
     pub fn new() -> Self {
         Self::default()
     }
+}
 
-    /// Buffers `chunk` and yields every call that is now complete.
-    pub fn push<'a>(
-        &'a mut self,
-        chunk: &[u8],
-    ) -> impl Iterator<Item = Result<Frame, ParseError>> + 'a {
-        self.push_bytes(chunk);
-        std::iter::from_fn(move || self.next_frame())
-    }
-
+impl FrameParser for IframeParser {
     /// Buffers `chunk` without decoding; take frames with `next_frame`.
-    pub fn push_bytes(&mut self, chunk: &[u8]) {
+    fn push_bytes(&mut self, chunk: &[u8]) {
         if !self.poisoned {
             self.pending.push(chunk);
         }
     }
 
     /// The next complete frame, if one is buffered.
-    pub fn next_frame(&mut self) -> Option<Result<Frame, ParseError>> {
+    fn next_frame(&mut self) -> Option<Result<Frame, ParseError>> {
         loop {
             if self.poisoned {
                 return None;

@@ -39,7 +39,7 @@ use std::time::Duration;
 use tickbench_wire::{Gap, Tick, Transport};
 use tokio_util::sync::CancellationToken;
 
-pub use frame::{Frame, ParseError};
+pub use frame::{Frame, FrameParser, ParseError};
 pub use http::http_client;
 pub use seq::SeqChecker;
 

@@ -1,7 +1,7 @@
 //! `multipart/x-mixed-replace` (`GET /multipart`): one part per tick or control frame, each with
 //! a `Content-Length`, between `--boundary` lines; `--boundary--` ends the stream.
 
-use super::frame::{decode_object, Frame, ParseError, Pending, MAX_FRAME};
+use super::frame::{decode_object, Frame, FrameParser, ParseError, Pending, MAX_FRAME};
 
 /// The `boundary` parameter of a `multipart/...` Content-Type (quoted or not), if any.
 pub fn boundary_from_content_type(ct: &str) -> Option<&str> {
@@ -61,22 +61,6 @@ impl MultipartParser {
         }
     }
 
-    /// Buffers `chunk` and yields every part that is now complete.
-    pub fn push<'a>(
-        &'a mut self,
-        chunk: &[u8],
-    ) -> impl Iterator<Item = Result<Frame, ParseError>> + 'a {
-        self.push_bytes(chunk);
-        std::iter::from_fn(move || self.next_frame())
-    }
-
-    /// Buffers `chunk` without decoding; take frames with `next_frame`.
-    pub fn push_bytes(&mut self, chunk: &[u8]) {
-        if !self.poisoned && self.state != State::Done {
-            self.pending.push(chunk);
-        }
-    }
-
     fn poison(&mut self, e: ParseError) -> Option<Result<Frame, ParseError>> {
         self.poisoned = true;
         self.pending.clear();
@@ -94,9 +78,18 @@ impl MultipartParser {
             _ => None,
         }
     }
+}
+
+impl FrameParser for MultipartParser {
+    /// Buffers `chunk` without decoding; take frames with `next_frame`.
+    fn push_bytes(&mut self, chunk: &[u8]) {
+        if !self.poisoned && self.state != State::Done {
+            self.pending.push(chunk);
+        }
+    }
 
     /// The next complete frame, if one is buffered.
-    pub fn next_frame(&mut self) -> Option<Result<Frame, ParseError>> {
+    fn next_frame(&mut self) -> Option<Result<Frame, ParseError>> {
         loop {
             if self.poisoned {
                 return None;

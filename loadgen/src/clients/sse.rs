@@ -6,7 +6,7 @@
 //! tickbench's events: default type = a tick (`id:` = its seq), `event: gap` with a [`Gap`]
 //! JSON, `event: bye`, heartbeats as `: hb TS` comments, and `retry:` at the start.
 
-use super::frame::{Frame, ParseError, Pending, MAX_FRAME};
+use super::frame::{Frame, FrameParser, ParseError, Pending, MAX_FRAME};
 use tickbench_wire::Gap;
 
 /// The event type being accumulated.
@@ -47,67 +47,6 @@ impl SseParser {
     /// The last event ID received (tickbench sends the tick's seq), for `Last-Event-ID`.
     pub fn last_event_id(&self) -> Option<u64> {
         self.last_id
-    }
-
-    /// Buffers `chunk` and yields every event that is now complete.
-    pub fn push<'a>(
-        &'a mut self,
-        chunk: &[u8],
-    ) -> impl Iterator<Item = Result<Frame, ParseError>> + 'a {
-        self.push_bytes(chunk);
-        std::iter::from_fn(move || self.next_frame())
-    }
-
-    /// Buffers `chunk` without decoding; take frames with `next_frame`.
-    pub fn push_bytes(&mut self, chunk: &[u8]) {
-        if !self.poisoned {
-            self.pending.push(chunk);
-        }
-    }
-
-    /// The next complete frame, if one is buffered.
-    pub fn next_frame(&mut self) -> Option<Result<Frame, ParseError>> {
-        loop {
-            if self.poisoned {
-                return None;
-            }
-            if !self.started {
-                let rest = self.pending.rest();
-                const BOM: &[u8] = b"\xEF\xBB\xBF";
-                if rest.len() < BOM.len() && BOM.starts_with(rest) {
-                    return None;
-                }
-                if rest.starts_with(BOM) {
-                    self.pending.consume(BOM.len());
-                }
-                self.started = true;
-            }
-            if self.skip_lf {
-                match self.pending.rest().first() {
-                    None => return None,
-                    Some(b'\n') => self.pending.consume(1),
-                    Some(_) => {}
-                }
-                self.skip_lf = false;
-            }
-            let Some(end) = self.pending.find_byte(|b| b == b'\n' || b == b'\r') else {
-                if self.pending.rest().len() > MAX_FRAME {
-                    return Some(Err(self.poison()));
-                }
-                return None;
-            };
-            if self.pending.rest()[end] == b'\r' {
-                self.skip_lf = true;
-            }
-            // Copy the line out of the borrow only as far as needed: process by range.
-            let res = self.line(end);
-            self.pending.consume(end + 1);
-            match res {
-                Ok(Some(frame)) => return Some(Ok(frame)),
-                Ok(None) => continue,
-                Err(e) => return Some(Err(e)),
-            }
-        }
     }
 
     fn poison(&mut self) -> ParseError {
@@ -189,6 +128,60 @@ impl SseParser {
         };
         self.data.clear();
         Ok(res?)
+    }
+}
+
+impl FrameParser for SseParser {
+    /// Buffers `chunk` without decoding; take frames with `next_frame`.
+    fn push_bytes(&mut self, chunk: &[u8]) {
+        if !self.poisoned {
+            self.pending.push(chunk);
+        }
+    }
+
+    /// The next complete frame, if one is buffered.
+    fn next_frame(&mut self) -> Option<Result<Frame, ParseError>> {
+        loop {
+            if self.poisoned {
+                return None;
+            }
+            if !self.started {
+                let rest = self.pending.rest();
+                const BOM: &[u8] = b"\xEF\xBB\xBF";
+                if rest.len() < BOM.len() && BOM.starts_with(rest) {
+                    return None;
+                }
+                if rest.starts_with(BOM) {
+                    self.pending.consume(BOM.len());
+                }
+                self.started = true;
+            }
+            if self.skip_lf {
+                match self.pending.rest().first() {
+                    None => return None,
+                    Some(b'\n') => self.pending.consume(1),
+                    Some(_) => {}
+                }
+                self.skip_lf = false;
+            }
+            let Some(end) = self.pending.find_byte(|b| b == b'\n' || b == b'\r') else {
+                if self.pending.rest().len() > MAX_FRAME {
+                    return Some(Err(self.poison()));
+                }
+                return None;
+            };
+            if self.pending.rest()[end] == b'\r' {
+                self.skip_lf = true;
+            }
+            // Copy the line out of the borrow only as far as needed: process by range.
+            let res = self.line(end);
+            self.pending.consume(end + 1);
+            match res {
+                Ok(Some(frame)) => return Some(Ok(frame)),
+                Ok(None) => continue,
+                Err(e) => return Some(Err(e)),
+            }
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! Chunked NDJSON streaming (`GET /stream`): one JSON object per line, a tick or a control frame.
 
-use super::frame::{decode_object, Frame, ParseError, Pending, MAX_FRAME};
+use super::frame::{decode_object, Frame, FrameParser, ParseError, Pending, MAX_FRAME};
 
 /// Incremental NDJSON decoder: push chunks as they arrive, take frames as lines complete. Lines
 /// may be split anywhere, `\r\n` and blank lines are tolerated.
@@ -15,25 +15,18 @@ impl NdjsonParser {
     pub fn new() -> Self {
         Self::default()
     }
+}
 
-    /// Buffers `chunk` and yields every frame that is now complete.
-    pub fn push<'a>(
-        &'a mut self,
-        chunk: &[u8],
-    ) -> impl Iterator<Item = Result<Frame, ParseError>> + 'a {
-        self.push_bytes(chunk);
-        std::iter::from_fn(move || self.next_frame())
-    }
-
+impl FrameParser for NdjsonParser {
     /// Buffers `chunk` without decoding; take frames with `next_frame`.
-    pub fn push_bytes(&mut self, chunk: &[u8]) {
+    fn push_bytes(&mut self, chunk: &[u8]) {
         if !self.poisoned {
             self.pending.push(chunk);
         }
     }
 
     /// The next complete frame, if one is buffered.
-    pub fn next_frame(&mut self) -> Option<Result<Frame, ParseError>> {
+    fn next_frame(&mut self) -> Option<Result<Frame, ParseError>> {
         loop {
             if self.poisoned {
                 return None;

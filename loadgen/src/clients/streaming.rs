@@ -11,7 +11,7 @@ use std::time::Duration;
 use tickbench_wire::{now_micros, Transport};
 use tokio::time::timeout;
 
-use super::frame::{Frame, ParseError};
+use super::frame::{Frame, FrameParser, ParseError};
 use super::http::classify;
 use super::iframe::IframeParser;
 use super::multipart::{boundary_from_content_type, MultipartParser};
@@ -32,8 +32,8 @@ pub enum AnyParser {
     Iframe(IframeParser),
 }
 
-impl AnyParser {
-    pub fn push_bytes(&mut self, chunk: &[u8]) {
+impl FrameParser for AnyParser {
+    fn push_bytes(&mut self, chunk: &[u8]) {
         match self {
             AnyParser::Ndjson(p) => p.push_bytes(chunk),
             AnyParser::Sse(p) => p.push_bytes(chunk),
@@ -42,7 +42,7 @@ impl AnyParser {
         }
     }
 
-    pub fn next_frame(&mut self) -> Option<Result<Frame, ParseError>> {
+    fn next_frame(&mut self) -> Option<Result<Frame, ParseError>> {
         match self {
             AnyParser::Ndjson(p) => p.next_frame(),
             AnyParser::Sse(p) => p.next_frame(),
