@@ -14,6 +14,11 @@ pub const MAX_EPOCH_AHEAD_US: u64 = 3_600 * 1_000_000;
 /// Most ticks a restart may have to replay (rate × time since the epoch): a few tens of seconds
 /// of market stepping on one core.
 pub const MAX_REPLAY_TICKS: u64 = 200_000_000;
+/// Default `--sndbuf`: 64 KiB holds ~400 ticks of a stream, seconds of any watchlist even at
+/// high rates, yet a reader that stops keeps at most that much queued towards it in the kernel.
+pub const DEFAULT_SNDBUF: usize = 64 * 1024;
+/// Bounds of a non-zero `--sndbuf`, bytes.
+pub const SNDBUF_RANGE: std::ops::RangeInclusive<usize> = 4 * 1024..=16 * 1024 * 1024;
 /// File descriptors kept free below the fd limit for the listener, logs and over-cap answers.
 const FD_MARGIN: u64 = 256;
 
@@ -45,6 +50,10 @@ pub struct Config {
     /// Longest a stream may go without catching up with the journal head before its connection
     /// is reset (see `transports` § Slow consumers). Zero disables the cut.
     pub stream_max_behind: Duration,
+    /// Kernel send buffer of every connection, bytes (`SO_SNDBUF`; Linux doubles it for its
+    /// bookkeeping). 0 leaves the kernel's autotuning, which lets one slow reader pin megabytes
+    /// of kernel memory that no RSS figure shows and hide its backlog from `stream_max_behind`.
+    pub sndbuf: usize,
 }
 
 impl Default for Config {
@@ -60,6 +69,7 @@ impl Default for Config {
             drain: Duration::from_secs(2),
             epoch_us: None,
             stream_max_behind: Duration::from_secs(30),
+            sndbuf: DEFAULT_SNDBUF,
         }
     }
 }
@@ -78,6 +88,7 @@ impl Config {
         if self.heartbeat.is_zero() {
             anyhow::bail!("heartbeat must be greater than 0");
         }
+        check_sndbuf(self.sndbuf).map_err(anyhow::Error::msg)?;
         if self.header_timeout.is_zero() {
             anyhow::bail!("header-timeout must be greater than 0");
         }
@@ -129,6 +140,39 @@ fn check_symbols(n: usize) -> Result<usize, String> {
     } else {
         Err(format!("symbols must be 1 to {MAX_SYMBOLS}, got {n}"))
     }
+}
+
+fn check_sndbuf(n: usize) -> Result<usize, String> {
+    if n == 0 || SNDBUF_RANGE.contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!(
+            "sndbuf must be 0 (kernel autotuning) or {} to {} bytes, got {n}",
+            SNDBUF_RANGE.start(),
+            SNDBUF_RANGE.end()
+        ))
+    }
+}
+
+/// A byte count: `65536`, `64k`/`64KiB`, `1m`/`1MiB`.
+fn parse_bytes(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let mult: usize = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kib" | "kb" => 1024,
+        "m" | "mib" | "mb" => 1024 * 1024,
+        _ => {
+            return Err(format!(
+                "'{s}' is not a byte count (e.g. 65536, 64KiB, 1MiB)"
+            ))
+        }
+    };
+    let n: usize = num
+        .parse()
+        .map_err(|_| format!("'{s}' is not a byte count (e.g. 65536, 64KiB, 1MiB)"))?;
+    check_sndbuf(n.saturating_mul(mult))
 }
 
 fn parse_rate(s: &str) -> Result<f64, String> {
@@ -204,6 +248,10 @@ pub struct ServeOpts {
     /// long (a slow reader; it resumes by cursor and gets a gap notice if it fell out); 0 = never.
     #[arg(long, default_value = "30s", value_parser = parse_duration_or_zero)]
     pub max_behind: Duration,
+    /// Kernel send buffer per connection (SO_SNDBUF), e.g. 64KiB; 0 = kernel autotuning (up to
+    /// net.ipv4.tcp_wmem's maximum, megabytes, per slow reader).
+    #[arg(long, default_value = "64KiB", value_parser = parse_bytes)]
+    pub sndbuf: usize,
     /// Shut down gracefully when stdin reaches end of file, so a parent that dies (even by
     /// SIGKILL) never leaves an orphan server: start it with stdin a pipe the parent holds.
     #[arg(long)]
@@ -222,6 +270,7 @@ impl ServeOpts {
             header_timeout: self.header_timeout,
             epoch_us: self.epoch_us,
             stream_max_behind: self.max_behind,
+            sndbuf: self.sndbuf,
             ..Config::default()
         }
     }
@@ -241,5 +290,24 @@ mod tests {
         assert_eq!(parse_duration_or_zero("30s"), Ok(Duration::from_secs(30)));
         assert!(parse_duration_or_zero("soon").is_err());
         assert!(parse_duration_or_zero("-1s").is_err());
+    }
+
+    #[test]
+    fn sndbuf_takes_units_and_rejects_nonsense() {
+        assert_eq!(parse_bytes("0"), Ok(0));
+        assert_eq!(parse_bytes("65536"), Ok(65536));
+        assert_eq!(parse_bytes("64KiB"), Ok(65536));
+        assert_eq!(parse_bytes("64k"), Ok(65536));
+        assert_eq!(parse_bytes("1MiB"), Ok(1 << 20));
+        assert!(parse_bytes("100").is_err(), "below the 4 KiB minimum");
+        assert!(parse_bytes("1GiB").is_err());
+        assert!(parse_bytes("lots").is_err());
+        assert!(parse_bytes("-5").is_err());
+        assert!(Config {
+            sndbuf: 10,
+            ..Config::default()
+        }
+        .validate()
+        .is_err());
     }
 }

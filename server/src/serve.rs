@@ -3,6 +3,10 @@
 //!
 //! - Each connection gets hyper's `header_read_timeout` (with [`TokioTimer`]) and a header size
 //!   limit (431); TCP_NODELAY is set because every tick is latency-measured.
+//! - Each connection's kernel send buffer is fixed at `Config::sndbuf` (`SO_SNDBUF`) and hyper's
+//!   buffer at [`CONN_BUF_BYTES`]: with autotuning the kernel grows a slow reader's send buffer
+//!   to `tcp_wmem`'s maximum (4 MiB here), memory no RSS figure shows and a backlog the stream
+//!   cannot see, so it would look caught up while minutes of ticks wait in the kernel.
 //! - Over `max_conns`, a connection is still read (briefly, with a short header timeout) and
 //!   answered `503` + `Retry-After: 1` with a JSON body, then closed, so the client sees a clean
 //!   HTTP error rather than a reset; beyond a further margin it is just closed.
@@ -11,7 +15,7 @@
 //! - A stream that has fallen too far behind asks for its connection to be *reset* through the
 //!   per-connection [`ConnCtl`] (a request extension): the connection task takes the socket
 //!   back from hyper, sets `SO_LINGER` 0 and drops it, so the kernel sends RST and discards
-//!   the megabytes still buffered for the slow reader instead of making it read through them
+//!   what is still buffered for the slow reader instead of making it read through them
 //!   (see `transports` § Slow consumers).
 //! - On shutdown the loop stops accepting and every connection is shut down gracefully: streams
 //!   have already ended with their `bye` frame, so hyper finishes them and closes.
@@ -38,6 +42,11 @@ use crate::metrics::Metrics;
 
 /// Largest request head (request line + headers) accepted; larger gets 431.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+/// hyper's per-connection buffer limit (its default is ~400 KiB). hyper stops polling a
+/// response body once this much sits unflushed, so with [`crate::transports::CHUNK_BYTES`] it
+/// bounds what a slow reader costs in user space; kept above [`MAX_HEADER_BYTES`], which it also
+/// caps for reading.
+pub const CONN_BUF_BYTES: usize = 64 * 1024;
 /// Over-cap connections being answered 503 at once; beyond this they are closed unanswered.
 const MAX_REJECTING: usize = 1_024;
 /// How long an over-cap connection may take to send its request before it is just closed.
@@ -147,6 +156,7 @@ pub async fn accept_loop(
         .timer(TokioTimer::new())
         .header_read_timeout(state.config.header_timeout)
         .max_header_size(MAX_HEADER_BYTES)
+        .max_buf_size(CONN_BUF_BYTES)
         .keep_alive(true);
     let builder = Arc::new(builder);
     let mut reject_builder = http1::Builder::new();
@@ -178,6 +188,13 @@ pub async fn accept_loop(
             },
         };
         let _ = stream.set_nodelay(true);
+        if state.config.sndbuf > 0 {
+            if let Err(e) =
+                socket2::SockRef::from(&stream).set_send_buffer_size(state.config.sndbuf)
+            {
+                tracing::debug!("SO_SNDBUF: {e}");
+            }
+        }
         if metrics.conns_open.load(Relaxed) >= state.config.max_conns {
             metrics.conns_rejected.fetch_add(1, Relaxed);
             if rejecting.load(Relaxed) >= MAX_REJECTING {

@@ -2,26 +2,36 @@
 //!
 //! # Slow consumers
 //! A stream never queues ticks for a client. Its body is a lazy stream that hyper polls only when
-//! the connection can take more (hyper stops polling the body once its write buffer holds
-//! ~400 KiB it could not flush), and each poll reads from the journal by cursor at most
-//! [`CHUNK_TICKS`] ticks / [`CHUNK_BYTES`] bytes. So a slow or stuck client costs at most one
-//! write buffer plus one chunk, whatever the tick rate; it simply falls behind in the journal. If
-//! its cursor falls out of the retained window, it gets an explicit gap frame and resumes from
-//! the oldest retained tick: loss is declared, memory stays bounded.
+//! the connection can take more, and each poll reads from the journal by cursor at most
+//! [`CHUNK_TICKS`] ticks / [`CHUNK_BYTES`] bytes. What a slow or stuck client can pin is
+//! therefore bounded per connection, whatever the tick rate:
+//! - the kernel send buffer, fixed by `--sndbuf` (64 KiB asked, 128 KiB as Linux counts it),
+//!   instead of autotuning's up to 4 MiB;
+//! - hyper's write buffer, which it stops filling at
+//!   [`CONN_BUF_BYTES`](crate::serve::CONN_BUF_BYTES), plus at most one chunk.
 //!
-//! Bounded memory is not enough for timely notice, though: that gap frame queues behind the
-//! megabytes already in hyper's write buffer and both kernel socket buffers, which a slow reader
-//! drains at its slow pace, so it would learn of the loss minutes late. Hence a second rule:
-//! a stream that has not caught up with the journal head for longer than
-//! [`Config::stream_max_behind`](crate::Config::stream_max_behind) (`--max-behind`) is
-//! **reset**. The feed tells the connection's [`ConnCtl`] whenever it stands at the head; the
-//! check runs on every body poll and, because a slow reader's body may go unpolled for long, on
-//! a timer in the connection task too. The task then closes the socket with `SO_LINGER` 0 (RST),
-//! which discards the server-side buffers at once; a `bye` frame or a clean close (FIN) would
-//! wait behind them like the gap frame. The client sees a connection reset, resumes from the
-//! cursor of the last tick it parsed, and gets the gap notice as the new stream's first frame if
-//! that cursor was evicted meanwhile. A fast client resuming with a big backlog catches up long
+//! Beyond that the client simply falls behind in the journal. If its cursor falls out of the
+//! retained window, it gets an explicit gap frame and resumes from the oldest retained tick:
+//! loss is declared, memory stays bounded.
+//!
+//! Bounded memory is not enough for timely notice, though: that gap frame queues behind what
+//! hyper and both kernel socket buffers already hold, which a slow reader drains at its slow
+//! pace. Hence a second rule: a stream that has not caught up with the journal head for longer
+//! than [`Config::stream_max_behind`](crate::Config::stream_max_behind) (`--max-behind`) is
+//! **reset** (a close, as Centrifugo closes slow clients; the reason goes to the log and the
+//! `slow_resets` metric, since a frame saying so would queue behind the same buffers). The feed
+//! tells the connection's [`ConnCtl`] whenever it stands at the head; the check runs on every
+//! body poll and, because a slow reader's body may go unpolled for long, on a timer in the
+//! connection task too. The task then closes the socket with `SO_LINGER` 0 (RST), which
+//! discards the server-side buffers at once; a `bye` frame or a clean close (FIN) would wait
+//! behind them like the gap frame. The client sees a connection reset, resumes from the cursor
+//! of the last tick it parsed, and gets the gap notice as the new stream's first frame if that
+//! cursor was evicted meanwhile. A fast client resuming with a big backlog catches up long
 //! before the limit and is never cut.
+//!
+//! The fixed send buffer is what makes the rule see anything: under autotuning a reader that
+//! stops keeps the stream "caught up" until megabytes have queued in the kernel, which at a
+//! watchlist's few KB/s takes tens of minutes.
 
 pub mod iframe;
 pub mod jsonp;
@@ -55,7 +65,7 @@ pub type Conn = Option<axum::Extension<Arc<ConnCtl>>>;
 /// Most ticks one stream chunk carries.
 pub const CHUNK_TICKS: usize = 4_096;
 /// About the most tick JSON bytes one stream chunk carries.
-pub const CHUNK_BYTES: usize = 256 * 1024;
+pub const CHUNK_BYTES: usize = 64 * 1024;
 /// The reason every `bye` frame gives.
 pub const BYE_REASON: &str = "server shutting down";
 

@@ -253,3 +253,48 @@ async fn fast_client_with_a_backlog_is_not_cut() {
     assert_eq!(slow_closes(&s.url(), "stream").await, 0);
     s.shutdown().await;
 }
+
+/// A reader that stops reading, with the kernel's *default* receive buffer, is still seen as
+/// behind and reset: the server's send buffer is fixed (`--sndbuf`, 64 KiB by default), so what
+/// can queue towards the reader is a few hundred KiB, not the 4 MiB send-buffer autotuning
+/// would absorb first. Here under 3 MB are published in all.
+#[tokio::test]
+async fn stopped_reader_with_default_buffers_is_reset() {
+    let s = server_with(Config {
+        rate: 0.0,
+        retain: 50_000,
+        stream_max_behind: Duration::from_millis(300),
+        ..Config::default()
+    })
+    .await;
+    s.publish(1);
+    let mut c = tokio::net::TcpStream::connect(s.addr()).await.unwrap();
+    c.write_all(b"GET /stream?since=1 HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        .await
+        .unwrap();
+    // Never read again.
+    let mut published = 1;
+    while slow_closes(&s.url(), "stream").await == 0 {
+        assert!(
+            published < 20_000,
+            "not reset after {published} ticks published towards a reader that stopped"
+        );
+        published = s.publish(100);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The reset reached the client: reading now ends in an error or EOF, not a stall.
+    let mut buf = vec![0u8; 1 << 16];
+    let end = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match c.read(&mut buf).await {
+                Ok(0) => break "eof",
+                Ok(_) => continue,
+                Err(_) => break "reset",
+            }
+        }
+    })
+    .await
+    .expect("the cut connection never ended at the client");
+    assert_eq!(end, "reset");
+    s.shutdown().await;
+}
