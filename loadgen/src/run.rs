@@ -565,6 +565,7 @@ impl Coordinator {
         cfg.base = self.client_base.clone();
         if transport.is_streaming() {
             cfg.read_rate = self.slow_rate[i as usize].map(ReadRate::new);
+            cfg.local_addr = source_address(i, self.opts.clients);
         }
         cfg
     }

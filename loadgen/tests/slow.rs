@@ -129,6 +129,64 @@ async fn slow_sse_client_gets_gap_notices_not_silent_gaps() {
     srv.shutdown().await;
 }
 
+/// A slow reader that never speeds up still learns of its loss, promptly: its small receive
+/// window (a slow link, `clients::slowlink`) keeps the backlog at the server, whose fixed send
+/// buffer and `--max-behind` reset it; it resumes from its cursor, which the short journal has
+/// evicted, and the new stream opens with the gap notice. With the kernel's default receive
+/// buffer it would first read ~100 KiB of stale ticks at this pace, most of a minute.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_reader_learns_of_its_loss_without_catching_up() {
+    let srv = tickbench_server::spawn(
+        Config {
+            rate: 0.0,
+            symbols: 10,
+            retain: 2_000,
+            stream_max_behind: Duration::from_millis(300),
+            ..Config::default()
+        },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    srv.publish(1);
+    let base = srv.url().trim_end_matches('/').to_string();
+    let mut cfg = ClientConfig::new(base.parse().unwrap(), Transport::Sse);
+    cfg.since = Some(1);
+    // ~4 kB/s: about 25 events a second, against ~10,000 published.
+    cfg.read_rate = Some(ReadRate::new(4_000));
+    let sink = RecSink::default();
+    let cancel = CancellationToken::new();
+    let task = tokio::spawn(run_client(
+        cfg,
+        http_client(None),
+        sink.clone(),
+        cancel.clone(),
+    ));
+    let t0 = Instant::now();
+    while sink.0.lock().unwrap().notices.is_empty() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(40),
+            "no gap notice: {:?}",
+            sink.0.lock().unwrap()
+        );
+        srv.publish(100);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    cancel.cancel();
+    task.await.unwrap();
+    {
+        let r = sink.0.lock().unwrap();
+        assert!(r.ticks > 0, "{r:?}");
+        assert_eq!(r.silent_gaps, 0, "{r:?}");
+        assert_eq!(r.dups, 0, "{r:?}");
+        assert!(
+            r.errors.contains(&ErrorKind::Io),
+            "the server's reset was seen: {r:?}"
+        );
+    }
+    srv.shutdown().await;
+}
+
 /// A short run with half the SSE clients slow: their latency is reported apart (and is much
 /// worse), the others' histogram is theirs alone, and nobody loses a tick silently.
 #[test]

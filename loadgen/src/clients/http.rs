@@ -53,8 +53,8 @@ pub fn classify(e: &reqwest::Error) -> ErrorKind {
 }
 
 /// `Retry-After` as delay-seconds (the server sends seconds; an HTTP date is ignored).
-pub fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
-    let v = resp.headers().get(reqwest::header::RETRY_AFTER)?;
+pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let v = headers.get(reqwest::header::RETRY_AFTER)?;
     let secs: u64 = v.to_str().ok()?.trim().parse().ok()?;
     Some(Duration::from_secs(secs.min(300)))
 }

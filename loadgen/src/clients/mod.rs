@@ -14,7 +14,8 @@
 //!   parser each: [`stream::NdjsonParser`], [`sse::SseParser`], [`multipart::MultipartParser`],
 //!   [`iframe::IframeParser`], all producing [`Frame`]s.
 //! - [`seq`]: the per-client sequence checker; [`backoff`]: reconnect delays; [`http`]: the
-//!   per-client `reqwest::Client` and URL building; `state`: what a client carries between
+//!   per-client `reqwest::Client` and URL building; [`slowlink`]: the small-window connection of
+//!   a slow consumer's stream; `state`: what a client carries between
 //!   requests and the reporting paths every loop shares.
 
 pub mod backoff;
@@ -27,6 +28,7 @@ pub mod multipart;
 pub mod piggyback;
 pub mod poll;
 pub mod seq;
+pub mod slowlink;
 pub mod sse;
 mod state;
 pub mod stream;
@@ -70,10 +72,14 @@ pub struct ClientConfig {
     /// Streams: no bytes for this long (or no response headers) => reconnect. Must exceed the
     /// server's 15 s heartbeat.
     pub stream_timeout: Duration,
-    /// Streams: a slow consumer reads at most this many bytes per second (`--slow-clients`), so
-    /// the socket buffers towards it fill, the server falls behind in its journal for it and must
-    /// declare a gap. `None` = read as fast as chunks arrive.
+    /// Streams: a slow consumer reads at most this many bytes per second (`--slow-clients`), over
+    /// a connection with a small receive window ([`slowlink`]), so the backlog waits at the
+    /// server, which falls behind in its journal for it and must declare a gap. `None` = read
+    /// as fast as chunks arrive, over the client's reqwest connection.
     pub read_rate: Option<ReadRate>,
+    /// Source address of the slow-link connections a `read_rate` client opens itself (see
+    /// [`slowlink`]); the reqwest client carries its own. `None` = the kernel's choice.
+    pub local_addr: Option<std::net::IpAddr>,
 }
 
 impl ClientConfig {
@@ -92,6 +98,7 @@ impl ClientConfig {
             known_sseq: None,
             stream_timeout: Duration::from_secs(45),
             read_rate: None,
+            local_addr: None,
         }
     }
 }

@@ -175,7 +175,7 @@ impl<S: Sink> ClientState<S> {
         if !resp.status().is_success() {
             return Err(self.status_failure(resp).await);
         }
-        if !self.same_stream(&resp) {
+        if !self.same_stream(resp.headers()) {
             return Err(Failure::stream_changed());
         }
         let body = resp
@@ -186,21 +186,32 @@ impl<S: Sink> ClientState<S> {
         Ok(body)
     }
 
-    /// Turns a non-success answer into a [`Failure`]. A 400 about `since` (or SSE's
-    /// `Last-Event-ID`) means the cursor came from a server that is gone (restarted with a fresh
-    /// journal): the client starts over from the new server's oldest tick and forgets its `sseq`
-    /// baselines, which restart at 1.
+    /// Turns a non-success answer into a [`Failure`] (see [`Self::failure_from`]).
     pub async fn status_failure(&mut self, resp: reqwest::Response) -> Failure {
         let status = resp.status().as_u16();
-        let retry = if status == 503 {
-            retry_after(&resp)
+        let retry = retry_after(resp.headers());
+        let body = if status == 400 {
+            resp.bytes().await.ok()
         } else {
             None
         };
-        if status == 400 {
-            if let Ok(body) = resp.bytes().await {
-                self.sink.bytes(body.len() as u64);
-                if let Ok(err) = serde_json::from_slice::<ApiError>(&body) {
+        self.failure_from(status, retry, body.as_deref())
+    }
+
+    /// A non-success answer with `status`, its `Retry-After` and (for a 400) its body. A 400
+    /// about `since` (or SSE's `Last-Event-ID`) means the cursor came from a server that is gone
+    /// (restarted with a fresh journal): the client starts over from the new server's oldest
+    /// tick and forgets its `sseq` baselines, which restart at 1.
+    pub fn failure_from(
+        &mut self,
+        status: u16,
+        retry_after: Option<Duration>,
+        body: Option<&[u8]>,
+    ) -> Failure {
+        if let Some(body) = body {
+            self.sink.bytes(body.len() as u64);
+            if status == 400 {
+                if let Ok(err) = serde_json::from_slice::<ApiError>(body) {
                     if matches!(err.param.as_deref(), Some("since" | "Last-Event-ID")) {
                         self.cursor = Some(0);
                         self.last_event_id = None;
@@ -211,18 +222,18 @@ impl<S: Sink> ClientState<S> {
         }
         Failure {
             kind: Some(ErrorKind::Status(status)),
-            retry_after: retry,
+            retry_after: if status == 503 { retry_after } else { None },
         }
     }
 
-    /// Whether `resp` continues the stream the cursor belongs to. A server restarted with the same
-    /// epoch (`--epoch-us`) serves the same ticks, so the cursor stays valid. A different epoch is
-    /// a different stream whose seqs and `sseq`s start again at 1: the cursor and the baselines
-    /// are dropped and the client starts over from the new journal's oldest tick. Not an error
-    /// and not loss: the stream it was following no longer exists.
-    pub fn same_stream(&mut self, resp: &reqwest::Response) -> bool {
-        let Some(epoch) = resp
-            .headers()
+    /// Whether an answer with these headers continues the stream the cursor belongs to. A server
+    /// restarted with the same epoch (`--epoch-us`) serves the same ticks, so the cursor stays
+    /// valid. A different epoch is a different stream whose seqs and `sseq`s start again at 1:
+    /// the cursor and the baselines are dropped and the client starts over from the new
+    /// journal's oldest tick. Not an error and not loss: the stream it was following no longer
+    /// exists.
+    pub fn same_stream(&mut self, headers: &reqwest::header::HeaderMap) -> bool {
+        let Some(epoch) = headers
             .get(EPOCH_HEADER)
             .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok())
         else {

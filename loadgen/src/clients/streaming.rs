@@ -12,11 +12,12 @@ use tickbench_wire::{now_micros, Transport};
 use tokio::time::timeout;
 
 use super::frame::{Frame, FrameParser, ParseError};
-use super::http::classify;
+use super::http::{classify, retry_after};
 use super::iframe::IframeParser;
 use super::multipart::{boundary_from_content_type, MultipartParser};
+use super::slowlink;
 use super::sse::SseParser;
-use super::state::ClientState;
+use super::state::{ClientState, Failure};
 use super::stream::NdjsonParser;
 use super::{ErrorKind, Sink};
 
@@ -72,28 +73,40 @@ pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>) {
     let stall = c.cfg.stream_timeout.max(Duration::from_secs(1));
     loop {
         c.begin_url(path);
-        let mut req = c.http.get(c.url.as_str());
-        if let Some(id) = c.last_event_id {
-            req = req.header("last-event-id", id);
-        }
         c.sink.request();
-        let mut resp = match timeout(stall, req.send()).await {
+        let opened = if c.cfg.read_rate.is_some() {
+            timeout(
+                stall,
+                slowlink::get(&c.url, c.last_event_id, c.cfg.local_addr),
+            )
+            .await
+            .map(|r| r.map(Response::Slow))
+        } else {
+            let mut req = c.http.get(c.url.as_str());
+            if let Some(id) = c.last_event_id {
+                req = req.header("last-event-id", id);
+            }
+            timeout(stall, req.send())
+                .await
+                .map(|r| r.map(Response::Fast).map_err(|e| classify(&e)))
+        };
+        let mut resp = match opened {
             Err(_) => {
                 c.fail(ErrorKind::Timeout.into()).await;
                 continue;
             }
-            Ok(Err(e)) => {
-                c.fail(classify(&e).into()).await;
+            Ok(Err(kind)) => {
+                c.fail(kind.into()).await;
                 continue;
             }
             Ok(Ok(r)) => r,
         };
         if !resp.status().is_success() {
-            let f = c.status_failure(resp).await;
+            let f = resp.failure(c).await;
             c.fail(f).await;
             continue;
         }
-        if !c.same_stream(&resp) {
+        if !c.same_stream(resp.headers()) {
             // A different stream: reconnect at once from its oldest tick (no error, no backoff).
             c.lost();
             continue;
@@ -134,7 +147,7 @@ pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>) {
             }
             let chunk = match timeout(stall, resp.chunk()).await {
                 Err(_) => break ErrorKind::Timeout.into(),
-                Ok(Err(e)) => break End::Failed(classify(&e)),
+                Ok(Err(kind)) => break End::Failed(kind),
                 Ok(Ok(None)) => break End::Eof,
                 Ok(Ok(Some(chunk))) => chunk,
             };
@@ -168,6 +181,49 @@ pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>) {
             // The server closed without a word: a failure (a proxy cut, a crash, a reset).
             End::Eof => c.fail(ErrorKind::Io.into()).await,
             End::Failed(kind) => c.fail(kind.into()).await,
+        }
+    }
+}
+
+/// A stream's response: over the client's reqwest connection, or over a slow consumer's
+/// small-window connection.
+enum Response {
+    Fast(reqwest::Response),
+    Slow(slowlink::SlowResponse),
+}
+
+impl Response {
+    fn status(&self) -> reqwest::StatusCode {
+        match self {
+            Response::Fast(r) => r.status(),
+            Response::Slow(r) => r.status(),
+        }
+    }
+
+    fn headers(&self) -> &reqwest::header::HeaderMap {
+        match self {
+            Response::Fast(r) => r.headers(),
+            Response::Slow(r) => r.headers(),
+        }
+    }
+
+    async fn chunk(&mut self) -> Result<Option<bytes::Bytes>, ErrorKind> {
+        match self {
+            Response::Fast(r) => r.chunk().await.map_err(|e| classify(&e)),
+            Response::Slow(r) => r.chunk().await,
+        }
+    }
+
+    /// The failure a non-success answer stands for.
+    async fn failure<S: Sink>(self, c: &mut ClientState<S>) -> Failure {
+        match self {
+            Response::Fast(r) => c.status_failure(r).await,
+            Response::Slow(r) => {
+                let status = r.status().as_u16();
+                let retry = retry_after(r.headers());
+                let body = if status == 400 { r.bytes().await } else { None };
+                c.failure_from(status, retry, body.as_deref())
+            }
         }
     }
 }
