@@ -767,6 +767,7 @@ impl Window {
         let c = m.counters;
         let mut extra = BTreeMap::from([
             ("negative_latency".to_string(), c.negative_latency as f64),
+            ("latency_clamped".to_string(), c.latency_clamped as f64),
             (
                 "ticks_per_s".to_string(),
                 self.ticks_generated as f64 / self.secs,

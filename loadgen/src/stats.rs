@@ -17,15 +17,33 @@ use tickbench_wire::{Gap, Tick};
 use crate::clients::{ErrorKind, SeqOutcome, Sink};
 
 /// Lowest and highest trackable latency (µs) and significant digits of every histogram: 1 µs to
-/// 60 s at 0.1 % precision. Larger values are clamped to 60 s rather than dropped.
+/// 60 s at 0.1 % precision. Larger values are recorded as the highest trackable one rather than
+/// dropped, and counted ([`Counters::latency_clamped`]) so a clamped tail is flagged, not read
+/// as real.
 pub const HIST_LOW: u64 = 1;
 pub const HIST_HIGH: u64 = 60_000_000;
 pub const HIST_SIGFIG: u8 = 3;
+/// Highest trackable latency of the slow consumers' histogram, µs: an hour, since a client that
+/// reads a tenth of its stream falls minutes behind in an ordinary run.
+pub const SLOW_HIST_HIGH: u64 = 3_600_000_000;
 
 /// A histogram with the run's bounds.
 pub fn new_histogram() -> Histogram<u64> {
     Histogram::<u64>::new_with_bounds(HIST_LOW, HIST_HIGH, HIST_SIGFIG)
         .expect("constant histogram bounds are valid")
+}
+
+/// The slow consumers' latency histogram: the run's, up to [`SLOW_HIST_HIGH`].
+pub fn new_slow_histogram() -> Histogram<u64> {
+    Histogram::<u64>::new_with_bounds(HIST_LOW, SLOW_HIST_HIGH, HIST_SIGFIG)
+        .expect("constant histogram bounds are valid")
+}
+
+/// Records `v` in `h`, clamped to its highest trackable value; true if it had to be clamped.
+fn record_clamped(h: &mut Histogram<u64>, v: u64) -> bool {
+    let high = h.high();
+    h.saturating_record(v.min(high));
+    v > high
 }
 
 /// Plain counters of one interval. All are "events in this interval" except where noted.
@@ -46,6 +64,9 @@ pub struct Counters {
     /// Of `delivered` and `gap_notices`, the part that went to slow consumers (`--slow-clients`).
     pub slow_delivered: u64,
     pub slow_gap_notices: u64,
+    /// Latency samples above the histogram's highest trackable value (60 s; an hour for slow
+    /// consumers), recorded as that value: the tail they fall in is a lower bound.
+    pub latency_clamped: u64,
 }
 
 impl Counters {
@@ -63,6 +84,7 @@ impl Counters {
         self.negative_latency += o.negative_latency;
         self.slow_delivered += o.slow_delivered;
         self.slow_gap_notices += o.slow_gap_notices;
+        self.latency_clamped += o.latency_clamped;
     }
 
     /// Sequence problems: must stay 0 in a healthy run.
@@ -101,7 +123,7 @@ impl Default for Interval {
     fn default() -> Self {
         Interval {
             latency: new_histogram(),
-            slow_latency: new_histogram(),
+            slow_latency: new_slow_histogram(),
             schedule_lag: new_histogram(),
             loop_lag: new_histogram(),
             first_tick: new_histogram(),
@@ -276,11 +298,14 @@ impl Sink for ClientSink {
                 0
             }
         };
-        if self.slow {
+        let clamped = if self.slow {
             c.counters.slow_delivered += 1;
-            c.slow_latency.saturating_record(latency);
+            record_clamped(&mut c.slow_latency, latency)
         } else {
-            c.latency.saturating_record(latency);
+            record_clamped(&mut c.latency, latency)
+        };
+        if clamped {
+            c.counters.latency_clamped += 1;
         }
         if !self.got_tick.replace(true) {
             let since_start = self.started.elapsed().as_micros() as u64;
@@ -452,5 +477,26 @@ mod tests {
         assert_eq!(iv.counters.gap_notices, 1);
         assert_eq!(iv.counters.slow_gap_notices, 1);
         assert_eq!(iv.receiving, 2);
+    }
+
+    #[test]
+    fn latencies_beyond_the_range_are_clamped_and_counted() {
+        let stats = Rc::new(RefCell::new(WorkerStats::default()));
+        let fast = ClientSink::new(stats.clone());
+        let slow = ClientSink::slow(stats.clone());
+        // 90 s late: beyond the normal histogram, inside the slow one.
+        fast.tick(&tick(1, 1_000), 90_001_000, SeqOutcome::InOrder);
+        slow.tick(&tick(1, 1_000), 90_001_000, SeqOutcome::InOrder);
+        let iv = stats.borrow_mut().take();
+        assert_eq!(iv.latency.max(), iv.latency.highest_equivalent(HIST_HIGH));
+        assert_eq!(
+            iv.slow_latency.max(),
+            iv.slow_latency.highest_equivalent(90_000_000)
+        );
+        assert_eq!(iv.counters.latency_clamped, 1);
+        // Slow histograms still merge into one another.
+        let mut total = Interval::default();
+        total.merge(&iv);
+        assert_eq!(total.slow_latency.len(), 1);
     }
 }

@@ -184,6 +184,12 @@ pub fn warnings(summary: &Summary) -> Vec<String> {
                 t.name, t.gaps, t.duplicates, t.out_of_order
             ));
         }
+        if let Some(n) = t.extra.get("latency_clamped").filter(|n| **n > 0.0) {
+            out.push(format!(
+                "{}: {n} latency samples were above the histogram's range (60 s; an hour for slow consumers) and are recorded at its top: the highest percentiles are lower bounds",
+                t.name
+            ));
+        }
         if t.clients_receiving < t.clients {
             out.push(format!(
                 "{}: only {} of {} clients received a tick",
