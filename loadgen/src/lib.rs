@@ -19,7 +19,8 @@
 //! live connections per second); `restart=` restarts the embedded server, which continues the same
 //! seeded stream via `--epoch-us`. `--slow-clients 10% --slow-factor 10` makes that share of the
 //! stream clients read their socket ten times slower (by bytes, [`clients::ReadRate`]) than
-//! their ticks arrive; their latencies and gap notices are kept apart (`slow_*` extras), so the
+//! their ticks arrive, over a small receive window ([`clients::slowlink`]) as behind a slow link,
+//! so their backlog waits at the server rather than in their own kernel buffer; their latencies and gap notices are kept apart (`slow_*` extras), so the
 //! phase's latency columns describe the other clients. Both show as extra tables in `report.md`
 //! and the plain output.
 //!

@@ -1,6 +1,6 @@
-//! Slow consumers (`--slow-clients`): a client that reads its stream slower than ticks arrive
-//! fills the server's socket buffer, falls out of the journal, and gets an explicit gap notice:
-//! its loss is declared, never silent. And in a whole run the slow clients' figures are kept apart.
+//! Slow consumers (`--slow-clients`): a client that reads its stream slower than ticks arrive,
+//! over a small receive window, fills the server's socket buffer, falls out of the journal, and
+//! gets an explicit gap notice: its loss is declared, never silent. And in a whole run the slow clients' figures are kept apart.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -62,9 +62,9 @@ async fn journal_head(base: &str) -> u64 {
 }
 
 /// A slow SSE reader falls so far behind that the server drops ticks for it; when it catches up
-/// it finds an explicit gap notice where the loss is, and no silent gap. (Draining the kernel's
-/// socket buffers at the slow pace would take minutes, so the test lets it read at full speed
-/// once the damage is done: what it reads then is exactly what the server queued for it.)
+/// it finds an explicit gap notice where the loss is, and no silent gap. (The test lets it read at
+/// full speed once the damage is done, so what it reads then is exactly what the server queued
+/// for it, and every seq can be accounted for.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_sse_client_gets_gap_notices_not_silent_gaps() {
     let srv = tickbench_server::spawn(
