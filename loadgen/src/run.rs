@@ -496,6 +496,7 @@ impl Coordinator {
                 workers: self.opts.workers,
                 schedule_lag_p99_us: second.interval.schedule_lag.value_at_quantile(0.99),
                 loop_lag_p99_us: second.interval.loop_lag.value_at_quantile(0.99),
+                latency_p99_us: second.interval.latency.value_at_quantile(0.99),
                 poll_interval: self.opts.poll_interval,
             });
             let _ = window.first_ticks.add(&second.interval.first_tick);
@@ -737,7 +738,13 @@ impl Window {
         self.last_loadgen = s.loadgen.or(self.last_loadgen);
         self.last_server = s.server.or(self.last_server);
         self.first_server = self.first_server.or(s.server);
-        saturation::accumulate(&mut self.saturation_reasons, reasons);
+        // One late second does not make a phase's latencies the instrument's: the event loop
+        // is judged over the whole window in `into_summary`. CPU and schedule stay per second.
+        let sustained = reasons
+            .into_iter()
+            .filter(|r| !saturation::is_loop_lag(r))
+            .collect();
+        saturation::accumulate(&mut self.saturation_reasons, sustained);
     }
 
     /// Ramp, warm-up and after-window deliveries are not recorded, but they are sequence-checked:
@@ -765,6 +772,18 @@ impl Window {
     ) -> (TransportSummary, Histogram<u64>) {
         let m = self.measured;
         let c = m.counters;
+        let mut saturation_reasons = self.saturation_reasons;
+        if !m.loop_lag.is_empty() {
+            saturation::accumulate(
+                &mut saturation_reasons,
+                saturation::loop_lag_reason(
+                    m.loop_lag.value_at_quantile(0.99),
+                    m.latency.value_at_quantile(0.99),
+                )
+                .into_iter()
+                .collect(),
+            );
+        }
         let mut extra = BTreeMap::from([
             ("negative_latency".to_string(), c.negative_latency as f64),
             ("latency_clamped".to_string(), c.latency_clamped as f64),
@@ -866,8 +885,8 @@ impl Window {
             loadgen_cpu_s: self.loadgen_cpu_s,
             server_rss_bytes: self.last_server.map_or(0, |s| s.rss_bytes),
             loadgen_rss_bytes: self.last_loadgen.map_or(0, |s| s.rss_bytes),
-            saturated: !self.saturation_reasons.is_empty(),
-            saturation_reasons: self.saturation_reasons,
+            saturated: !saturation_reasons.is_empty(),
+            saturation_reasons,
             schedule_lag_us_p99: m.schedule_lag.value_at_quantile(0.99),
             extra,
         };
