@@ -51,6 +51,25 @@ impl Sink for RecSink {
     fn connected(&self, _: bool) {}
 }
 
+/// Starts a slow SSE client of `base` from seq 1, reading at `rate`, recording into a new sink.
+fn start_slow_sse(
+    base: &str,
+    rate: ReadRate,
+) -> (RecSink, CancellationToken, tokio::task::JoinHandle<()>) {
+    let mut cfg = ClientConfig::new(base.parse().unwrap(), Transport::Sse);
+    cfg.since = Some(1);
+    cfg.read_rate = Some(rate);
+    let sink = RecSink::default();
+    let cancel = CancellationToken::new();
+    let task = tokio::spawn(run_client(
+        cfg,
+        http_client(None),
+        sink.clone(),
+        cancel.clone(),
+    ));
+    (sink, cancel, task)
+}
+
 async fn journal_head(base: &str) -> u64 {
     let h: serde_json::Value = reqwest::get(format!("{base}/healthz"))
         .await
@@ -79,19 +98,9 @@ async fn slow_sse_client_gets_gap_notices_not_silent_gaps() {
     .await
     .unwrap();
     let base = srv.url().trim_end_matches('/').to_string();
-    let mut cfg = ClientConfig::new(base.parse().unwrap(), Transport::Sse);
-    cfg.since = Some(1);
     // 20 kB/s: about 130 events a second.
     let rate = ReadRate::new(20_000);
-    cfg.read_rate = Some(rate.clone());
-    let sink = RecSink::default();
-    let cancel = CancellationToken::new();
-    let task = tokio::spawn(run_client(
-        cfg,
-        http_client(None),
-        sink.clone(),
-        cancel.clone(),
-    ));
+    let (sink, cancel, task) = start_slow_sse(&base, rate.clone());
     // ~10 MB of events in bursts far below the retained window: a reader at full speed would
     // keep up; this one reads 20 kB/s, so the socket buffers fill and it drops out.
     for _ in 0..300 {
@@ -150,18 +159,8 @@ async fn slow_reader_learns_of_its_loss_without_catching_up() {
     .unwrap();
     srv.publish(1);
     let base = srv.url().trim_end_matches('/').to_string();
-    let mut cfg = ClientConfig::new(base.parse().unwrap(), Transport::Sse);
-    cfg.since = Some(1);
     // ~4 kB/s: about 25 events a second, against ~10,000 published.
-    cfg.read_rate = Some(ReadRate::new(4_000));
-    let sink = RecSink::default();
-    let cancel = CancellationToken::new();
-    let task = tokio::spawn(run_client(
-        cfg,
-        http_client(None),
-        sink.clone(),
-        cancel.clone(),
-    ));
+    let (sink, cancel, task) = start_slow_sse(&base, ReadRate::new(4_000));
     let t0 = Instant::now();
     while sink.0.lock().unwrap().notices.is_empty() {
         assert!(
