@@ -78,7 +78,7 @@ pub fn loop_lag_reason(loop_lag_p99_us: u64, latency_p99_us: u64) -> Option<Stri
     let limit = loop_lag_limit_us(latency_p99_us);
     (loop_lag_p99_us > limit).then(|| {
         format!(
-            "worker event loop lagging: p99 {:.1} ms > {:.1} ms (a quarter of the latency p99, at least {:.0} ms)",
+            "worker event loop lagging: p99 {:.2} ms > {:.2} ms (a quarter of the latency p99, at least {:.0} ms)",
             loop_lag_p99_us as f64 / 1000.0,
             limit as f64 / 1000.0,
             LOOP_LAG_FLOOR_US as f64 / 1000.0
