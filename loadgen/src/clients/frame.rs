@@ -105,13 +105,20 @@ pub(crate) struct Pending {
     pos: usize,
     /// Leading bytes of `rest()` already searched without a match.
     scanned: usize,
+    /// An unrecoverable framing error happened: nothing is buffered any more, and the parser
+    /// that owns this buffer yields no further frames (the client reconnects).
+    poisoned: bool,
 }
 
 /// An idle client should not keep a large buffer alive because of one large burst.
 const SHRINK_ABOVE: usize = 64 * 1024;
 
 impl Pending {
+    /// Appends `chunk`; ignored once poisoned.
     pub(crate) fn push(&mut self, chunk: &[u8]) {
+        if self.poisoned {
+            return;
+        }
         if self.pos > 0 {
             self.buf.drain(..self.pos);
             self.pos = 0;
@@ -132,11 +139,17 @@ impl Pending {
         self.scanned = self.scanned.saturating_sub(n);
     }
 
-    /// Forgets everything buffered (after an unrecoverable framing error).
-    pub(crate) fn clear(&mut self) {
-        self.buf.clear();
+    /// After an unrecoverable framing error: forgets everything buffered and ignores what
+    /// arrives from now on.
+    pub(crate) fn poison(&mut self) {
+        self.buf = Vec::new();
         self.pos = 0;
         self.scanned = 0;
+        self.poisoned = true;
+    }
+
+    pub(crate) fn is_poisoned(&self) -> bool {
+        self.poisoned
     }
 
     /// Forgets search progress (the parser is about to look for something else).

@@ -17,7 +17,6 @@ pub struct IframeParser {
     pending: Pending,
     /// Between `<script>` and `</script>`.
     in_script: bool,
-    poisoned: bool,
 }
 
 impl IframeParser {
@@ -29,15 +28,13 @@ impl IframeParser {
 impl FrameParser for IframeParser {
     /// Buffers `chunk` without decoding; take frames with `next_frame`.
     fn push_bytes(&mut self, chunk: &[u8]) {
-        if !self.poisoned {
-            self.pending.push(chunk);
-        }
+        self.pending.push(chunk);
     }
 
     /// The next complete frame, if one is buffered.
     fn next_frame(&mut self) -> Option<Result<Frame, ParseError>> {
         loop {
-            if self.poisoned {
+            if self.pending.is_poisoned() {
                 return None;
             }
             if !self.in_script {
@@ -59,8 +56,7 @@ impl FrameParser for IframeParser {
             }
             let Some(end) = self.pending.find_seq(CLOSE) else {
                 if self.pending.rest().len() > MAX_FRAME {
-                    self.poisoned = true;
-                    self.pending.clear();
+                    self.pending.poison();
                     return Some(Err(ParseError::TooLarge));
                 }
                 return None;

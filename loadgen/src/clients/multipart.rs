@@ -45,7 +45,6 @@ pub struct MultipartParser {
     /// `--` + boundary.
     delim: Box<[u8]>,
     state: State,
-    poisoned: bool,
 }
 
 impl MultipartParser {
@@ -57,13 +56,11 @@ impl MultipartParser {
             pending: Pending::default(),
             delim: delim.into(),
             state: State::Preamble,
-            poisoned: false,
         }
     }
 
     fn poison(&mut self, e: ParseError) -> Option<Result<Frame, ParseError>> {
-        self.poisoned = true;
-        self.pending.clear();
+        self.pending.poison();
         Some(Err(e))
     }
 
@@ -83,7 +80,7 @@ impl MultipartParser {
 impl FrameParser for MultipartParser {
     /// Buffers `chunk` without decoding; take frames with `next_frame`.
     fn push_bytes(&mut self, chunk: &[u8]) {
-        if !self.poisoned && self.state != State::Done {
+        if self.state != State::Done {
             self.pending.push(chunk);
         }
     }
@@ -91,7 +88,7 @@ impl FrameParser for MultipartParser {
     /// The next complete frame, if one is buffered.
     fn next_frame(&mut self) -> Option<Result<Frame, ParseError>> {
         loop {
-            if self.poisoned {
+            if self.pending.is_poisoned() {
                 return None;
             }
             if let State::Body(len) = self.state {

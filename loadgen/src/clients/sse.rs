@@ -36,7 +36,6 @@ pub struct SseParser {
     skip_lf: bool,
     /// The optional BOM has been checked for.
     started: bool,
-    poisoned: bool,
 }
 
 impl SseParser {
@@ -50,8 +49,7 @@ impl SseParser {
     }
 
     fn poison(&mut self) -> ParseError {
-        self.poisoned = true;
-        self.pending.clear();
+        self.pending.poison();
         self.data = String::new();
         ParseError::TooLarge
     }
@@ -134,15 +132,13 @@ impl SseParser {
 impl FrameParser for SseParser {
     /// Buffers `chunk` without decoding; take frames with `next_frame`.
     fn push_bytes(&mut self, chunk: &[u8]) {
-        if !self.poisoned {
-            self.pending.push(chunk);
-        }
+        self.pending.push(chunk);
     }
 
     /// The next complete frame, if one is buffered.
     fn next_frame(&mut self) -> Option<Result<Frame, ParseError>> {
         loop {
-            if self.poisoned {
+            if self.pending.is_poisoned() {
                 return None;
             }
             if !self.started {

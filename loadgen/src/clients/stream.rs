@@ -7,8 +7,6 @@ use super::frame::{decode_object, Frame, FrameParser, ParseError, Pending, MAX_F
 #[derive(Debug, Default)]
 pub struct NdjsonParser {
     pending: Pending,
-    /// Set after a line overflowed [`MAX_FRAME`]: the rest of the stream is not trusted.
-    poisoned: bool,
 }
 
 impl NdjsonParser {
@@ -20,21 +18,18 @@ impl NdjsonParser {
 impl FrameParser for NdjsonParser {
     /// Buffers `chunk` without decoding; take frames with `next_frame`.
     fn push_bytes(&mut self, chunk: &[u8]) {
-        if !self.poisoned {
-            self.pending.push(chunk);
-        }
+        self.pending.push(chunk);
     }
 
     /// The next complete frame, if one is buffered.
     fn next_frame(&mut self) -> Option<Result<Frame, ParseError>> {
         loop {
-            if self.poisoned {
+            if self.pending.is_poisoned() {
                 return None;
             }
             let Some((len, used)) = self.pending.line() else {
                 if self.pending.rest().len() > MAX_FRAME {
-                    self.poisoned = true;
-                    self.pending.clear();
+                    self.pending.poison();
                     return Some(Err(ParseError::TooLarge));
                 }
                 return None;
