@@ -259,19 +259,21 @@ fn parse_rate(s: &str) -> Result<f64, String> {
     }
 }
 
-/// `10%` (or a fraction such as `0.1`), 0-100 %.
-fn parse_share(s: &str) -> Result<f64, String> {
+/// `10%`, `0.5%` or a bare fraction such as `0.1`, as a fraction within 0..=1; `None` otherwise.
+pub(crate) fn fraction(s: &str) -> Option<f64> {
     let v = s.trim();
     let parsed = match v.strip_suffix('%') {
         Some(p) => p.trim().parse::<f64>().map(|p| p / 100.0),
         None => v.parse::<f64>(),
     };
-    match parsed {
-        Ok(f) if f.is_finite() && (0.0..=1.0).contains(&f) => Ok(f),
-        _ => Err(format!(
-            "'{s}' is not a share of clients such as 10% (0-100%)"
-        )),
-    }
+    parsed
+        .ok()
+        .filter(|f| f.is_finite() && (0.0..=1.0).contains(f))
+}
+
+/// `10%` (or a fraction such as `0.1`), 0-100 %.
+fn parse_share(s: &str) -> Result<f64, String> {
+    fraction(s).ok_or_else(|| format!("'{s}' is not a share of clients such as 10% (0-100%)"))
 }
 
 fn parse_factor(s: &str) -> Result<f64, String> {

@@ -101,17 +101,9 @@ impl FromStr for ChaosSpec {
 
 /// `1%`, `0.5%` or a bare fraction `0.01`, within 0..=100 %.
 fn parse_pct(key: &str, value: &str) -> Result<f64, String> {
-    let v = value.trim();
-    let parsed = match v.strip_suffix('%') {
-        Some(p) => p.trim().parse::<f64>().map(|p| p / 100.0),
-        None => v.parse::<f64>(),
-    };
-    match parsed {
-        Ok(f) if f.is_finite() && (0.0..=1.0).contains(&f) => Ok(f),
-        _ => Err(format!(
-            "{key}='{value}' is not a share of connections per second such as 1% (0-100%)"
-        )),
-    }
+    crate::opts::fraction(value).ok_or_else(|| {
+        format!("{key}='{value}' is not a share of connections per second such as 1% (0-100%)")
+    })
 }
 
 impl fmt::Display for ChaosSpec {
