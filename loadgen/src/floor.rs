@@ -57,10 +57,7 @@ async fn ping_pong(round_trips: usize) -> anyhow::Result<Floor> {
         halves_ns.saturating_record((start.elapsed().as_nanos() / 2) as u64);
     }
     echo.await.context("floor: echo task")??;
-    Ok(Floor {
-        p50: halves_ns.value_at_quantile(0.5) as f64 / 1000.0,
-        p99: halves_ns.value_at_quantile(0.99) as f64 / 1000.0,
-    })
+    Ok(floor_of(&halves_ns))
 }
 
 /// Runs `round_trips` 64-byte TCP_NODELAY ping-pongs over 127.0.0.1 between two OS threads with
@@ -103,10 +100,15 @@ pub fn measure_cross_thread_floor(round_trips: usize) -> anyhow::Result<Floor> {
     echo.join()
         .map_err(|_| anyhow::anyhow!("floor: echo thread panicked"))?
         .context("floor: echo thread")?;
-    Ok(Floor {
+    Ok(floor_of(&halves_ns))
+}
+
+/// p50 and p99, µs, of one-way halves recorded in ns.
+fn floor_of(halves_ns: &hdrhistogram::Histogram<u64>) -> Floor {
+    Floor {
         p50: halves_ns.value_at_quantile(0.5) as f64 / 1000.0,
         p99: halves_ns.value_at_quantile(0.99) as f64 / 1000.0,
-    })
+    }
 }
 
 #[cfg(test)]
