@@ -34,6 +34,28 @@ pub async fn get_json(url: &str) -> (u16, Value) {
     (status, v)
 }
 
+/// The value of the Prometheus sample `key` (name plus labels, e.g.
+/// `tickbench_requests_total{transport="poll"}`) in `{url}/metrics`; panics if there is none.
+pub async fn metric(url: &str, key: &str) -> u64 {
+    let text = client()
+        .get(format!("{url}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let prefix = format!("{key} ");
+    let value = text
+        .lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no {key} in /metrics:\n{text}"));
+    value
+        .trim()
+        .parse()
+        .unwrap_or_else(|e| panic!("{key} is not a u64 ({e}): {value}"))
+}
+
 /// Reads a streaming body chunk by chunk, keeping everything received.
 pub struct StreamReader {
     pub resp: reqwest::Response,

@@ -58,15 +58,11 @@ async fn bad_query_parameters_are_400_naming_the_param() {
     // The server keeps going, and counted the errors.
     let (st, _) = get_json(&format!("{u}/poll?since=1")).await;
     assert_eq!(st, 200);
-    let m = client()
-        .get(format!("{u}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(m.contains("tickbench_client_errors_total 21"), "{m}");
+    assert_eq!(
+        metric(&u, "tickbench_client_errors_total").await,
+        21,
+        "tickbench_client_errors_total"
+    );
     s.shutdown().await;
 }
 

@@ -13,21 +13,11 @@ use crate::common::*;
 
 /// `tickbench_slow_consumer_closes_total{transport="T"}` from `/metrics`.
 async fn slow_closes(url: &str, transport: &str) -> u64 {
-    let text = client()
-        .get(format!("{url}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let key = format!("tickbench_slow_consumer_closes_total{{transport=\"{transport}\"}} ");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&key))
-        .unwrap_or_else(|| panic!("no {key} in /metrics"))
-        .trim()
-        .parse()
-        .unwrap()
+    metric(
+        url,
+        &format!("tickbench_slow_consumer_closes_total{{transport=\"{transport}\"}}"),
+    )
+    .await
 }
 
 /// The complete SSE events (`\n\n`-terminated) at the front of `buf`, removed from it.
