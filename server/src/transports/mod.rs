@@ -19,7 +19,7 @@
 //! pace. Hence a second rule: a stream that has not caught up with the journal head for longer
 //! than [`Config::stream_max_behind`](crate::Config::stream_max_behind) (`--max-behind`) is
 //! **reset** (a close, as Centrifugo closes slow clients; the reason goes to the log and the
-//! `slow_resets` metric, since a frame saying so would queue behind the same buffers). The feed
+//! `tickbench_slow_consumer_closes_total` metric, since a frame saying so would queue behind the same buffers). The feed
 //! tells the connection's [`ConnCtl`] whenever it stands at the head; the check runs on every
 //! body poll and, because a slow reader's body may go unpolled for long, on a timer in the
 //! connection task too. The task then closes the socket with `SO_LINGER` 0 (RST), which
