@@ -58,11 +58,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            count_client_errors,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            epoch_header,
+            every_answer,
         ))
         .with_state(state)
 }
@@ -188,31 +184,23 @@ async fn method_not_allowed(State(st): State<Arc<AppState>>) -> ApiError {
     ApiError::MethodNotAllowed
 }
 
-/// `X-Tickbench-Epoch: <epoch_us>` on every answer (so on every tick-carrying one, batches and
-/// streams alike): a client that reconnects compares it with the last one it saw; equal means
-/// the same stream continues and its cursor is still meaningful.
-async fn epoch_header(
+/// What every answer gets, in one middleware (it wraps every request, `/poll` included):
+/// - `X-Tickbench-Epoch: <epoch_us>` (so on every tick-carrying answer, batches and streams
+///   alike): a client that reconnects compares it with the last one it saw; equal means the
+///   same stream continues and its cursor is still meaningful;
+/// - a count of 4xx answers, including those produced by extractors before any handler runs.
+async fn every_answer(
     State(st): State<Arc<AppState>>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
     let mut r = next.run(req).await;
+    if r.status().is_client_error() {
+        st.metrics.client_errors.fetch_add(1, Relaxed);
+    }
     r.headers_mut().insert(
         header::HeaderName::from_static("x-tickbench-epoch"),
         header::HeaderValue::from(st.epoch_us),
     );
-    r
-}
-
-/// Counts 4xx answers, including those produced by extractors before any handler runs.
-async fn count_client_errors(
-    State(st): State<Arc<AppState>>,
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    let r = next.run(req).await;
-    if r.status().is_client_error() {
-        st.metrics.client_errors.fetch_add(1, Relaxed);
-    }
     r
 }
