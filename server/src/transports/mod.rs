@@ -19,10 +19,10 @@
 //! pace. Hence a second rule: a stream that has not caught up with the journal head for longer
 //! than [`Config::stream_max_behind`](crate::Config::stream_max_behind) (`--max-behind`) is
 //! **reset** (a close, as Centrifugo closes slow clients; the reason goes to the log and the
-//! `tickbench_slow_consumer_closes_total` metric, since a frame saying so would queue behind the same buffers). The feed
-//! tells the connection's [`ConnCtl`] whenever it stands at the head; the check runs on every
-//! body poll and, because a slow reader's body may go unpolled for long, on a timer in the
-//! connection task too. The task then closes the socket with `SO_LINGER` 0 (RST), which
+//! `tickbench_slow_consumer_closes_total` metric, since a frame saying so would queue behind the
+//! same buffers). The feed tells the connection's [`ConnCtl`] whenever it stands at the head;
+//! the check runs on every body poll and, because a slow reader's body may go unpolled for
+//! long, on a timer in the connection task too. The task then closes the socket with `SO_LINGER` 0 (RST), which
 //! discards the server-side buffers at once; a `bye` frame or a clean close (FIN) would wait
 //! behind them like the gap frame. The client sees a connection reset, resumes from the cursor
 //! of the last tick it parsed, and gets the gap notice as the new stream's first frame if that
