@@ -374,11 +374,8 @@ impl Coordinator {
         let mut plans: Vec<Vec<_>> = (0..workers.len()).map(|_| Vec::new()).collect();
         for i in 0..o.clients {
             let offset = ramp.mul_f64(i as f64 / o.clients as f64);
-            plans[i as usize % workers.len()].push((
-                offset,
-                source_address(i, o.clients),
-                self.client_config(transport, index, i),
-            ));
+            plans[i as usize % workers.len()]
+                .push((offset, self.client_config(transport, index, i)));
         }
         for (w, clients) in workers.iter().zip(plans) {
             w.send(Command::Phase(PhasePlan {
@@ -564,9 +561,9 @@ impl Coordinator {
         cfg.since = None;
         cfg.seed = mix(self.opts.seed, (phase as u64) << 40 | i);
         cfg.base = self.client_base.clone();
+        cfg.local_addr = source_address(i, self.opts.clients);
         if transport.is_streaming() {
             cfg.read_rate = self.slow_rate[i as usize].map(ReadRate::new);
-            cfg.local_addr = source_address(i, self.opts.clients);
         }
         cfg
     }

@@ -8,7 +8,6 @@
 //! loop falls behind makes every latency it measures a lie, and this is how we notice.
 
 use std::cell::RefCell;
-use std::net::IpAddr;
 use std::rc::Rc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -29,9 +28,9 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 /// One worker's share of a phase.
 #[derive(Debug)]
 pub struct PhasePlan {
-    /// Each client, when to start it relative to `start` (the ramp spreads them), and the
-    /// loopback source address to connect from (`None`: the kernel's choice).
-    pub clients: Vec<(Duration, Option<IpAddr>, ClientConfig)>,
+    /// Each client and when to start it relative to `start` (the ramp spreads them); its
+    /// source address is `ClientConfig::local_addr`.
+    pub clients: Vec<(Duration, ClientConfig)>,
     pub start: Instant,
     /// Cancelled when the phase ends (or the run is interrupted).
     pub cancel: CancellationToken,
@@ -143,7 +142,7 @@ async fn worker_main(mut rx: mpsc::UnboundedReceiver<Command>) {
 
 fn start_phase(plan: PhasePlan, stats: &Rc<RefCell<WorkerStats>>, clients: &mut JoinSet<()>) {
     *stats.borrow_mut() = WorkerStats::default();
-    for (offset, source, cfg) in plan.clients {
+    for (offset, cfg) in plan.clients {
         let (stats, cancel) = (stats.clone(), plan.cancel.clone());
         let at = tokio::time::Instant::from_std(plan.start + offset);
         clients.spawn_local(async move {
@@ -156,7 +155,7 @@ fn start_phase(plan: PhasePlan, stats: &Rc<RefCell<WorkerStats>>, clients: &mut 
             // close the surplus after every answer, so polls would reconnect constantly and the
             // server would see far fewer connections than clients. Built when the client starts,
             // so the ramp spreads the cost. Each phase starts from zero connections.
-            let http = http_client(source);
+            let http = http_client(cfg.local_addr);
             let sink = if cfg.read_rate.is_some() {
                 ClientSink::slow(stats)
             } else {

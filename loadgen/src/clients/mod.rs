@@ -77,8 +77,9 @@ pub struct ClientConfig {
     /// server, which falls behind in its journal for it and must declare a gap. `None` = read
     /// as fast as chunks arrive, over the client's reqwest connection.
     pub read_rate: Option<ReadRate>,
-    /// Source address of the slow-link connections a `read_rate` client opens itself (see
-    /// [`slowlink`]); the reqwest client carries its own. `None` = the kernel's choice.
+    /// Loopback source address to connect from (a run spreads large client counts over
+    /// 127.0.0.x), for the client's reqwest client and a slow consumer's own connections
+    /// ([`slowlink`]). `None` = the kernel's choice.
     pub local_addr: Option<std::net::IpAddr>,
 }
 
