@@ -3,92 +3,57 @@
 //! the proxy ends with no loss, every client receiving, and the faults in the summary.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tickbench_loadgen::chaos::{ChaosProxy, ChaosSpec, Fault};
-use tickbench_loadgen::clients::{
-    http_client, run_client, ClientConfig, ErrorKind, SeqOutcome, Sink,
-};
+use tickbench_loadgen::clients::{ClientConfig, SeqOutcome};
 use tickbench_loadgen::{run_with_progress, RunOpts, Watch};
 use tickbench_server::Config;
-use tickbench_wire::{Batch, Gap, Tick, Transport};
+use tickbench_wire::Transport;
 use tokio_util::sync::CancellationToken;
 
-/// What one client reported.
-#[derive(Debug, Default)]
-struct Rec {
-    ticks: Vec<(u64, SeqOutcome)>,
-    gaps: u64,
-    errors: Vec<ErrorKind>,
-    reconnects: u64,
+mod common;
+use common::{journal, spawn_client, spawn_server, RecSink};
+
+/// How long a chaos test waits for a client's ticks.
+const WAIT: Duration = Duration::from_secs(15);
+
+/// Starts one client per transport from seq 1 against `url`, each recording into its own sink.
+fn start_clients(
+    url: &str,
+    transports: &[Transport],
+    cancel: &CancellationToken,
+    configure: impl Fn(&mut ClientConfig),
+) -> (Vec<RecSink>, Vec<tokio::task::JoinHandle<()>>) {
+    let mut sinks = Vec::new();
+    let mut tasks = Vec::new();
+    for &t in transports {
+        let mut cfg = ClientConfig::new(url.parse().unwrap(), t);
+        cfg.since = Some(1);
+        configure(&mut cfg);
+        let sink = RecSink::default();
+        tasks.push(spawn_client(cfg, &sink, cancel));
+        sinks.push(sink);
+    }
+    (sinks, tasks)
 }
 
-#[derive(Debug, Clone, Default)]
-struct RecSink(Arc<Mutex<Rec>>);
-
-impl Sink for RecSink {
-    fn request(&self) {}
-    fn answer(&self, _: usize) {}
-    fn bytes(&self, _: u64) {}
-    fn tick(&self, tick: &Tick, _: u64, outcome: SeqOutcome) {
-        self.0.lock().unwrap().ticks.push((tick.seq, outcome));
+/// Waits until every client has `n` ticks.
+async fn wait_all(sinks: &[RecSink], transports: &[Transport], n: usize) {
+    for (s, t) in sinks.iter().zip(transports) {
+        s.wait_ticks_within(n, WAIT, t.name()).await;
     }
-    fn gap_notice(&self, _: Gap) {
-        self.0.lock().unwrap().gaps += 1;
-    }
-    fn error(&self, kind: ErrorKind) {
-        self.0.lock().unwrap().errors.push(kind);
-    }
-    fn reconnect(&self) {
-        self.0.lock().unwrap().reconnects += 1;
-    }
-    fn schedule_lag(&self, _: u64) {}
-    fn connected(&self, _: bool) {}
-}
-
-impl RecSink {
-    fn count(&self) -> usize {
-        self.0.lock().unwrap().ticks.len()
-    }
-
-    async fn wait_ticks(&self, n: usize, what: &str) {
-        let t0 = std::time::Instant::now();
-        while self.count() < n {
-            assert!(
-                t0.elapsed() < Duration::from_secs(15),
-                "{what}: {} of {n} ticks, errors {:?}",
-                self.count(),
-                self.0.lock().unwrap().errors
-            );
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    }
-}
-
-async fn journal(base: &str) -> Vec<u64> {
-    let b: Batch = reqwest::get(format!("{base}/poll?since=0&limit=100000"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    b.ticks.iter().map(|t| t.seq).collect()
 }
 
 /// A fault, injected by hand into every live connection through the proxy mid-stream, is
 /// survived by every transport: all ticks exactly once, in order, and the fault was applied.
 async fn survives(fault: Fault) {
-    let srv = tickbench_server::spawn(
-        Config {
-            rate: 0.0,
-            symbols: 20,
-            ..Config::default()
-        },
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
+    let srv = spawn_server(Config {
+        rate: 0.0,
+        symbols: 20,
+        ..Config::default()
+    })
+    .await;
     let base = srv.url().trim_end_matches('/').to_string();
     let upstream: SocketAddr = base.trim_start_matches("http://").parse().unwrap();
     // No periodic faults: the test injects its own, so the outcome does not depend on timing.
@@ -102,27 +67,13 @@ async fn survives(fault: Fault) {
         Transport::Poll,
     ];
     let cancel = CancellationToken::new();
-    let mut sinks = Vec::new();
-    let mut tasks = Vec::new();
-    for t in transports {
-        let mut cfg = ClientConfig::new(proxy.url().parse().unwrap(), t);
-        cfg.since = Some(1);
+    let (sinks, tasks) = start_clients(&proxy.url(), &transports, &cancel, |cfg| {
         cfg.poll_interval = Duration::from_millis(30);
         cfg.longpoll_timeout = Duration::from_secs(5);
         cfg.stream_timeout = Duration::from_secs(20);
-        let sink = RecSink::default();
-        sinks.push(sink.clone());
-        tasks.push(tokio::spawn(run_client(
-            cfg,
-            http_client(None),
-            sink,
-            cancel.clone(),
-        )));
-    }
+    });
     srv.publish(30);
-    for (s, t) in sinks.iter().zip(transports) {
-        s.wait_ticks(30, t.name()).await;
-    }
+    wait_all(&sinks, &transports, 30).await;
     let hit = proxy.inject_all(fault);
     assert!(hit >= transports.len(), "{hit} connections faulted");
     // A cut needs server bytes to cut: publish while the fault is pending, and after it.
@@ -130,10 +81,8 @@ async fn survives(fault: Fault) {
         srv.publish(15);
         tokio::time::sleep(Duration::from_millis(60)).await;
     }
-    let expected = journal(&base).await;
-    for (s, t) in sinks.iter().zip(transports) {
-        s.wait_ticks(expected.len(), t.name()).await;
-    }
+    let expected: Vec<u64> = journal(&base).await.iter().map(|t| t.seq).collect();
+    wait_all(&sinks, &transports, expected.len()).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     cancel.cancel();
     for task in tasks {
@@ -148,13 +97,12 @@ async fn survives(fault: Fault) {
     let mut reconnected = 0;
     for (s, t) in sinks.iter().zip(transports) {
         let r = s.0.lock().unwrap();
-        let got: Vec<u64> = r.ticks.iter().map(|(seq, _)| *seq).collect();
-        assert_eq!(got, expected, "{t:?}: every tick once, in order");
+        assert_eq!(r.seqs(), expected, "{t:?}: every tick once, in order");
         assert!(
             r.ticks.iter().all(|(_, o)| *o == SeqOutcome::InOrder),
             "{t:?}"
         );
-        assert_eq!(r.gaps, 0, "{t:?}");
+        assert_eq!(r.gaps.len(), 0, "{t:?}");
         reconnected += (r.reconnects > 0) as usize;
     }
     // Every stream noticed; a poll between requests may have had nothing to lose.
@@ -175,16 +123,12 @@ async fn cut_response_resumes_without_loss() {
 
 #[tokio::test]
 async fn stall_delays_but_loses_nothing() {
-    let srv = tickbench_server::spawn(
-        Config {
-            rate: 0.0,
-            symbols: 5,
-            ..Config::default()
-        },
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
+    let srv = spawn_server(Config {
+        rate: 0.0,
+        symbols: 5,
+        ..Config::default()
+    })
+    .await;
     let base = srv.url().trim_end_matches('/').to_string();
     let proxy = ChaosProxy::start(
         base.trim_start_matches("http://").parse().unwrap(),
@@ -197,14 +141,9 @@ async fn stall_delays_but_loses_nothing() {
     cfg.since = Some(1);
     let sink = RecSink::default();
     let cancel = CancellationToken::new();
-    let task = tokio::spawn(run_client(
-        cfg,
-        http_client(None),
-        sink.clone(),
-        cancel.clone(),
-    ));
+    let task = spawn_client(cfg, &sink, &cancel);
     srv.publish(5);
-    sink.wait_ticks(5, "before").await;
+    sink.wait_ticks_within(5, WAIT, "before").await;
     assert_eq!(
         proxy.inject_all(Fault::Stall(Duration::from_millis(400))),
         1
@@ -213,7 +152,7 @@ async fn stall_delays_but_loses_nothing() {
     srv.publish(5);
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(sink.count(), 5, "nothing passes a stalled connection");
-    sink.wait_ticks(10, "after the stall").await;
+    sink.wait_ticks_within(10, WAIT, "after the stall").await;
     cancel.cancel();
     task.await.unwrap();
     assert_eq!(proxy.counts().stalls, 1);
@@ -369,9 +308,7 @@ async fn a_new_epoch_is_a_new_stream_not_loss() {
         ..Config::default()
     };
     let now = tickbench_wire::now_micros();
-    let a = tickbench_server::spawn(config(now - 1_000_000), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let a = spawn_server(config(now - 1_000_000)).await;
     let base = a.url().trim_end_matches('/').to_string();
     let addr: SocketAddr = base.trim_start_matches("http://").parse().unwrap();
     let transports = [
@@ -381,33 +318,17 @@ async fn a_new_epoch_is_a_new_stream_not_loss() {
         Transport::Longpoll,
     ];
     let cancel = CancellationToken::new();
-    let mut sinks = Vec::new();
-    let mut tasks = Vec::new();
-    for t in transports {
-        let mut cfg = ClientConfig::new(base.parse().unwrap(), t);
-        cfg.since = Some(1);
+    let (sinks, tasks) = start_clients(&base, &transports, &cancel, |cfg| {
         cfg.poll_interval = Duration::from_millis(30);
         cfg.longpoll_timeout = Duration::from_secs(5);
-        let sink = RecSink::default();
-        sinks.push(sink.clone());
-        tasks.push(tokio::spawn(run_client(
-            cfg,
-            http_client(None),
-            sink,
-            cancel.clone(),
-        )));
-    }
+    });
     a.publish(30);
-    for (s, t) in sinks.iter().zip(transports) {
-        s.wait_ticks(30, t.name()).await;
-    }
+    wait_all(&sinks, &transports, 30).await;
     a.shutdown().await;
     // Same port, new epoch; more ticks than the clients' cursors, so no 400 gives it away.
     let b = tickbench_server::spawn(config(now), addr).await.unwrap();
     b.publish(50);
-    for (s, t) in sinks.iter().zip(transports) {
-        s.wait_ticks(80, t.name()).await;
-    }
+    wait_all(&sinks, &transports, 80).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     cancel.cancel();
     for task in tasks {
@@ -415,9 +336,8 @@ async fn a_new_epoch_is_a_new_stream_not_loss() {
     }
     for (s, t) in sinks.iter().zip(transports) {
         let r = s.0.lock().unwrap();
-        let seqs: Vec<u64> = r.ticks.iter().map(|(seq, _)| *seq).collect();
         let want: Vec<u64> = (1..=30).chain(1..=50).collect();
-        assert_eq!(seqs, want, "{t:?}");
+        assert_eq!(r.seqs(), want, "{t:?}");
         assert!(
             r.ticks.iter().all(|(_, o)| *o == SeqOutcome::InOrder),
             "{t:?}: {:?}",

@@ -11,123 +11,21 @@ use std::time::Duration;
 use tickbench_loadgen::clients::{
     http_client, run_client, ClientConfig, ErrorKind, SeqOutcome, Sink,
 };
-use tickbench_wire::{Batch, Gap, Symbols, Tick, Transport};
+use tickbench_wire::{Gap, Symbols, Tick, Transport};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
-/// Everything a client reported.
-#[derive(Debug, Default)]
-struct Rec {
-    ticks: Vec<(Tick, SeqOutcome)>,
-    gaps: Vec<Gap>,
-    errors: Vec<ErrorKind>,
-    requests: u64,
-    answers: u64,
-    empty: u64,
-    bytes: u64,
-    reconnects: u64,
-    lags: u64,
-    lag_max_us: u64,
-    up: bool,
-    ups: u64,
-}
-
-#[derive(Debug, Clone, Default)]
-struct RecSink(Arc<Mutex<Rec>>);
-
-impl Sink for RecSink {
-    fn request(&self) {
-        self.0.lock().unwrap().requests += 1;
-    }
-    fn answer(&self, ticks: usize) {
-        let mut r = self.0.lock().unwrap();
-        r.answers += 1;
-        r.empty += (ticks == 0) as u64;
-    }
-    fn bytes(&self, n: u64) {
-        self.0.lock().unwrap().bytes += n;
-    }
-    fn tick(&self, tick: &Tick, recv_us: u64, outcome: SeqOutcome) {
-        assert!(recv_us >= tick.ts, "received before scheduled");
-        self.0.lock().unwrap().ticks.push((tick.clone(), outcome));
-    }
-    fn gap_notice(&self, gap: Gap) {
-        self.0.lock().unwrap().gaps.push(gap);
-    }
-    fn error(&self, kind: ErrorKind) {
-        self.0.lock().unwrap().errors.push(kind);
-    }
-    fn reconnect(&self) {
-        self.0.lock().unwrap().reconnects += 1;
-    }
-    fn schedule_lag(&self, lag_us: u64) {
-        let mut r = self.0.lock().unwrap();
-        r.lags += 1;
-        r.lag_max_us = r.lag_max_us.max(lag_us);
-    }
-    fn connected(&self, up: bool) {
-        let mut r = self.0.lock().unwrap();
-        assert_ne!(r.up, up, "connected({up}) twice in a row");
-        r.up = up;
-        r.ups += up as u64;
-    }
-}
-
-impl RecSink {
-    /// Everything recorded so far (owned, so no lock is held across an await).
-    /// The connection state carries over: the client is still running.
-    fn take(&self) -> Rec {
-        let mut r = self.0.lock().unwrap();
-        let up = r.up;
-        let rec = std::mem::take(&mut *r);
-        r.up = up;
-        rec
-    }
-
-    fn count(&self) -> usize {
-        self.0.lock().unwrap().ticks.len()
-    }
-
-    /// Waits until `n` ticks arrived (or fails after a generous bound).
-    async fn wait_ticks(&self, n: usize) {
-        let t0 = std::time::Instant::now();
-        while self.count() < n {
-            assert!(
-                t0.elapsed() < Duration::from_secs(10),
-                "timed out with {} of {n} ticks: {:?}",
-                self.count(),
-                self.0.lock().unwrap().errors
-            );
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    }
-
-    async fn wait_connected(&self) {
-        self.wait_up(true).await;
-    }
-
-    async fn wait_up(&self, up: bool) {
-        let t0 = std::time::Instant::now();
-        while self.0.lock().unwrap().up != up {
-            assert!(
-                t0.elapsed() < Duration::from_secs(10),
-                "never connected({up})"
-            );
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    }
-}
+mod common;
+use common::{journal, spawn_client, spawn_server, Rec, RecSink};
 
 async fn server() -> tickbench_server::ServerHandle {
-    let cfg = tickbench_server::Config {
+    spawn_server(tickbench_server::Config {
         rate: 0.0,
         symbols: 20,
         ..Default::default()
-    };
-    tickbench_server::spawn(cfg, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap()
+    })
+    .await
 }
 
 fn config(base: &str, transport: Transport) -> ClientConfig {
@@ -138,17 +36,6 @@ fn config(base: &str, transport: Transport) -> ClientConfig {
     cfg.stream_timeout = Duration::from_secs(20);
     cfg.seed = 7;
     cfg
-}
-
-/// Every tick the server holds, in order (the ground truth).
-async fn journal(base: &str) -> Vec<Tick> {
-    let b: Batch = reqwest::get(format!("{base}/poll?since=0&limit=100000"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    b.ticks
 }
 
 async fn watchlist(base: &str) -> Arc<[String]> {
@@ -208,14 +95,9 @@ async fn delivers_everything(transport: Transport, with_watchlist: bool) {
     let mut cfg = config(&base, transport);
     cfg.symbols = symbols.clone();
     cfg.since = Some(1);
-    let sink = RecSink::default();
+    let sink = RecSink::checked();
     let cancel = CancellationToken::new();
-    let task = tokio::spawn(run_client(
-        cfg,
-        http_client(None),
-        sink.clone(),
-        cancel.clone(),
-    ));
+    let task = spawn_client(cfg, &sink, &cancel);
     let expected = publish_and_wait(&srv, &base, &sink, 4, 60, symbols.as_deref()).await;
     assert!(!expected.is_empty());
     cancel.cancel();
@@ -254,21 +136,14 @@ async fn declared_gap(transport: Transport) {
         retain: 50,
         ..Default::default()
     };
-    let srv = tickbench_server::spawn(cfg, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let srv = spawn_server(cfg).await;
     let base = srv.url();
     srv.publish(200);
     let mut cfg = config(&base, transport);
     cfg.since = Some(1);
-    let sink = RecSink::default();
+    let sink = RecSink::checked();
     let cancel = CancellationToken::new();
-    let task = tokio::spawn(run_client(
-        cfg,
-        http_client(None),
-        sink.clone(),
-        cancel.clone(),
-    ));
+    let task = spawn_client(cfg, &sink, &cancel);
     sink.wait_ticks(50).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     cancel.cancel();
@@ -322,14 +197,9 @@ async fn from_now_skips_history_and_loses_nothing_after() {
     let base = srv.url().trim_end_matches('/').to_string();
     srv.publish(30);
     for transport in [Transport::Stream, Transport::Sse, Transport::Poll] {
-        let sink = RecSink::default();
+        let sink = RecSink::checked();
         let cancel = CancellationToken::new();
-        let task = tokio::spawn(run_client(
-            config(&base, transport),
-            http_client(None),
-            sink.clone(),
-            cancel.clone(),
-        ));
+        let task = spawn_client(config(&base, transport), &sink, &cancel);
         sink.wait_connected().await;
         let before = journal(&base).await.len();
         srv.publish(25);
@@ -390,14 +260,9 @@ async fn survives_a_cut(transport: Transport) {
     let via = format!("http://{}", proxy.addr);
     let mut cfg = config(&via, transport);
     cfg.since = Some(1);
-    let sink = RecSink::default();
+    let sink = RecSink::checked();
     let cancel = CancellationToken::new();
-    let task = tokio::spawn(run_client(
-        cfg,
-        http_client(None),
-        sink.clone(),
-        cancel.clone(),
-    ));
+    let task = spawn_client(cfg, &sink, &cancel);
     srv.publish(40);
     sink.wait_ticks(40).await;
     proxy.cut();
@@ -501,14 +366,9 @@ async fn crafted_stream_gap_duplicate_and_declared_gap() {
     ]
     .join("\n");
     let base = crafted_stream_server(body).await;
-    let sink = RecSink::default();
+    let sink = RecSink::checked();
     let cancel = CancellationToken::new();
-    let task = tokio::spawn(run_client(
-        config(&base, Transport::Stream),
-        http_client(None),
-        sink.clone(),
-        cancel.clone(),
-    ));
+    let task = spawn_client(config(&base, Transport::Stream), &sink, &cancel);
     sink.wait_ticks(8).await;
     cancel.cancel();
     task.await.unwrap();
@@ -540,7 +400,7 @@ fn send_and_local_sinks() {
     let fut = run_client(
         cfg.clone(),
         http_client(None),
-        RecSink::default(),
+        RecSink::checked(),
         CancellationToken::new(),
     );
     assert_send(&fut);
@@ -611,14 +471,13 @@ async fn refused_connections_back_off() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     drop(listener);
-    let sink = RecSink::default();
+    let sink = RecSink::checked();
     let cancel = CancellationToken::new();
-    let task = tokio::spawn(run_client(
+    let task = spawn_client(
         config(&format!("http://{addr}"), Transport::Longpoll),
-        http_client(None),
-        sink.clone(),
-        cancel.clone(),
-    ));
+        &sink,
+        &cancel,
+    );
     tokio::time::sleep(Duration::from_millis(1500)).await;
     cancel.cancel();
     task.await.unwrap();
@@ -638,7 +497,7 @@ fn client_future_is_small() {
         let fut = run_client(
             cfg,
             http_client(None),
-            RecSink::default(),
+            RecSink::checked(),
             CancellationToken::new(),
         );
         let size = std::mem::size_of_val(&fut);
@@ -681,14 +540,9 @@ async fn slow_answers_show_up_as_schedule_lag() {
     let base = slow_poll_server(Duration::from_millis(150)).await;
     let mut cfg = config(&base, Transport::Poll);
     cfg.poll_interval = Duration::from_millis(50);
-    let sink = RecSink::default();
+    let sink = RecSink::checked();
     let cancel = CancellationToken::new();
-    let task = tokio::spawn(run_client(
-        cfg,
-        http_client(None),
-        sink.clone(),
-        cancel.clone(),
-    ));
+    let task = spawn_client(cfg, &sink, &cancel);
     tokio::time::sleep(Duration::from_millis(1000)).await;
     cancel.cancel();
     task.await.unwrap();
@@ -710,26 +564,14 @@ async fn honours_retry_after_on_503() {
         max_conns: 1,
         ..Default::default()
     };
-    let srv = tickbench_server::spawn(cfg, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let srv = spawn_server(cfg).await;
     let base = srv.url();
-    let holder = RecSink::default();
+    let holder = RecSink::checked();
     let cancel = CancellationToken::new();
-    let h = tokio::spawn(run_client(
-        config(&base, Transport::Stream),
-        http_client(None),
-        holder.clone(),
-        cancel.clone(),
-    ));
+    let h = spawn_client(config(&base, Transport::Stream), &holder, &cancel);
     holder.wait_connected().await;
-    let sink = RecSink::default();
-    let t = tokio::spawn(run_client(
-        config(&base, Transport::Stream),
-        http_client(None),
-        sink.clone(),
-        cancel.clone(),
-    ));
+    let sink = RecSink::checked();
+    let t = spawn_client(config(&base, Transport::Stream), &sink, &cancel);
     tokio::time::sleep(Duration::from_millis(1500)).await;
     cancel.cancel();
     h.await.unwrap();
@@ -756,14 +598,9 @@ async fn resumes_across_a_server_restart(transport: Transport) {
     cfg.since = Some(1);
     // A long-poll client counts as connected at its first answer: keep the empty hold short.
     cfg.longpoll_timeout = Duration::from_secs(1);
-    let sink = RecSink::default();
+    let sink = RecSink::checked();
     let cancel = CancellationToken::new();
-    let task = tokio::spawn(run_client(
-        cfg,
-        http_client(None),
-        sink.clone(),
-        cancel.clone(),
-    ));
+    let task = spawn_client(cfg, &sink, &cancel);
     srv.publish(20);
     sink.wait_ticks(20).await;
     srv.shutdown().await;
@@ -868,7 +705,7 @@ async fn idle_longpoll_client_memory() {
     settle().await;
     let r2 = rss_bytes();
     let cancel = CancellationToken::new();
-    let sinks: Vec<RecSink> = (0..N).map(|_| RecSink::default()).collect();
+    let sinks: Vec<RecSink> = (0..N).map(|_| RecSink::checked()).collect();
     let syms: Arc<[String]> = ["AAPL", "MSFT", "NVDA", "AMZN", "GOOG"]
         .iter()
         .map(|s| s.to_string())
@@ -878,12 +715,7 @@ async fn idle_longpoll_client_memory() {
         cfg.symbols = Some(syms.clone());
         cfg.longpoll_timeout = Duration::from_secs(60);
         cfg.seed = i as u64;
-        tokio::spawn(run_client(
-            cfg,
-            http_client(None),
-            sink.clone(),
-            cancel.clone(),
-        ));
+        spawn_client(cfg, sink, &cancel);
     }
     settle().await;
     settle().await;

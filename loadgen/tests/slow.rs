@@ -2,54 +2,16 @@
 //! over a small receive window, fills the server's socket buffer, falls out of the journal, and
 //! gets an explicit gap notice: its loss is declared, never silent. And in a whole run the slow clients' figures are kept apart.
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tickbench_loadgen::clients::{
-    http_client, run_client, ClientConfig, ErrorKind, ReadRate, SeqOutcome, Sink,
-};
+use tickbench_loadgen::clients::{ClientConfig, ErrorKind, ReadRate};
 use tickbench_loadgen::{run_with_progress, RunOpts, Watch};
 use tickbench_server::Config;
-use tickbench_wire::{Gap, Tick, Transport};
+use tickbench_wire::Transport;
 use tokio_util::sync::CancellationToken;
 
-#[derive(Debug, Default)]
-struct Rec {
-    ticks: u64,
-    last_seq: u64,
-    silent_gaps: u64,
-    dups: u64,
-    notices: Vec<Gap>,
-    errors: Vec<ErrorKind>,
-}
-
-#[derive(Debug, Clone, Default)]
-struct RecSink(Arc<Mutex<Rec>>);
-
-impl Sink for RecSink {
-    fn request(&self) {}
-    fn answer(&self, _: usize) {}
-    fn bytes(&self, _: u64) {}
-    fn tick(&self, tick: &Tick, _: u64, outcome: SeqOutcome) {
-        let mut r = self.0.lock().unwrap();
-        r.ticks += 1;
-        r.last_seq = tick.seq;
-        match outcome {
-            SeqOutcome::InOrder => {}
-            SeqOutcome::Gap(n) => r.silent_gaps += n,
-            SeqOutcome::Duplicate | SeqOutcome::OutOfOrder => r.dups += 1,
-        }
-    }
-    fn gap_notice(&self, gap: Gap) {
-        self.0.lock().unwrap().notices.push(gap);
-    }
-    fn error(&self, kind: ErrorKind) {
-        self.0.lock().unwrap().errors.push(kind);
-    }
-    fn reconnect(&self) {}
-    fn schedule_lag(&self, _: u64) {}
-    fn connected(&self, _: bool) {}
-}
+mod common;
+use common::{spawn_client, spawn_server, RecSink};
 
 /// Starts a slow SSE client of `base` from seq 1, reading at `rate`, recording into a new sink.
 fn start_slow_sse(
@@ -61,12 +23,7 @@ fn start_slow_sse(
     cfg.read_rate = Some(rate);
     let sink = RecSink::default();
     let cancel = CancellationToken::new();
-    let task = tokio::spawn(run_client(
-        cfg,
-        http_client(None),
-        sink.clone(),
-        cancel.clone(),
-    ));
+    let task = spawn_client(cfg, &sink, &cancel);
     (sink, cancel, task)
 }
 
@@ -86,17 +43,13 @@ async fn journal_head(base: &str) -> u64 {
 /// for it, and every seq can be accounted for.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_sse_client_gets_gap_notices_not_silent_gaps() {
-    let srv = tickbench_server::spawn(
-        Config {
-            rate: 0.0,
-            symbols: 10,
-            retain: 1_000,
-            ..Config::default()
-        },
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
+    let srv = spawn_server(Config {
+        rate: 0.0,
+        symbols: 10,
+        retain: 1_000,
+        ..Config::default()
+    })
+    .await;
     let base = srv.url().trim_end_matches('/').to_string();
     // 20 kB/s: about 130 events a second.
     let rate = ReadRate::new(20_000);
@@ -113,7 +66,7 @@ async fn slow_sse_client_gets_gap_notices_not_silent_gaps() {
     loop {
         let (last, errors) = {
             let r = sink.0.lock().unwrap();
-            (r.last_seq, r.errors.clone())
+            (r.last_seq(), r.errors.clone())
         };
         if last + 1 >= head {
             break;
@@ -128,12 +81,12 @@ async fn slow_sse_client_gets_gap_notices_not_silent_gaps() {
     task.await.unwrap();
     {
         let r = sink.0.lock().unwrap();
-        assert!(!r.notices.is_empty(), "the loss was declared");
-        assert_eq!(r.silent_gaps, 0, "{:?}", r.notices);
-        assert_eq!(r.dups, 0);
+        assert!(!r.gaps.is_empty(), "the loss was declared");
+        assert_eq!(r.silent_gaps(), 0, "{:?}", r.gaps);
+        assert_eq!(r.dups(), 0);
         // Every seq is accounted for: delivered or inside a declared gap.
-        let declared: u64 = r.notices.iter().map(|g| g.to - g.from + 1).sum();
-        assert_eq!(r.ticks + declared, head - 1, "{:?}", r.notices);
+        let declared: u64 = r.gaps.iter().map(|g| g.to - g.from + 1).sum();
+        assert_eq!(r.ticks.len() as u64 + declared, head - 1, "{:?}", r.gaps);
     }
     srv.shutdown().await;
 }
@@ -145,24 +98,20 @@ async fn slow_sse_client_gets_gap_notices_not_silent_gaps() {
 /// buffer it would first read ~100 KiB of stale ticks at this pace, most of a minute.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_reader_learns_of_its_loss_without_catching_up() {
-    let srv = tickbench_server::spawn(
-        Config {
-            rate: 0.0,
-            symbols: 10,
-            retain: 2_000,
-            stream_max_behind: Duration::from_millis(300),
-            ..Config::default()
-        },
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
+    let srv = spawn_server(Config {
+        rate: 0.0,
+        symbols: 10,
+        retain: 2_000,
+        stream_max_behind: Duration::from_millis(300),
+        ..Config::default()
+    })
+    .await;
     srv.publish(1);
     let base = srv.url().trim_end_matches('/').to_string();
     // ~4 kB/s: about 25 events a second, against ~10,000 published.
     let (sink, cancel, task) = start_slow_sse(&base, ReadRate::new(4_000));
     let t0 = Instant::now();
-    while sink.0.lock().unwrap().notices.is_empty() {
+    while sink.0.lock().unwrap().gaps.is_empty() {
         assert!(
             t0.elapsed() < Duration::from_secs(40),
             "no gap notice: {:?}",
@@ -175,9 +124,9 @@ async fn slow_reader_learns_of_its_loss_without_catching_up() {
     task.await.unwrap();
     {
         let r = sink.0.lock().unwrap();
-        assert!(r.ticks > 0, "{r:?}");
-        assert_eq!(r.silent_gaps, 0, "{r:?}");
-        assert_eq!(r.dups, 0, "{r:?}");
+        assert!(!r.ticks.is_empty(), "{r:?}");
+        assert_eq!(r.silent_gaps(), 0, "{r:?}");
+        assert_eq!(r.dups(), 0, "{r:?}");
         assert!(
             r.errors.contains(&ErrorKind::Io),
             "the server's reset was seen: {r:?}"
