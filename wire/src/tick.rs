@@ -57,6 +57,42 @@ pub enum Control {
     Bye(String),
 }
 
+impl Control {
+    /// The reason every shutdown `bye` gives.
+    pub const BYE_REASON: &'static str = "server shutting down";
+
+    /// The shutdown notice every stream ends with.
+    pub fn bye() -> Control {
+        Control::Bye(Control::BYE_REASON.to_string())
+    }
+
+    /// The one-key JSON object, e.g. `{"gap":{"from":1,"to":9}}`: the one encoder of control
+    /// frames, which every framing wraps in its own way.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a control frame always serializes")
+    }
+
+    /// The payload alone (`{"from":1,"to":9}`, `1795397385123456`, `"server shutting down"`), for
+    /// framings that name the control by other means (SSE `event:`, iframe function names).
+    pub fn payload_json(&self) -> String {
+        let r = match self {
+            Control::Gap(g) => serde_json::to_string(g),
+            Control::Heartbeat(ts) => serde_json::to_string(ts),
+            Control::Bye(reason) => serde_json::to_string(reason),
+        };
+        r.expect("a control payload always serializes")
+    }
+
+    /// The control's name: its JSON key, SSE event name and iframe function name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Control::Gap(_) => "gap",
+            Control::Heartbeat(_) => "heartbeat",
+            Control::Bye(_) => "bye",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

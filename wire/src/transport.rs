@@ -1,11 +1,18 @@
-//! The push techniques tickbench serves and measures.
+//! The push techniques tickbench serves and measures, and every fact about each one.
+//!
+//! Everything that differs between transports and is not code of its own (the endpoint, how a
+//! client resumes, how a chart draws it, which key selects it, whether its latency is bound by a
+//! schedule) is answered here, by exhaustive `match`es with no `_ =>` arm. Adding a variant makes
+//! the compiler list each fact to decide, and the rest of the workspace asks these methods (or
+//! matches exhaustively itself where a transport has code of its own: its server handler, its
+//! client loop, its framing), so the compiler lists those places too.
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-/// One classic "Comet" technique. The order is the order of a default run and of the TUI's 1–8 keys.
+/// One push technique. The order is the order of a default run and of the TUI's number keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Transport {
@@ -27,9 +34,55 @@ pub enum Transport {
     Iframe,
 }
 
+/// How a transport gets ticks to a client: what its latency is made of and what its phase
+/// measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// The client asks on its own schedule and gets what is there (latency ≈ half the interval).
+    Polled,
+    /// Ticks ride on answers to the client's own application requests (latency ≈ its action gap).
+    Piggyback,
+    /// One request is held open until a tick matches, then answered and re-issued.
+    Held,
+    /// One response stays open and the server pushes every tick into it.
+    Stream,
+}
+
+/// How a client that lost its connection tells the server where to continue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Resume {
+    /// `?since=` the seq after the last one received (or the batch's `next`).
+    Since,
+    /// The `Last-Event-ID` header with the last event id received (the EventSource way); the
+    /// server also takes `since`.
+    LastEventId,
+}
+
+/// How a transport's response bytes are framed: one per format in [`crate::framing`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Framing {
+    /// A JSON [`Batch`](crate::Batch) per response (`/poll`, `/longpoll`, piggyback answers).
+    Batch,
+    /// A JSON batch wrapped in a callback call, as a script.
+    Jsonp,
+    /// One JSON object per line.
+    Ndjson,
+    /// Server-Sent Events.
+    Sse,
+    /// multipart/x-mixed-replace parts.
+    Multipart,
+    /// `<script>parent.fn(..)</script>` chunks of an endless HTML page.
+    Iframe,
+}
+
 impl Transport {
+    /// How many transports there are: the size of every per-transport array.
+    pub const COUNT: usize = 8;
+
     /// Every transport, in run order.
-    pub const ALL: [Transport; 8] = [
+    pub const ALL: [Transport; Transport::COUNT] = [
         Transport::Poll,
         Transport::Jsonp,
         Transport::Piggyback,
@@ -40,8 +93,22 @@ impl Transport {
         Transport::Iframe,
     ];
 
-    /// The lowercase name used in flags, file names and JSON.
-    pub fn name(self) -> &'static str {
+    /// Position in [`Transport::ALL`]: the index of per-transport arrays.
+    pub const fn index(self) -> usize {
+        match self {
+            Transport::Poll => 0,
+            Transport::Jsonp => 1,
+            Transport::Piggyback => 2,
+            Transport::Longpoll => 3,
+            Transport::Stream => 4,
+            Transport::Sse => 5,
+            Transport::Multipart => 6,
+            Transport::Iframe => 7,
+        }
+    }
+
+    /// The lowercase name used in flags, file names, metrics labels and JSON.
+    pub const fn name(self) -> &'static str {
         match self {
             Transport::Poll => "poll",
             Transport::Jsonp => "jsonp",
@@ -54,12 +121,110 @@ impl Transport {
         }
     }
 
+    /// The endpoint a client of this transport requests (piggyback's ticks ride on the
+    /// application endpoints, of which the quote lookup is the one a client starts with).
+    pub const fn path(self) -> &'static str {
+        match self {
+            Transport::Poll | Transport::Jsonp => "/poll",
+            Transport::Piggyback => "/api/quote",
+            Transport::Longpoll => "/longpoll",
+            Transport::Stream => "/stream",
+            Transport::Sse => "/sse",
+            Transport::Multipart => "/multipart",
+            Transport::Iframe => "/iframe",
+        }
+    }
+
+    /// How ticks get to a client of this transport.
+    pub const fn kind(self) -> Kind {
+        match self {
+            Transport::Poll | Transport::Jsonp => Kind::Polled,
+            Transport::Piggyback => Kind::Piggyback,
+            Transport::Longpoll => Kind::Held,
+            Transport::Stream | Transport::Sse | Transport::Multipart | Transport::Iframe => {
+                Kind::Stream
+            }
+        }
+    }
+
+    /// How a client of this transport resumes after losing its connection.
+    pub const fn resume(self) -> Resume {
+        match self {
+            Transport::Sse => Resume::LastEventId,
+            Transport::Poll
+            | Transport::Jsonp
+            | Transport::Piggyback
+            | Transport::Longpoll
+            | Transport::Stream
+            | Transport::Multipart
+            | Transport::Iframe => Resume::Since,
+        }
+    }
+
+    /// How this transport's responses are framed.
+    pub const fn framing(self) -> Framing {
+        match self {
+            Transport::Poll | Transport::Piggyback | Transport::Longpoll => Framing::Batch,
+            Transport::Jsonp => Framing::Jsonp,
+            Transport::Stream => Framing::Ndjson,
+            Transport::Sse => Framing::Sse,
+            Transport::Multipart => Framing::Multipart,
+            Transport::Iframe => Framing::Iframe,
+        }
+    }
+
+    /// Its colour in every chart (SVG and terminal), as RGB: one colour per transport across all
+    /// of a run's pictures, so a reader learns it once. (The "category10" palette.)
+    pub const fn colour(self) -> (u8, u8, u8) {
+        match self {
+            Transport::Poll => (31, 119, 180),
+            Transport::Jsonp => (255, 127, 14),
+            Transport::Piggyback => (44, 160, 44),
+            Transport::Longpoll => (214, 39, 40),
+            Transport::Stream => (148, 103, 189),
+            Transport::Sse => (140, 86, 75),
+            Transport::Multipart => (227, 119, 194),
+            Transport::Iframe => (23, 190, 207),
+        }
+    }
+
+    /// The key that selects it in the terminal viewer.
+    pub const fn key(self) -> char {
+        match self {
+            Transport::Poll => '1',
+            Transport::Jsonp => '2',
+            Transport::Piggyback => '3',
+            Transport::Longpoll => '4',
+            Transport::Stream => '5',
+            Transport::Sse => '6',
+            Transport::Multipart => '7',
+            Transport::Iframe => '8',
+        }
+    }
+
+    /// The transport the viewer key `c` selects.
+    pub fn from_key(c: char) -> Option<Transport> {
+        Transport::ALL.into_iter().find(|t| t.key() == c)
+    }
+
     /// True for the transports that hold one response open and push into it.
-    pub fn is_streaming(self) -> bool {
-        matches!(
-            self,
-            Transport::Stream | Transport::Sse | Transport::Multipart | Transport::Iframe
-        )
+    pub const fn is_streaming(self) -> bool {
+        matches!(self.kind(), Kind::Stream)
+    }
+
+    /// True when the latency is set by the client's own schedule (a poll interval, an action
+    /// rate) rather than by the server's push path: such latency is compared with itself, never
+    /// with the loopback floor.
+    pub const fn schedule_bound(self) -> bool {
+        match self.kind() {
+            Kind::Polled | Kind::Piggyback => true,
+            Kind::Held | Kind::Stream => false,
+        }
+    }
+
+    /// "poll, jsonp, …": every name, for help texts and error messages.
+    pub fn names() -> String {
+        Transport::ALL.map(Transport::name).join(", ")
     }
 }
 
@@ -71,7 +236,7 @@ impl fmt::Display for Transport {
 
 /// An unknown transport name; the message lists the valid ones.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown transport '{0}' (expected one of: poll, jsonp, piggyback, longpoll, stream, sse, multipart, iframe)")]
+#[error("unknown transport '{0}' (expected one of: {names})", names = Transport::names())]
 pub struct ParseTransportError(pub String);
 
 impl FromStr for Transport {
@@ -99,5 +264,25 @@ mod tests {
             );
         }
         assert!("carrier-pigeon".parse::<Transport>().is_err());
+    }
+
+    #[test]
+    fn index_keys_and_colours_are_distinct() {
+        for (i, t) in Transport::ALL.into_iter().enumerate() {
+            assert_eq!(t.index(), i);
+            assert_eq!(Transport::from_key(t.key()), Some(t));
+        }
+        let mut colours: Vec<_> = Transport::ALL.map(Transport::colour).to_vec();
+        colours.sort();
+        colours.dedup();
+        assert_eq!(colours.len(), Transport::COUNT);
+    }
+
+    #[test]
+    fn error_lists_every_name() {
+        let e = "x".parse::<Transport>().unwrap_err().to_string();
+        for t in Transport::ALL {
+            assert!(e.contains(t.name()), "{e}");
+        }
     }
 }
