@@ -11,10 +11,11 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use tickbench_wire::framing::batch;
 use tickbench_wire::Transport;
 use tokio::time::Instant;
 
-use crate::app::{batch_json, json_response, AppState};
+use crate::app::{json_response, AppState};
 use crate::journal::ReadOut;
 use crate::metrics::OpenGuard;
 use crate::params::Params;
@@ -50,7 +51,8 @@ pub async fn handler(State(st): State<Arc<AppState>>, p: Params) -> Response {
         next: cursor,
         ..out
     };
-    let body = batch_json(out.next, &out.ticks, out.gap);
+    let mut body = Vec::new();
+    batch::encode(&mut body, out.next, &out.ticks, out.gap);
     super::poll::record(&st, Transport::Longpoll, &out, body.len());
     json_response(StatusCode::OK, body)
 }

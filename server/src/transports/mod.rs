@@ -48,7 +48,8 @@ use axum::http::{header, HeaderName, HeaderValue};
 use axum::response::Response;
 use bytes::Bytes;
 use futures_util::Stream;
-use tickbench_wire::{now_micros, Gap, Transport};
+use tickbench_wire::framing::Encoder;
+use tickbench_wire::{now_micros, Control, Gap, Transport};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -66,8 +67,6 @@ pub type Conn = Option<axum::Extension<Arc<ConnCtl>>>;
 pub const CHUNK_TICKS: usize = 4_096;
 /// About the most tick JSON bytes one stream chunk carries.
 pub const CHUNK_BYTES: usize = 64 * 1024;
-/// The reason every `bye` frame gives.
-pub const BYE_REASON: &str = "server shutting down";
 
 /// One thing a stream has to say.
 #[derive(Debug)]
@@ -255,9 +254,22 @@ pub fn stream_headers(resp: &mut Response, content_type: &'static str, start: u6
     );
 }
 
-/// `{"gap":{"from":F,"to":T}}`
-pub fn gap_json(g: Gap) -> String {
-    format!("{{\"gap\":{{\"from\":{},\"to\":{}}}}}", g.from, g.to)
+/// One feed item as one body chunk in the format `E` (all of a wake-up's ticks in one buffer).
+pub fn encode<E: Encoder>(f: &Feed) -> Bytes {
+    let mut buf = Vec::new();
+    match f {
+        Feed::Ticks { gap, ticks } => E::ticks(&mut buf, *gap, ticks),
+        Feed::Heartbeat(ts) => E::control(&mut buf, &Control::Heartbeat(*ts)),
+        Feed::Bye => E::control(&mut buf, &Control::bye()),
+    }
+    buf.into()
+}
+
+/// What a response in the format `E` starts with, if anything.
+pub fn preamble<E: Encoder>() -> Option<Bytes> {
+    let mut buf = Vec::new();
+    E::preamble(&mut buf);
+    (!buf.is_empty()).then(|| buf.into())
 }
 
 /// Builds a streaming response from a per-transport framing function: `preamble` first, then

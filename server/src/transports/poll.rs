@@ -6,9 +6,10 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use tickbench_wire::framing::batch;
 use tickbench_wire::Transport;
 
-use crate::app::{batch_json, json_response, AppState};
+use crate::app::{json_response, AppState};
 use crate::journal::ReadOut;
 use crate::params::Params;
 
@@ -21,7 +22,8 @@ pub async fn handler(State(st): State<Arc<AppState>>, p: Params) -> Response {
         .requests
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let out = st.journal.read(p.since, &p.filter, p.limit, usize::MAX);
-    let body = batch_json(out.next, &out.ticks, out.gap);
+    let mut body = Vec::new();
+    batch::encode(&mut body, out.next, &out.ticks, out.gap);
     record(&st, Transport::Poll, &out, body.len());
     json_response(StatusCode::OK, body)
 }
