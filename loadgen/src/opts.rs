@@ -11,6 +11,7 @@ use tickbench_wire::Transport;
 
 use crate::chaos::ChaosSpec;
 use crate::error::Error;
+use crate::share::fraction;
 
 /// `tickbench run` options. Every field is a flag; the doc comments are the `--help` text.
 ///
@@ -263,18 +264,6 @@ fn parse_rate(s: &str) -> Result<f64, String> {
         Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
         _ => Err(format!("'{s}' is not a positive rate")),
     }
-}
-
-/// `10%`, `0.5%` or a bare fraction such as `0.1`, as a fraction within 0..=1; `None` otherwise.
-pub(crate) fn fraction(s: &str) -> Option<f64> {
-    let v = s.trim();
-    let parsed = match v.strip_suffix('%') {
-        Some(p) => p.trim().parse::<f64>().map(|p| p / 100.0),
-        None => v.parse::<f64>(),
-    };
-    parsed
-        .ok()
-        .filter(|f| f.is_finite() && (0.0..=1.0).contains(f))
 }
 
 /// `10%` (or a fraction such as `0.1`), 0-100 %.

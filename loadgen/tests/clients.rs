@@ -1,6 +1,10 @@
 //! The simulated clients against the real server over loopback: every transport delivers every
 //! published tick exactly once and in order, a watchlist filters, and a cut connection resumes
 //! from the cursor without loss. Ticks are driven by `publish` (rate 0), never by the clock.
+//!
+//! Over 500 lines on purpose: one scenario function per behaviour, instantiated for every
+//! transport by the `every_transport!` table, so a new transport is one line here; splitting the
+//! scenarios from their table would make that line harder to find.
 
 use std::collections::HashSet;
 use std::io::Write as _;

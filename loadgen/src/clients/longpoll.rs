@@ -7,8 +7,8 @@ use std::time::Duration;
 use tickbench_wire::{now_micros, Batch};
 
 use super::http::push_param;
+use super::sink::{ErrorKind, Sink};
 use super::state::ClientState;
-use super::{ErrorKind, Sink};
 
 /// Beyond the hold the client asked for, how long to wait for the answer before calling it a
 /// timeout (the server answers an expired hold itself, so this only fires on a stuck server).

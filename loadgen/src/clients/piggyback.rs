@@ -11,8 +11,8 @@ use tickbench_wire::{now_micros, Batch, OrderRequest, Side, Symbols};
 use tokio::time::Instant;
 
 use super::http::push_symbols;
+use super::sink::{ErrorKind, Sink};
 use super::state::ClientState;
-use super::{ErrorKind, Sink};
 
 /// Share of actions that are quote lookups; the rest are orders.
 pub const QUOTE_SHARE: f64 = 0.7;

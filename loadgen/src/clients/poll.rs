@@ -12,8 +12,8 @@ use tickbench_wire::{now_micros, Batch};
 use tokio::time::Instant;
 
 use super::jsonp::{strip_jsonp, CALLBACK};
+use super::sink::{ErrorKind, Sink};
 use super::state::ClientState;
-use super::{ErrorKind, Sink};
 
 /// Per-request timeout beyond the interval: an answer that takes this long is an error.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);

@@ -15,11 +15,11 @@ use super::frame::{Frame, FrameParser, ParseError};
 use super::http::{classify, retry_after};
 use super::iframe::IframeParser;
 use super::multipart::{boundary_from_content_type, MultipartParser};
+use super::sink::{ErrorKind, Sink};
 use super::slowlink;
 use super::sse::SseParser;
 use super::state::{ClientState, Failure};
 use super::stream::NdjsonParser;
-use super::{ErrorKind, Sink};
 
 /// Response header carrying the cursor a stream starts at.
 pub const NEXT_HEADER: &str = "x-tickbench-next";

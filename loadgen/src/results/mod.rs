@@ -5,12 +5,12 @@
 //! - `latency.hlog`: per-second histograms of every phase, an HdrHistogram interval log ([`hlog`]);
 //! - `report.md` and `latency.svg`: the comparison for people ([`report`], [`svg`]);
 //!
-//! and `<out>/latest`, a relative symlink to the newest folder. [`read`] is the one reader of a
+//! and `<out>/latest`, a relative symlink to the newest folder. [`read()`] is the one reader of a
 //! results folder's summary; [`table`] the comparison table every view renders.
 
 pub mod hgrm;
 pub mod hlog;
-pub mod read;
+mod read;
 pub mod report;
 pub mod summary;
 pub mod svg;
