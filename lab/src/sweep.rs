@@ -127,7 +127,11 @@ impl CellRunner for LoadgenRunner {
         if let Some(w) = self.workers {
             o.workers = w;
         }
-        tickbench_loadgen::run_with_progress(o, Some(progress), cancel)
+        Ok(tickbench_loadgen::run_with_progress(
+            o,
+            Some(progress),
+            cancel,
+        )?)
     }
 }
 

@@ -10,7 +10,7 @@
 //! let opts = RunOpts { clients: 50, transports: vec!["sse".parse()?], ..RunOpts::default() };
 //! let (summary, dir) = run_with_progress(opts, None, CancellationToken::new())?;
 //! println!("{} → {}", summary.transports[0].latency_us.p99, dir.display());
-//! # Ok::<(), anyhow::Error>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! # Faults and slow consumers
@@ -25,23 +25,31 @@
 //! and the plain output.
 //!
 //! # Layout
-//! - [`opts`]: [`RunOpts`] (`tickbench run` flags) and their validation.
-//! - [`run`](mod@run): the coordinator: target or embedded server, floor, phases, per-second merge.
+//! - [`opts`]: [`RunOpts`] (`tickbench run` flags) and their validation; [`share`]: `10%` shares.
+//! - [`error`](Error): [`Error`], every failure the library reports (`anyhow` stays in the binary).
+//! - [`run`](mod@run): the run: `harness` (embedded server, proxy, restarter around one run),
+//!   `driver` (one phase per transport, second by second), `window` (a phase's measured seconds
+//!   summed into its results row), `population` (the clients: watchlists, slow consumers, source
+//!   addresses), `probe` (`/symbols`, `/healthz`), `limits`, `signals`, `restarter`.
 //! - [`worker`]: worker threads (current-thread runtime + `LocalSet` each) running the clients.
 //! - [`stats`]: the [`clients::Sink`] implementation, per-second intervals, histogram merging.
 //! - [`clients`]: the simulated clients of every transport (the client contract).
-//! - [`child`]: the embedded server child process (and its restarts).
+//! - [`child`]: [`child::ChildServer`], the embedded server child process (used by `run` and by
+//!   `tickbench view`).
 //! - [`chaos`]: `--chaos`, the fault-injecting TCP proxy between clients and server.
 //! - [`floor`]: the loopback TCP ping-pong floor.
 //! - [`procstat`]: CPU and RSS from `/proc`.
 //! - [`saturation`]: when the load generator is the bottleneck.
-//! - [`results`]: the results folder: `summary.json`, `.hgrm`, `latency.hlog`, `report.md`, `latency.svg`.
+//! - [`results`]: the results folder (`summary.json`, `.hgrm`, `latency.hlog`, `report.md`,
+//!   `latency.svg`); [`results::read()`], the one reader of a summary; [`results::table`], the
+//!   comparison table every view (Markdown, plain text, the TUI) renders.
 //! - [`plain`]: progress bar and table output without a terminal UI.
 //! - [`progress`]: the live events a run sends to an observer (TUI, sweep).
 
 pub mod chaos;
 pub mod child;
 pub mod clients;
+pub mod error;
 pub mod floor;
 pub mod opts;
 pub mod plain;
@@ -50,9 +58,11 @@ pub mod progress;
 pub mod results;
 pub mod run;
 pub mod saturation;
+pub mod share;
 pub mod stats;
 pub mod worker;
 
+pub use error::Error;
 pub use floor::{measure_cross_thread_floor, measure_floor};
 pub use opts::{RunOpts, Watch};
 pub use plain::run;

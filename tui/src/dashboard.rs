@@ -652,7 +652,7 @@ pub fn run(opts: tickbench_loadgen::RunOpts) -> anyhow::Result<()> {
         .name("tickbench-run".into())
         .spawn(move || {
             let r = tickbench_loadgen::run_with_progress(opts, Some(tx), run_cancel);
-            let _ = done_tx.send(r);
+            let _ = done_tx.send(r.map_err(anyhow::Error::from));
         })?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

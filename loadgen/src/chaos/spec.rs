@@ -101,7 +101,7 @@ impl FromStr for ChaosSpec {
 
 /// `1%`, `0.5%` or a bare fraction `0.01`, within 0..=100 %.
 fn parse_pct(key: &str, value: &str) -> Result<f64, String> {
-    crate::opts::fraction(value).ok_or_else(|| {
+    crate::share::fraction(value).ok_or_else(|| {
         format!("{key}='{value}' is not a share of connections per second such as 1% (0-100%)")
     })
 }

@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use super::ErrorKind;
+use super::sink::ErrorKind;
 
 /// How long a TCP connect may take before it counts as [`ErrorKind::Connect`]. Loopback connects
 /// take microseconds; seconds mean the listener's backlog is full, which is worth reporting.

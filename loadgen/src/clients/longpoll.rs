@@ -8,8 +8,8 @@ use tickbench_wire::framing::batch;
 use tickbench_wire::now_micros;
 
 use super::http::push_param;
+use super::sink::{ErrorKind, Sink};
 use super::state::ClientState;
-use super::{ErrorKind, Sink};
 
 /// Beyond the hold the client asked for, how long to wait for the answer before calling it a
 /// timeout (the server answers an expired hold itself, so this only fires on a stuck server).
@@ -18,7 +18,7 @@ pub const GRACE: Duration = Duration::from_secs(10);
 pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>) {
     let hold = c.cfg.longpoll_timeout.as_secs().clamp(1, 120);
     loop {
-        c.begin_url("/longpoll");
+        c.begin_url(c.cfg.transport.path());
         push_param(&mut c.url, "timeout", hold);
         let req = c
             .http

@@ -12,8 +12,8 @@ use tickbench_wire::{now_micros, OrderRequest, Side, Symbols};
 use tokio::time::Instant;
 
 use super::http::push_symbols;
+use super::sink::{ErrorKind, Sink};
 use super::state::ClientState;
-use super::{ErrorKind, Sink};
 
 /// Share of actions that are quote lookups; the rest are orders.
 pub const QUOTE_SHARE: f64 = 0.7;
@@ -48,10 +48,12 @@ pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>) {
 
         let sym = &syms[c.rng.random_range(0..syms.len())];
         let req = if c.rng.random_bool(QUOTE_SHARE) {
-            c.begin_url("/api/quote/");
+            // The quote lookup is the transport's own path, `/api/quote/SYM`.
+            c.begin_url(c.cfg.transport.path());
             // begin_url appended the query; rebuild with the symbol in the path.
             let query_at = c.url.find('?').unwrap_or(c.url.len());
             let query = c.url.split_off(query_at);
+            c.url.push('/');
             push_segment(&mut c.url, sym);
             c.url.push_str(&query);
             c.http.get(c.url.as_str())

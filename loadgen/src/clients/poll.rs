@@ -12,8 +12,8 @@ use tickbench_wire::framing::{batch, jsonp};
 use tickbench_wire::now_micros;
 use tokio::time::Instant;
 
+use super::sink::{ErrorKind, Sink};
 use super::state::ClientState;
-use super::{ErrorKind, Sink};
 
 /// Per-request timeout beyond the interval: an answer that takes this long is an error.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -27,7 +27,7 @@ pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>, jsonp: bool) {
         c.sink.schedule_lag(lag.as_micros() as u64);
         due += interval;
 
-        c.begin_url("/poll");
+        c.begin_url(c.cfg.transport.path());
         if jsonp {
             super::http::push_param(&mut c.url, "callback", jsonp::CALLBACK);
         }

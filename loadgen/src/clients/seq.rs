@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use tickbench_wire::Tick;
 
-use super::SeqOutcome;
+use super::sink::SeqOutcome;
 
 /// What the checker knows about one symbol.
 #[derive(Debug)]

@@ -24,7 +24,7 @@ use tokio::net::TcpSocket;
 use tokio::time::timeout;
 
 use super::http::CONNECT_TIMEOUT;
-use super::ErrorKind;
+use super::sink::ErrorKind;
 
 /// `SO_RCVBUF` of a slow consumer's socket, bytes (Linux doubles it for its bookkeeping): a
 /// receive window of a few KiB, like a slow link's bandwidth-delay product.

@@ -9,9 +9,10 @@ use rand::{rngs::SmallRng, Rng, SeedableRng};
 use tickbench_wire::{ApiError, Batch, Gap, Tick};
 
 use super::backoff::Backoff;
+use super::config::ClientConfig;
 use super::http::{classify, push_param, push_symbols, retry_after};
 use super::seq::SeqChecker;
-use super::{ClientConfig, ErrorKind, Sink};
+use super::sink::{ErrorKind, Sink};
 
 /// A failed attempt: what to count (`None`: nothing failed, the answer just cannot be used), and
 /// the server's `Retry-After`, if it sent one.

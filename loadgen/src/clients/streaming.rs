@@ -19,7 +19,7 @@ use tokio::time::timeout;
 use super::http::{classify, retry_after};
 use super::slowlink;
 use super::state::{ClientState, Failure};
-use super::{ErrorKind, Sink};
+use super::sink::{ErrorKind, Sink};
 
 /// Response header carrying the cursor a stream starts at.
 pub const NEXT_HEADER: &str = "x-tickbench-next";

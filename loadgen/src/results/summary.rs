@@ -1,12 +1,13 @@
-//! Writing and reading `summary.json`. Writes are atomic (a temporary file renamed over the old
-//! one), so a reader never sees half a file, and the run writes a `complete: false` summary before
-//! it measures anything, so an interrupted run can never pass for a complete one.
+//! Writing `summary.json` (reading is `results::read`). Writes are atomic (a temporary file renamed
+//! over the old one), so a reader never sees half a file, and the run writes a `complete: false`
+//! summary before it measures anything, so an interrupted run can never pass for a complete one.
 
 use std::path::Path;
 
-use anyhow::Context;
 use hdrhistogram::Histogram;
-use tickbench_wire::{LatencySummary, Summary, SCHEMA_VERSION};
+use tickbench_wire::{LatencySummary, Summary};
+
+use crate::error::Error;
 
 /// The latency figures of a merged histogram (all zero when nothing was recorded).
 pub fn latency_summary(h: &Histogram<u64>) -> LatencySummary {
@@ -25,50 +26,30 @@ pub fn latency_summary(h: &Histogram<u64>) -> LatencySummary {
 }
 
 /// Writes `summary` to `path` atomically.
-pub fn write_summary(path: &Path, summary: &Summary) -> anyhow::Result<()> {
-    let json = serde_json::to_vec_pretty(summary).context("encoding summary.json")?;
+pub fn write_summary(path: &Path, summary: &Summary) -> Result<(), Error> {
+    let json = serde_json::to_vec_pretty(summary).map_err(|e| Error::Encode {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
     write_atomic(path, &json)
 }
 
 /// Writes `bytes` to a sibling temporary file, syncs it and renames it over `path`.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     use std::io::Write;
     let tmp = path.with_extension("tmp");
-    let mut f =
-        std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    let mut f = std::fs::File::create(&tmp).map_err(Error::write(&tmp))?;
     f.write_all(bytes)
         .and_then(|()| f.sync_all())
-        .with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))?;
-    Ok(())
-}
-
-/// Reads a `summary.json`, or the `summary.json` inside a results folder (e.g. `results/latest`).
-pub fn read_summary(path: &Path) -> anyhow::Result<Summary> {
-    let file = if path.is_dir() {
-        path.join("summary.json")
-    } else {
-        path.to_path_buf()
-    };
-    let text =
-        std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-    let summary: Summary = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a tickbench summary", file.display()))?;
-    anyhow::ensure!(
-        summary.schema == SCHEMA_VERSION,
-        "{} has schema {} but this tickbench reads schema {}",
-        file.display(),
-        summary.schema,
-        SCHEMA_VERSION
-    );
-    Ok(summary)
+        .map_err(Error::write(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(Error::write(path))
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
     use std::collections::BTreeMap;
-    use tickbench_wire::{Floor, TransportSummary};
+    use tickbench_wire::{Floor, TransportSummary, SCHEMA_VERSION};
 
     pub(crate) fn sample_summary() -> Summary {
         let mut h = crate::stats::new_histogram();
@@ -118,26 +99,5 @@ pub(crate) mod tests {
                 extra,
             }],
         }
-    }
-
-    #[test]
-    fn summary_round_trips_through_the_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = sample_summary();
-        write_summary(&dir.path().join("summary.json"), &s).unwrap();
-        assert_eq!(read_summary(dir.path()).unwrap(), s);
-        assert_eq!(read_summary(&dir.path().join("summary.json")).unwrap(), s);
-        assert!(!dir.path().join("summary.tmp").exists());
-        let l = s.transports[0].latency_us;
-        assert!(l.min <= l.p50 && l.p50 <= l.p99 && l.p99 <= l.max);
-    }
-
-    #[test]
-    fn other_files_are_clear_errors() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("summary.json");
-        std::fs::write(&p, "{}").unwrap();
-        let e = read_summary(&p).unwrap_err();
-        assert!(format!("{e:#}").contains("not a tickbench summary"));
     }
 }
