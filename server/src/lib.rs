@@ -30,43 +30,48 @@
 //! - [`generator`]: the startup replay, the paced generator thread and the producer that
 //!   encodes and publishes.
 //! - [`journal`]: the ring of encoded ticks, cursors, gaps, latest quotes, reader wake-ups.
-//! - [`app`]: the router and the non-transport endpoints.
-//! - [`transports`]: one module per push technique, and the shared stream feed.
-//! - [`params`], [`error`]: query parsing and the JSON error answers.
+//! - [`state`]: what every handler shares.
+//! - [`api_error`], [`json`], [`params`]: the JSON error answers, the headers of every JSON
+//!   answer, query parsing.
+//! - [`conn`]: the per-connection handle through which a stream too far behind asks for a reset.
+//! - [`transports`]: one module per push technique, and what they share.
+//! - [`endpoints`]: the non-transport endpoints; [`app`]: the router.
 //! - [`serve`]: the accept loop (timeouts, connection cap, resets of streams too far behind,
 //!   graceful shutdown).
 //! - [`metrics`]: the counters behind `/metrics`.
 
+pub mod api_error;
 pub mod app;
 pub mod config;
-pub mod error;
+pub mod conn;
+pub mod endpoints;
 pub mod generator;
 pub mod journal;
+pub mod json;
 pub mod market;
 pub mod metrics;
 pub mod params;
 pub mod serve;
+pub mod state;
 pub mod transports;
 
 use std::io::Write as _;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use tickbench_wire::now_micros;
 use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use config::{Config, ServeOpts};
 
-use app::AppState;
 use generator::Producer;
 use journal::Journal;
-use market::{Market, Universe};
-use metrics::Metrics;
+use market::Market;
+use state::AppState;
 
 /// A running server. Dropping it stops the generator and cancels the server without waiting;
 /// [`ServerHandle::shutdown`] does the same gracefully.
@@ -159,11 +164,10 @@ pub async fn spawn(config: Config, addr: SocketAddr) -> anyhow::Result<ServerHan
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     let addr = listener.local_addr()?;
-    let universe = Arc::new(Universe::new(config.symbols, config.seed));
     let epoch_us = config.epoch_us.unwrap_or_else(now_micros);
-    let journal = Arc::new(Journal::new(&universe, config.retain, epoch_us));
-    let market = Market::new(&universe, config.seed, config.rate);
-    let mut producer = Producer::new(market, universe.clone(), journal.clone());
+    let mut state = AppState::new(config.clone(), epoch_us);
+    let market = Market::new(&state.universe, config.seed, config.rate);
+    let mut producer = Producer::new(market, state.universe.clone(), state.journal.clone());
     // Before the accept loop starts: a client resuming by cursor must find the replayed
     // journal, not a 400 for a cursor "ahead" of a journal still catching up. Connections made
     // meanwhile wait in the listen backlog.
@@ -176,25 +180,18 @@ pub async fn spawn(config: Config, addr: SocketAddr) -> anyhow::Result<ServerHan
     if replayed.ticks > 0 {
         tracing::info!(
             ticks = replayed.ticks,
-            next = journal.next_seq(),
+            next = state.journal.next_seq(),
             "replayed the market from the epoch"
         );
     }
+    // Uptime counts from when the server starts serving, not from before the replay.
+    state.started = Instant::now();
     let producer = Arc::new(Mutex::new(producer));
-    let metrics = Arc::new(Metrics::default());
+    let metrics = state.metrics.clone();
     metrics
         .ticks_published
         .fetch_add(replayed.ticks, Ordering::Relaxed);
-    let state = Arc::new(AppState {
-        config: config.clone(),
-        universe,
-        journal,
-        metrics: metrics.clone(),
-        cancel: CancellationToken::new(),
-        started: Instant::now(),
-        epoch_us,
-        order_ids: AtomicU64::new(0),
-    });
+    let state = Arc::new(state);
     let tracker = TaskTracker::new();
     let accept = tokio::spawn(serve::accept_loop(
         listener,

@@ -10,9 +10,9 @@ use std::sync::Arc;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
-use crate::app::AppState;
-use crate::error::ApiError;
+use crate::api_error::ApiError;
 use crate::journal::SymFilter;
+use crate::state::AppState;
 
 pub const MAX_SYMBOLS: usize = 1_000;
 pub const DEFAULT_LIMIT: usize = 10_000;

@@ -8,9 +8,12 @@ use axum::response::Response;
 use bytes::Bytes;
 use tickbench_wire::Transport;
 
-use super::{framed_response, Conn, Feed, BYE_REASON};
-use crate::app::AppState;
+use super::control::BYE_REASON;
+use super::feed::Feed;
+use super::streaming::framed_response;
+use crate::conn::Conn;
 use crate::params::Params;
+use crate::state::AppState;
 
 /// Browsers buffer the start of a document before running scripts; this much padding gets the
 /// preamble past that buffer so the first tick runs at once.

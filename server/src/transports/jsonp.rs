@@ -5,8 +5,10 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tickbench_wire::Transport;
 
-use crate::app::{write_batch_fields, AppState};
+use super::batch::write_batch_fields;
+use super::delivery::count_batch;
 use crate::params::Params;
+use crate::state::AppState;
 
 /// `callback` has already been validated against `^[A-Za-z_$][A-Za-z0-9_$.]{0,63}$`.
 pub fn respond(st: &AppState, p: &Params, callback: &str) -> Response {
@@ -21,7 +23,7 @@ pub fn respond(st: &AppState, p: &Params, callback: &str) -> Response {
     body.extend_from_slice(b"({");
     write_batch_fields(&mut body, out.next, &out.ticks, out.gap);
     body.extend_from_slice(b"});");
-    super::poll::record(st, Transport::Jsonp, &out, body.len());
+    count_batch(st, Transport::Jsonp, &out, body.len());
     let mut r = (StatusCode::OK, body).into_response();
     let h = r.headers_mut();
     h.insert(

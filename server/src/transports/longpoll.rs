@@ -14,10 +14,13 @@ use axum::response::Response;
 use tickbench_wire::Transport;
 use tokio::time::Instant;
 
-use crate::app::{batch_json, json_response, AppState};
+use super::batch::batch_json;
+use super::delivery::count_batch;
 use crate::journal::ReadOut;
+use crate::json::json_response;
 use crate::metrics::OpenGuard;
 use crate::params::Params;
+use crate::state::AppState;
 
 pub async fn handler(State(st): State<Arc<AppState>>, p: Params) -> Response {
     st.metrics
@@ -51,6 +54,6 @@ pub async fn handler(State(st): State<Arc<AppState>>, p: Params) -> Response {
         ..out
     };
     let body = batch_json(out.next, &out.ticks, out.gap);
-    super::poll::record(&st, Transport::Longpoll, &out, body.len());
+    count_batch(&st, Transport::Longpoll, &out, body.len());
     json_response(StatusCode::OK, body)
 }

@@ -13,9 +13,12 @@ use axum::response::Response;
 use serde_json::Value;
 use tickbench_wire::{now_micros, OrderAck, Side, Transport};
 
-use crate::app::{json_response, write_batch_fields, AppState};
-use crate::error::ApiError;
+use super::batch::write_batch_fields;
+use super::delivery::count_batch;
+use crate::api_error::ApiError;
+use crate::json::json_response;
 use crate::params::Params;
+use crate::state::AppState;
 
 /// Largest accepted order body.
 pub const MAX_BODY: usize = 16 * 1024;
@@ -38,7 +41,7 @@ fn respond(
     body.push(b',');
     write_batch_fields(&mut body, out.next, &out.ticks, out.gap);
     body.push(b'}');
-    super::poll::record(st, Transport::Piggyback, &out, body.len());
+    count_batch(st, Transport::Piggyback, &out, body.len());
     json_response(status, body)
 }
 

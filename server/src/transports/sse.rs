@@ -13,10 +13,14 @@ use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt as _;
 use tickbench_wire::Transport;
 
-use super::{count, feed, start_cursor, stream_headers, Conn, Feed, BYE_REASON};
-use crate::app::AppState;
-use crate::error::ApiError;
+use super::control::BYE_REASON;
+use super::delivery::count_chunk;
+use super::feed::{feed, start_cursor, Feed};
+use super::streaming::stream_headers;
+use crate::api_error::ApiError;
+use crate::conn::Conn;
 use crate::params::Params;
+use crate::state::AppState;
 
 /// How long a browser waits before reconnecting.
 const RETRY: Duration = Duration::from_millis(2000);
@@ -56,7 +60,7 @@ pub async fn handler(
     let events = feed(st, since, p.filter, Transport::Sse, conn).flat_map(move |f| {
         let events = events(&f);
         let bytes: usize = events.iter().map(|(_, n)| n).sum();
-        count(&st2, Transport::Sse, &f, bytes);
+        count_chunk(&st2, Transport::Sse, &f, bytes);
         futures_util::stream::iter(events.into_iter().map(|(e, _)| Ok::<_, Infallible>(e)))
     });
     let first = futures_util::stream::once(async { Ok(Event::default().retry(RETRY)) });

@@ -7,9 +7,12 @@ use axum::response::Response;
 use bytes::Bytes;
 use tickbench_wire::Transport;
 
-use super::{framed_response, gap_json, Conn, Feed, BYE_REASON};
-use crate::app::AppState;
+use super::control::{gap_json, BYE_REASON};
+use super::feed::Feed;
+use super::streaming::framed_response;
+use crate::conn::Conn;
 use crate::params::Params;
+use crate::state::AppState;
 
 pub async fn handler(State(st): State<Arc<AppState>>, conn: Conn, p: Params) -> Response {
     framed_response(
