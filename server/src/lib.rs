@@ -21,11 +21,12 @@
 //! The stream is a pure function of (seed, rate, symbols, epoch): a server started with
 //! [`Config::epoch_us`] set to an earlier server's epoch replays the market up to now before it
 //! accepts connections and continues that server's exact sequence, so clients resume by cursor
-//! across a restart (see [`generator`]). Every answer carries `X-Tickbench-Epoch`.
+//! across a restart (see [`generator`]). Every answer of the router carries
+//! `X-Tickbench-Epoch` (the accept loop's over-cap 503 and hyper's own answers, e.g. 431, do not).
 //!
 //! # Layout
-//! The path of a tick, top to bottom; each module uses only modules listed above it (the module
-//! graph is acyclic, and [`transports`] knows nothing of the router or the accept loop).
+//! Foundations first: each module uses only modules listed above it (the module graph is
+//! acyclic; [`transports`] knows nothing of the router or the accept loop).
 //! - [`error`]: [`Error`], why the server could not start or keep running.
 //! - [`config`]: [`Config`], the settings and their limits; [`opts`]: [`ServeOpts`], the
 //!   `tickbench serve` flags that become a [`Config`].

@@ -43,6 +43,8 @@ pub struct Metrics {
     pub other_requests: AtomicU64,
     /// Answers with a 4xx status (bad parameters, unknown paths, oversized bodies, ...).
     pub client_errors: AtomicU64,
+    /// Ticks published by the paced generator thread and by the startup replay;
+    /// `ServerHandle::publish` (tests) does not count here.
     pub ticks_published: AtomicU64,
     /// now − scheduled ts of the newest published tick, µs, at publish time.
     pub generator_lag_us: AtomicU64,

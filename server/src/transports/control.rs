@@ -1,5 +1,5 @@
-//! The text shared by the control frames of the NDJSON, multipart, iframe and SSE streams: the
-//! gap object and the reason a `bye` gives.
+//! Control-frame text shared across stream formats: the reason every `bye` gives (all four
+//! streams), the gap object (NDJSON and multipart).
 
 use tickbench_wire::Gap;
 

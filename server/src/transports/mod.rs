@@ -3,9 +3,9 @@
 //! - Batch answers: [`poll`], [`jsonp`] (a `/poll` with `callback=`), [`longpoll`],
 //!   [`piggyback`]; their body is written by [`batch`].
 //! - Streams: [`stream`] (NDJSON), [`sse`], [`multipart`], [`iframe`]. Each reads the journal
-//!   through a [`feed`]; all but SSE (which goes through axum's `Sse`) build their response with
-//!   [`streaming`] from a framing function of their own, and share the control frames' text in
-//!   [`control`].
+//!   through a [`feed`] and sends the headers of [`streaming`]; all but SSE (whose events axum's
+//!   `Sse` writes) build their body there from a framing function of their own. [`control`]
+//!   holds the control frames' shared text.
 //! - [`delivery`] counts what each answer or chunk delivered.
 //!
 //! The router (`app`) picks the handler of each transport; nothing here knows the router.

@@ -1,5 +1,5 @@
-//! The streaming response of the framed streams (NDJSON, multipart, iframe): headers, an
-//! optional preamble, then one body chunk per [`Feed`] item from the transport's framing function.
+//! Stream responses: the headers every stream sends; for the framed streams (NDJSON, multipart,
+//! iframe) an optional preamble, then one body chunk per [`Feed`] item from a framing function.
 
 use std::sync::Arc;
 
