@@ -16,7 +16,7 @@ use crate::state::AppState;
 use crate::transports::{iframe, longpoll, multipart, piggyback, poll, sse, stream};
 
 /// The whole HTTP surface. Separate from the accept loop so a test can drive it directly
-/// (`tower::ServiceExt::oneshot`, as the query fuzz target does).
+/// (`tower::ServiceExt::oneshot`, as `tests/it/in_process.rs` does).
 pub fn app(state: Arc<AppState>) -> Router {
     let mut router = Router::new();
     for t in Transport::ALL {

@@ -1,6 +1,6 @@
 //! The router driven in-process, without the accept loop: the state from `AppState::new`, ticks
-//! from a `Producer` on its journal, requests through `tower::ServiceExt::oneshot` (the way the
-//! query fuzz target drives it).
+//! from a `Producer` on its journal, requests through `tower::ServiceExt::oneshot` (so no
+//! `ConnCtl`: streams run without the slow-consumer reset).
 
 use std::sync::Arc;
 
