@@ -41,8 +41,8 @@
 //!   [`params`]: the query parameters every endpoint takes.
 //! - [`conn`]: [`ConnCtl`](conn::ConnCtl), the per-connection handle through which a stream
 //!   too far behind asks for a reset.
-//! - [`transports`]: one file per push technique, with the stream feed, batch body, stream
-//!   response and delivery counting they share.
+//! - [`transports`]: one file per push technique, with the stream feed, stream response and
+//!   delivery counting they share (the bytes of each format are `tickbench_wire::framing`'s).
 //! - [`endpoints`]: `/snapshot`, `/symbols`, `/healthz`, `/metrics`, the 404/405 fallbacks.
 //! - [`app`]: the router (every transport's routes from one exhaustive `match`) and the
 //!   middleware every answer passes.

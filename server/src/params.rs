@@ -1,5 +1,9 @@
-//! Query-string parsing shared by every endpoint: `since`, `symbols`, `limit`, `timeout`,
-//! `callback`.
+//! The query parameters every endpoint takes, resolved against the journal and the universe:
+//! the extractor [`Params`].
+//!
+//! The grammar (names, ranges, defaults, messages) is the protocol's, in
+//! [`tickbench_wire::query`]; what needs the server's state is decided here: whether `since` is
+//! ahead of the journal, and which symbol ids a watchlist names.
 //!
 //! Our own extractor rather than axum's `Query<T>`: axum's rejections are plain text, ours are the
 //! protocol's JSON errors naming the parameter, and `since` is checked against the journal here so
@@ -9,16 +13,15 @@ use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use tickbench_wire::query::{Query, QueryError, SymbolNames};
 
 use crate::api_error::ApiError;
 use crate::journal::SymFilter;
 use crate::state::AppState;
 
-pub const MAX_SYMBOLS: usize = 1_000;
-pub const DEFAULT_LIMIT: usize = 10_000;
-pub const MAX_LIMIT: usize = 100_000;
-pub const DEFAULT_TIMEOUT_S: u64 = 30;
-pub const MAX_TIMEOUT_S: u64 = 120;
+pub use tickbench_wire::query::{
+    valid_callback, DEFAULT_LIMIT, DEFAULT_TIMEOUT_S, MAX_LIMIT, MAX_SYMBOLS, MAX_TIMEOUT_S,
+};
 
 /// Parsed and validated common parameters.
 #[derive(Debug, Clone)]
@@ -47,125 +50,58 @@ impl FromRequestParts<Arc<AppState>> for Params {
     }
 }
 
-fn unsigned(param: &str, v: &str) -> Result<u64, ApiError> {
-    v.parse::<u64>()
-        .map_err(|_| ApiError::param(param, format!("{param} must be an unsigned integer")))
+impl From<QueryError> for ApiError {
+    fn from(e: QueryError) -> Self {
+        ApiError::param(e.param, e.msg)
+    }
 }
 
-/// Parses a query string (unknown parameters such as cache-busters are ignored; a known one given
-/// twice is an error, since silently picking one would hide a client bug).
+/// Parses a query string and resolves it against `state`. The parameters are checked in a fixed
+/// order (repeats, `since`, `symbols`, `limit`, `timeout`, `callback`), so a request with
+/// several faults always hears of the same one.
 pub fn parse(query: &str, state: &AppState) -> Result<Params, ApiError> {
-    let mut since = None;
-    let mut symbols = None;
-    let mut limit = None;
-    let mut timeout = None;
-    let mut callback = None;
-    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
-        let slot = match &*k {
-            "since" => &mut since,
-            "symbols" => &mut symbols,
-            "limit" => &mut limit,
-            "timeout" => &mut timeout,
-            "callback" => &mut callback,
-            _ => continue,
-        };
-        if slot.is_some() {
-            return Err(ApiError::param(&k, format!("{k} given more than once")));
-        }
-        *slot = Some(v.into_owned());
-    }
+    let q = Query::parse(query)?;
 
     let next = state.journal.next_seq();
+    let since = q.since()?;
     let since_given = since.is_some();
     let since = match since {
         None => next,
-        Some(v) => {
-            let n = unsigned("since", &v)?;
-            if n > next {
-                return Err(ApiError::param(
-                    "since",
-                    format!("since={n} is ahead of the journal (next seq is {next})"),
-                ));
-            }
-            n
+        Some(n) if n > next => {
+            return Err(ApiError::param(
+                "since",
+                format!("since={n} is ahead of the journal (next seq is {next})"),
+            ))
         }
+        Some(n) => n,
     };
 
-    let (symbols, filter) = match symbols {
+    let (symbols, filter) = match q.symbols()? {
         None => (None, SymFilter::all()),
-        Some(list) => {
-            let ids = parse_symbols(&list, state)?;
+        Some(names) => {
+            let ids = symbol_ids(names, state)?;
             let f = SymFilter::of(&ids, state.universe.len());
             (Some(ids), f)
         }
     };
-
-    let limit = match limit {
-        None => DEFAULT_LIMIT,
-        Some(v) => {
-            let n = unsigned("limit", &v)?;
-            if !(1..=MAX_LIMIT as u64).contains(&n) {
-                return Err(ApiError::param(
-                    "limit",
-                    format!("limit must be 1 to {MAX_LIMIT}"),
-                ));
-            }
-            n as usize
-        }
-    };
-
-    let timeout_s = match timeout {
-        None => DEFAULT_TIMEOUT_S,
-        Some(v) => {
-            let n = unsigned("timeout", &v)?;
-            if !(1..=MAX_TIMEOUT_S).contains(&n) {
-                return Err(ApiError::param(
-                    "timeout",
-                    format!("timeout must be 1 to {MAX_TIMEOUT_S} seconds"),
-                ));
-            }
-            n
-        }
-    };
-
-    if let Some(cb) = &callback {
-        if !valid_callback(cb) {
-            return Err(ApiError::param(
-                "callback",
-                "callback must match ^[A-Za-z_$][A-Za-z0-9_$.]{0,63}$",
-            ));
-        }
-    }
 
     Ok(Params {
         since,
         since_given,
         symbols,
         filter,
-        limit,
-        timeout_s,
-        callback,
+        limit: q.limit()?,
+        timeout_s: q.timeout_s()?,
+        callback: q.callback()?.map(str::to_owned),
     })
 }
 
-fn parse_symbols(list: &str, state: &AppState) -> Result<Vec<u32>, ApiError> {
-    if list.trim().is_empty() {
-        return Err(ApiError::param("symbols", "symbols must not be empty"));
-    }
+/// The ids of a watchlist's names, stopping at the first bad or unknown name.
+fn symbol_ids(names: SymbolNames<'_>, state: &AppState) -> Result<Vec<u32>, ApiError> {
     let mut ids = Vec::new();
-    for (i, name) in list.split(',').enumerate() {
-        if i >= MAX_SYMBOLS {
-            return Err(ApiError::param(
-                "symbols",
-                format!("at most {MAX_SYMBOLS} symbols per request"),
-            ));
-        }
-        let name = name.trim();
-        if name.is_empty() {
-            return Err(ApiError::param("symbols", "empty symbol name in list"));
-        }
-        let upper = name.to_ascii_uppercase();
-        match state.universe.lookup(&upper) {
+    for name in names {
+        let name = name?;
+        match state.universe.lookup(&name.to_ascii_uppercase()) {
             Some(id) => ids.push(id),
             None => {
                 let shown: String = name.chars().take(32).collect();
@@ -177,32 +113,4 @@ fn parse_symbols(list: &str, state: &AppState) -> Result<Vec<u32>, ApiError> {
         }
     }
     Ok(ids)
-}
-
-/// `^[A-Za-z_$][A-Za-z0-9_$.]{0,63}$`: an identifier path, nothing that could break out of the
-/// `fn(...)` call the answer wraps the batch in.
-pub fn valid_callback(cb: &str) -> bool {
-    let b = cb.as_bytes();
-    !b.is_empty()
-        && b.len() <= 64
-        && (b[0].is_ascii_alphabetic() || b[0] == b'_' || b[0] == b'$')
-        && b[1..]
-            .iter()
-            .all(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c == b'.')
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn callbacks() {
-        assert!(valid_callback("cb"));
-        assert!(valid_callback("$.a_b.c9"));
-        assert!(!valid_callback("9a"));
-        assert!(!valid_callback(""));
-        assert!(!valid_callback("a(b)"));
-        assert!(!valid_callback(&"a".repeat(65)));
-        assert!(valid_callback(&"a".repeat(64)));
-    }
 }

@@ -1,18 +1,26 @@
-//! Types that cross a process boundary in tickbench: the JSON the quote server sends (ticks,
-//! batches, gap notices, quotes, orders, errors), the names of the transports, and the schema of
-//! the `summary.json` files the load generator writes and `show`/`compare` read.
+//! The protocol of tickbench, the part that crosses a process boundary: the JSON the quote server
+//! sends (ticks, batches, gap notices, quotes, orders, errors), the bytes each transport frames
+//! it in, the query parameters requests carry, every fact about each transport, and the schema
+//! of the `summary.json` files the load generator writes and `show`/`compare` read.
 //!
 //! Keeping them in one small crate with no async or HTTP dependencies means the server, the load
-//! generator, the terminal UI and the regression gate all agree on one definition, and a change of
-//! wire format is a compile error everywhere it matters. `docs/protocol.md` is the prose version.
+//! generator, the terminal UI and the regression gate all share one definition: the server
+//! encodes and the clients parse with the same [`framing`] module, whose round-trip tests check
+//! the two against each other. `docs/protocol.md` is the prose version.
 //!
 //! # Layout
-//! - [`tick`]: [`Tick`], [`Batch`], [`Gap`] and the stream control frames.
+//! - [`tick`]: [`Tick`], [`Batch`], [`Gap`] and the stream control frames ([`Control`]).
 //! - [`api`]: application payloads: quotes, snapshot, symbols, orders, error bodies.
-//! - [`transport`]: the [`Transport`] enum (`poll`, `jsonp`, … `iframe`) with parsing.
+//! - [`transport`]: the [`Transport`] enum (`poll`, `jsonp`, … `iframe`) and every
+//!   per-transport fact (path, kind, resume style, framing, colour, key).
+//! - [`framing`]: one file per response format (NDJSON, SSE, multipart, iframe, batch, JSONP),
+//!   each with the server's encoder and the client's parser and a round-trip test.
+//! - [`query`]: the query parameters (`since`, `symbols`, `limit`, `timeout`, `callback`).
 //! - [`summary`]: the `summary.json` schema.
 
 pub mod api;
+pub mod framing;
+pub mod query;
 pub mod summary;
 pub mod tick;
 pub mod transport;

@@ -43,8 +43,9 @@ pub struct Batch {
     pub gap: Option<Gap>,
 }
 
-/// Non-tick frames on the streaming transports (NDJSON lines, multipart parts, iframe calls; SSE
-/// uses its own `event:` names for the same things). Serialized as a one-key object, e.g.
+/// Non-tick frames on the streaming transports: the one value every format's encoder in
+/// [`crate::framing`] writes them from (NDJSON lines and multipart parts as the one-key object,
+/// SSE as `event:`s and a comment, iframe as calls). Serialized as a one-key object, e.g.
 /// `{"gap":{"from":1,"to":9}}`, `{"heartbeat":1795397385123456}`, `{"bye":"server shutting down"}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -83,7 +84,8 @@ impl Control {
         r.expect("a control payload always serializes")
     }
 
-    /// The control's name: its JSON key, SSE event name and iframe function name.
+    /// The control's name: its JSON key, and the SSE event name of the two that are events
+    /// (a heartbeat is an SSE comment `hb`, and the iframe page function `hb`).
     pub fn name(&self) -> &'static str {
         match self {
             Control::Gap(_) => "gap",

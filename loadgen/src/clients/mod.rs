@@ -8,30 +8,24 @@
 //! so nothing is lost that the server did not declare lost.
 //!
 //! # Layout
-//! - [`poll`] (interval polling and, via [`jsonp`], JSONP), [`piggyback`], [`longpoll`]: the
-//!   request/answer transports, sharing the batch delivery path.
-//! - [`streaming`]: the one-long-response loop shared by the four streams, with one incremental
-//!   parser each: [`stream::NdjsonParser`], [`sse::SseParser`], [`multipart::MultipartParser`],
-//!   [`iframe::IframeParser`], all producing [`Frame`]s.
+//! - [`poll`] (interval polling and JSONP), [`piggyback`], [`longpoll`]: the request/answer
+//!   transports, sharing the batch delivery path.
+//! - [`streaming`]: the one-long-response loop shared by the four streams, feeding each chunk to
+//!   its format's incremental parser from [`tickbench_wire::framing`], which yields [`Frame`]s.
+//!   The bytes of every format (and their parsers) live there, beside the server's encoders.
 //! - [`seq`]: the per-client sequence checker; [`backoff`]: reconnect delays; [`http`]: the
 //!   per-client `reqwest::Client` and URL building; [`slowlink`]: the small-window connection of
 //!   a slow consumer's stream; `state`: what a client carries between
 //!   requests and the reporting paths every loop shares.
 
 pub mod backoff;
-pub mod frame;
 pub mod http;
-pub mod iframe;
-pub mod jsonp;
 pub mod longpoll;
-pub mod multipart;
 pub mod piggyback;
 pub mod poll;
 pub mod seq;
 pub mod slowlink;
-pub mod sse;
 mod state;
-pub mod stream;
 pub mod streaming;
 
 use std::collections::HashMap;
@@ -41,9 +35,9 @@ use std::time::Duration;
 use tickbench_wire::{Gap, Tick, Transport};
 use tokio_util::sync::CancellationToken;
 
-pub use frame::{Frame, FrameParser, ParseError};
 pub use http::http_client;
 pub use seq::SeqChecker;
+pub use tickbench_wire::framing::{Frame, FrameParser, ParseError};
 
 use state::ClientState;
 
@@ -233,4 +227,24 @@ pub trait Sink {
     fn schedule_lag(&self, lag_us: u64);
     /// The client's stream is open (streams) or its first answer arrived (request transports).
     fn connected(&self, up: bool);
+}
+
+/// Ticks for the client modules' unit tests.
+#[cfg(test)]
+pub(crate) mod test_util {
+    use tickbench_wire::Tick;
+
+    /// A tick with the given identity and fixed prices.
+    pub fn tick(seq: u64, sseq: u64, sym: &str) -> Tick {
+        Tick {
+            seq,
+            sseq,
+            sym: sym.into(),
+            bid: 1.0,
+            ask: 1.01,
+            last: 1.0,
+            size: 10,
+            ts: 1,
+        }
+    }
 }

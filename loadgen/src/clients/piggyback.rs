@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
-use tickbench_wire::{now_micros, Batch, OrderRequest, Side, Symbols};
+use tickbench_wire::framing::batch;
+use tickbench_wire::{now_micros, OrderRequest, Side, Symbols};
 use tokio::time::Instant;
 
 use super::http::push_symbols;
@@ -71,7 +72,7 @@ pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>) {
         let res = match c.fetch(req.timeout(REQUEST_TIMEOUT)).await {
             // The quote / order part of the answer is ignored: only the batch fields matter here.
             Ok(body) => {
-                let parsed = serde_json::from_slice::<Batch>(&body);
+                let parsed = batch::decode(&body);
                 let recv_us = now_micros();
                 parsed
                     .map(|b| c.deliver_batch(&b, recv_us))

@@ -8,10 +8,10 @@
 
 use std::time::Duration;
 
-use tickbench_wire::{now_micros, Batch};
+use tickbench_wire::framing::{batch, jsonp};
+use tickbench_wire::now_micros;
 use tokio::time::Instant;
 
-use super::jsonp::{strip_jsonp, CALLBACK};
 use super::state::ClientState;
 use super::{ErrorKind, Sink};
 
@@ -29,7 +29,7 @@ pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>, jsonp: bool) {
 
         c.begin_url("/poll");
         if jsonp {
-            super::http::push_param(&mut c.url, "callback", CALLBACK);
+            super::http::push_param(&mut c.url, "callback", jsonp::CALLBACK);
         }
         let req = c
             .http
@@ -38,11 +38,9 @@ pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>, jsonp: bool) {
         let res = match c.fetch(req).await {
             Ok(body) => {
                 let parsed = if jsonp {
-                    strip_jsonp(&body, CALLBACK)
-                        .ok()
-                        .and_then(|js| serde_json::from_slice::<Batch>(js).ok())
+                    jsonp::decode(&body, jsonp::CALLBACK).ok()
                 } else {
-                    serde_json::from_slice::<Batch>(&body).ok()
+                    batch::decode(&body).ok()
                 };
                 let recv_us = now_micros();
                 parsed

@@ -107,7 +107,7 @@ impl SeqChecker {
 
 #[cfg(test)]
 mod tests {
-    use super::super::frame::test_util::tick;
+    use super::super::test_util::tick;
     use super::*;
 
     #[test]

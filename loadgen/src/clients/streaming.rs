@@ -8,29 +8,52 @@
 
 use std::time::Duration;
 
+use tickbench_wire::framing::{
+    boundary_from_content_type, Frame, FrameParser, IframeParser, MultipartParser, NdjsonParser,
+    ParseError, SseParser,
+};
+use tickbench_wire::transport::Framing;
 use tickbench_wire::{now_micros, Transport};
 use tokio::time::timeout;
 
-use super::frame::{Frame, FrameParser, ParseError};
 use super::http::{classify, retry_after};
-use super::iframe::IframeParser;
-use super::multipart::{boundary_from_content_type, MultipartParser};
 use super::slowlink;
-use super::sse::SseParser;
 use super::state::{ClientState, Failure};
-use super::stream::NdjsonParser;
 use super::{ErrorKind, Sink};
 
 /// Response header carrying the cursor a stream starts at.
 pub const NEXT_HEADER: &str = "x-tickbench-next";
 
-/// One of the four parsers (an enum rather than a trait object: no allocation, no vtable).
+/// One of the four stream parsers (an enum rather than a trait object: no allocation, no vtable).
 #[derive(Debug)]
 pub enum AnyParser {
     Ndjson(NdjsonParser),
     Sse(SseParser),
     Multipart(MultipartParser),
     Iframe(IframeParser),
+}
+
+impl AnyParser {
+    /// The parser of `transport`'s framing, for a response with this `Content-Type` (multipart
+    /// takes its boundary from it); `None` when the response cannot be parsed (no boundary).
+    ///
+    /// # Panics
+    /// For a transport that does not stream (a batch or JSONP framing): the client loop of
+    /// such a transport never opens a stream.
+    pub fn new(transport: Transport, content_type: Option<&str>) -> Option<AnyParser> {
+        Some(match transport.framing() {
+            Framing::Ndjson => AnyParser::Ndjson(NdjsonParser::new()),
+            Framing::Sse => AnyParser::Sse(SseParser::new()),
+            Framing::Multipart => {
+                let boundary = content_type.and_then(boundary_from_content_type)?;
+                AnyParser::Multipart(MultipartParser::new(boundary))
+            }
+            Framing::Iframe => AnyParser::Iframe(IframeParser::new()),
+            Framing::Batch | Framing::Jsonp => {
+                panic!("{transport} answers requests, it does not stream")
+            }
+        })
+    }
 }
 
 impl FrameParser for AnyParser {
@@ -64,12 +87,7 @@ enum End {
 
 pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>) {
     let transport = c.cfg.transport;
-    let path = match transport {
-        Transport::Stream => "/stream",
-        Transport::Sse => "/sse",
-        Transport::Multipart => "/multipart",
-        _ => "/iframe",
-    };
+    let path = transport.path();
     let stall = c.cfg.stream_timeout.max(Duration::from_secs(1));
     loop {
         c.begin_url(path);
@@ -117,24 +135,13 @@ pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>) {
                 .get(NEXT_HEADER)
                 .and_then(|v| v.to_str().ok()?.parse().ok());
         }
-        let mut parser = match transport {
-            Transport::Stream => AnyParser::Ndjson(NdjsonParser::new()),
-            Transport::Sse => AnyParser::Sse(SseParser::new()),
-            Transport::Multipart => {
-                let boundary = resp
-                    .headers()
-                    .get(reqwest::header::CONTENT_TYPE)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(boundary_from_content_type);
-                match boundary {
-                    Some(b) => AnyParser::Multipart(MultipartParser::new(b)),
-                    None => {
-                        c.fail(ErrorKind::Parse.into()).await;
-                        continue;
-                    }
-                }
-            }
-            _ => AnyParser::Iframe(IframeParser::new()),
+        let content_type = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        let Some(mut parser) = AnyParser::new(transport, content_type) else {
+            c.fail(ErrorKind::Parse.into()).await;
+            continue;
         };
         c.established();
         let mut next_read = tokio::time::Instant::now();

@@ -11,10 +11,10 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use tickbench_wire::framing::batch;
 use tickbench_wire::Transport;
 use tokio::time::Instant;
 
-use super::batch::batch_json;
 use super::delivery::count_batch;
 use crate::journal::ReadOut;
 use crate::json::json_response;
@@ -53,7 +53,8 @@ pub async fn handler(State(st): State<Arc<AppState>>, p: Params) -> Response {
         next: cursor,
         ..out
     };
-    let body = batch_json(out.next, &out.ticks, out.gap);
+    let mut body = Vec::new();
+    batch::encode(&mut body, out.next, &out.ticks, out.gap);
     count_batch(&st, Transport::Longpoll, &out, body.len());
     json_response(StatusCode::OK, body)
 }

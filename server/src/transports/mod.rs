@@ -1,11 +1,9 @@
 //! The push techniques: one file per transport, beside the machinery they share.
 //!
 //! - Batch answers: [`poll`], [`jsonp`] (a `/poll` with `callback=`), [`longpoll`],
-//!   [`piggyback`]; their body is written by [`batch`].
+//!   [`piggyback`], their bodies encoded by `tickbench_wire::framing`.
 //! - Streams: [`stream`] (NDJSON), [`sse`], [`multipart`], [`iframe`]. Each reads the journal
-//!   through a [`feed`] and sends the headers of [`streaming`]; all but SSE (whose events axum's
-//!   `Sse` writes) build their body there from a framing function of their own. [`control`]
-//!   holds the control frames' shared text.
+//!   through a [`feed`] and answers with [`streaming`]'s response, framed by its wire format.
 //! - [`delivery`] counts what each answer or chunk delivered.
 //!
 //! The router (`app`) picks the handler of each transport; nothing here knows the router.
@@ -44,8 +42,6 @@
 //! stops keeps the stream "caught up" until megabytes have queued in the kernel, which at a
 //! watchlist's few KB/s takes tens of minutes.
 
-pub mod batch;
-pub mod control;
 pub mod delivery;
 pub mod feed;
 pub mod streaming;

@@ -11,9 +11,9 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::Value;
+use tickbench_wire::framing::batch;
 use tickbench_wire::{now_micros, OrderAck, Side, Transport};
 
-use super::batch::write_batch_fields;
 use super::delivery::count_batch;
 use crate::api_error::ApiError;
 use crate::json::json_response;
@@ -33,14 +33,8 @@ fn respond(
     payload: &impl serde::Serialize,
 ) -> Response {
     let out = st.journal.read(p.since, &p.filter, p.limit, usize::MAX);
-    let mut body = Vec::with_capacity(out.bytes + out.ticks.len() + 512);
-    body.extend_from_slice(b"{\"");
-    body.extend_from_slice(key.as_bytes());
-    body.extend_from_slice(b"\":");
-    let _ = serde_json::to_writer(&mut body, payload);
-    body.push(b',');
-    write_batch_fields(&mut body, out.next, &out.ticks, out.gap);
-    body.push(b'}');
+    let mut body = Vec::new();
+    batch::encode_flattened(&mut body, key, payload, out.next, &out.ticks, out.gap);
     count_batch(st, Transport::Piggyback, &out, body.len());
     json_response(status, body)
 }

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use tickbench_wire::framing::batch;
 use tickbench_wire::Transport;
 
-use super::batch::batch_json;
 use super::delivery::count_batch;
 use crate::json::json_response;
 use crate::params::Params;
@@ -23,7 +23,8 @@ pub async fn handler(State(st): State<Arc<AppState>>, p: Params) -> Response {
         .requests
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let out = st.journal.read(p.since, &p.filter, p.limit, usize::MAX);
-    let body = batch_json(out.next, &out.ticks, out.gap);
+    let mut body = Vec::new();
+    batch::encode(&mut body, out.next, &out.ticks, out.gap);
     count_batch(&st, Transport::Poll, &out, body.len());
     json_response(StatusCode::OK, body)
 }

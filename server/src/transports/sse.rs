@@ -1,29 +1,26 @@
-//! `GET /sse`: Server-Sent Events through axum's [`Sse`]: `retry: 2000` first, then one event
-//! per tick with `id: <seq>`, `event: gap` / `event: bye` for control, `: hb TS` comments as
-//! keep-alives. Resumes from `Last-Event-ID` (at `id + 1`; it wins over `?since=`).
+//! `GET /sse`: Server-Sent Events ([`tickbench_wire::framing::sse`]): `retry: 2000` first, then
+//! one event per tick with `id: <seq>`, `event: gap` / `event: bye` for control, `: hb TS`
+//! comments as keep-alives. Resumes from `Last-Event-ID` (at `id + 1`; it wins over `?since=`).
+//!
+//! Written by wire's [`Sse`] encoder into a plain streaming body rather than through axum's
+//! `Sse`/`Event`: the bytes then have one definition, shared with the client's parser and checked
+//! against it by the format's round-trip test, and a wake-up's events are framed into one chunk
+//! like every other stream's, bytes that could be framed once per tick at publish time and
+//! shared between streams. The response's headers are those axum's `Sse` gave it.
 
-use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::sse::{Event, Sse};
-use axum::response::{IntoResponse, Response};
-use futures_util::StreamExt as _;
+use axum::response::Response;
+use tickbench_wire::framing::{Encoder, Sse};
 use tickbench_wire::Transport;
 
-use super::control::BYE_REASON;
-use super::delivery::count_chunk;
-use super::feed::{feed, start_cursor, Feed};
-use super::streaming::stream_headers;
+use super::streaming::{encode, framed_response, preamble};
 use crate::api_error::ApiError;
 use crate::conn::Conn;
 use crate::params::Params;
 use crate::state::AppState;
-
-/// How long a browser waits before reconnecting.
-const RETRY: Duration = Duration::from_millis(2000);
 
 pub async fn handler(
     State(st): State<Arc<AppState>>,
@@ -51,42 +48,14 @@ pub async fn handler(
             id + 1
         }
     };
-    st.metrics
-        .t(Transport::Sse)
-        .requests
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let start = start_cursor(&st, since);
-    let st2 = st.clone();
-    let events = feed(st, since, p.filter, Transport::Sse, conn).flat_map(move |f| {
-        let events = events(&f);
-        let bytes: usize = events.iter().map(|(_, n)| n).sum();
-        count_chunk(&st2, Transport::Sse, &f, bytes);
-        futures_util::stream::iter(events.into_iter().map(|(e, _)| Ok::<_, Infallible>(e)))
-    });
-    let first = futures_util::stream::once(async { Ok(Event::default().retry(RETRY)) });
-    let mut resp = Sse::new(first.chain(events)).into_response();
-    stream_headers(&mut resp, "text/event-stream", start);
-    Ok(resp)
-}
-
-/// The events of one feed item, each with its approximate wire size for the byte counter.
-fn events(f: &Feed) -> Vec<(Event, usize)> {
-    match f {
-        Feed::Ticks { gap, ticks } => {
-            let mut out = Vec::with_capacity(ticks.len() + 1);
-            if let Some(g) = gap {
-                let data = format!("{{\"from\":{},\"to\":{}}}", g.from, g.to);
-                let n = data.len() + 20;
-                out.push((Event::default().event("gap").data(data), n));
-            }
-            for (seq, json) in ticks {
-                let data = std::str::from_utf8(json).unwrap_or_default();
-                let n = data.len() + 30;
-                out.push((Event::default().id(seq.to_string()).data(data), n));
-            }
-            out
-        }
-        Feed::Heartbeat(ts) => vec![(Event::default().comment(format!("hb {ts}")), 24)],
-        Feed::Bye => vec![(Event::default().event("bye").data(BYE_REASON), 40)],
-    }
+    let p = Params { since, ..p };
+    Ok(framed_response(
+        st,
+        Transport::Sse,
+        p,
+        Sse::CONTENT_TYPE,
+        preamble::<Sse>(),
+        encode::<Sse>,
+        conn,
+    ))
 }

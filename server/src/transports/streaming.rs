@@ -1,12 +1,13 @@
-//! Stream responses: the headers every stream sends; for the framed streams (NDJSON, multipart,
-//! iframe) an optional preamble, then one body chunk per [`Feed`] item from a framing function.
+//! Stream responses: headers, the format's preamble, then one body chunk per [`Feed`] item in the
+//! transport's wire format.
 
 use std::sync::Arc;
 
 use axum::http::{header, HeaderName, HeaderValue};
 use axum::response::Response;
 use bytes::Bytes;
-use tickbench_wire::Transport;
+use tickbench_wire::framing::Encoder;
+use tickbench_wire::{Control, Transport};
 
 use super::delivery;
 use super::feed::{feed, start_cursor, Feed};
@@ -28,6 +29,24 @@ pub fn stream_headers(resp: &mut Response, content_type: &'static str, start: u6
         HeaderName::from_static("x-tickbench-next"),
         HeaderValue::from(start),
     );
+}
+
+/// One feed item as one body chunk in the format `E` (all of a wake-up's ticks in one buffer).
+pub fn encode<E: Encoder>(f: &Feed) -> Bytes {
+    let mut buf = Vec::new();
+    match f {
+        Feed::Ticks { gap, ticks } => E::ticks(&mut buf, *gap, ticks),
+        Feed::Heartbeat(ts) => E::control(&mut buf, &Control::Heartbeat(*ts)),
+        Feed::Bye => E::control(&mut buf, &Control::bye()),
+    }
+    buf.into()
+}
+
+/// What a response in the format `E` starts with, if anything.
+pub fn preamble<E: Encoder>() -> Option<Bytes> {
+    let mut buf = Vec::new();
+    E::preamble(&mut buf);
+    (!buf.is_empty()).then(|| buf.into())
 }
 
 /// Builds a streaming response from a per-transport framing function: `preamble` first, then

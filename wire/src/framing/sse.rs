@@ -1,13 +1,87 @@
-//! Server-Sent Events (`GET /sse`), decoded the way the HTML spec's event-stream interpretation
-//! says a browser does: lines end in CRLF, LF or CR; `data:` lines accumulate (joined with `\n`);
-//! a blank line dispatches; `:` starts a comment; one space after the colon is dropped; a field
-//! without a colon has an empty value; a leading BOM is skipped.
+//! Both sides of Server-Sent Events (`GET /sse`): [`Sse`] writes, [`SseParser`] reads.
 //!
-//! tickbench's events: default type = a tick (`id:` = its seq), `event: gap` with a [`Gap`]
-//! JSON, `event: bye`, heartbeats as `: hb TS` comments, and `retry:` at the start.
+//! tickbench's events: `retry: 2000` first, then one event of the default type per tick (`id:` =
+//! its seq, `data:` = its JSON), `event: gap` with a [`Gap`] JSON, `event: bye` with the reason
+//! as text, and heartbeats as `: hb TS` comments (a comment, so a browser's `EventSource` stays
+//! quiet while the connection is kept alive).
+//!
+//! The parser decodes the way the HTML spec's event-stream interpretation says a browser does:
+//! lines end in CRLF, LF or CR; `data:` lines accumulate (joined with `\n`); a blank line
+//! dispatches; `:` starts a comment; one space after the colon is dropped; a field without a
+//! colon has an empty value; a leading BOM is skipped.
 
-use super::frame::{Frame, FrameParser, ParseError, Pending, MAX_FRAME};
-use tickbench_wire::Gap;
+use std::io::Write as _;
+
+use super::encode::Encoder;
+use super::frame::{Frame, FrameParser, ParseError, MAX_FRAME};
+use super::pending::Pending;
+use crate::tick::{Control, Gap};
+
+/// How long a browser waits before reconnecting, ms: the `retry:` every response starts with.
+pub const RETRY_MS: u64 = 2000;
+
+/// The server's SSE encoder. Writes what axum's `Event` wrote before it (`field: value` lines,
+/// a blank line after each event), so clients see the same bytes; unlike it, a value with line
+/// breaks becomes one `data:` line per line whatever the line ending, and an empty value still
+/// sends one empty `data:` line, so every event dispatches and round-trips.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sse;
+
+impl Sse {
+    /// `data: ` lines carrying `value`, one per line of it.
+    fn data(buf: &mut Vec<u8>, value: &[u8]) {
+        let mut rest = value;
+        loop {
+            buf.extend_from_slice(b"data: ");
+            match rest.iter().position(|&b| b == b'\n' || b == b'\r') {
+                None => {
+                    buf.extend_from_slice(rest);
+                    buf.push(b'\n');
+                    return;
+                }
+                Some(i) => {
+                    buf.extend_from_slice(&rest[..i]);
+                    buf.push(b'\n');
+                    let skip = if rest[i..].starts_with(b"\r\n") { 2 } else { 1 };
+                    rest = &rest[i + skip..];
+                }
+            }
+        }
+    }
+}
+
+impl Encoder for Sse {
+    const CONTENT_TYPE: &'static str = "text/event-stream";
+    const TICK_OVERHEAD: usize = 32;
+
+    fn preamble(buf: &mut Vec<u8>) {
+        let _ = write!(buf, "retry: {RETRY_MS}\n\n");
+    }
+
+    fn tick(buf: &mut Vec<u8>, seq: u64, json: &[u8]) {
+        let _ = writeln!(buf, "id: {seq}");
+        Sse::data(buf, json);
+        buf.push(b'\n');
+    }
+
+    fn control(buf: &mut Vec<u8>, control: &Control) {
+        match control {
+            Control::Gap(_) => {
+                let _ = writeln!(buf, "event: {}", control.name());
+                Sse::data(buf, control.payload_json().as_bytes());
+            }
+            Control::Heartbeat(ts) => {
+                let _ = writeln!(buf, ": hb {ts}");
+            }
+            // The reason as plain text, as a browser's `event.data` shows it.
+            Control::Bye(reason) => {
+                let _ = writeln!(buf, "event: {}", control.name());
+                Sse::data(buf, reason.as_bytes());
+            }
+        }
+        buf.push(b'\n');
+    }
+}
 
 /// The event type being accumulated.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -190,7 +264,7 @@ fn parse_u64(s: &[u8]) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::frame::test_util::{every_split, TICK1, TICK2};
+    use super::super::test_util::{self, every_split, TICK1, TICK2};
     use super::*;
 
     fn parser() -> impl FnMut(&[u8]) -> Vec<Result<Frame, String>> {
@@ -213,6 +287,40 @@ mod tests {
             assert!(matches!(&frames[4], Frame::Tick(t) if t.seq == 2));
             assert_eq!(frames[5], Frame::Bye("shutting down".into()));
         }
+    }
+
+    #[test]
+    fn round_trip() {
+        let items = test_util::sample();
+        let bytes = test_util::encode::<Sse>(&items);
+        let mut want = vec![Frame::Retry(RETRY_MS)];
+        want.extend(test_util::frames(&items));
+        assert_eq!(every_split(&bytes, parser), want);
+        test_util::ticks_matches_one_by_one::<Sse>();
+        // The last event id is the last tick's seq, for `Last-Event-ID`.
+        let mut p = SseParser::new();
+        p.push(&bytes).for_each(drop);
+        assert_eq!(p.last_event_id(), Some(19));
+        // Line breaks of any kind in a value become `data:` lines, joined back with `\n`.
+        let mut b = Vec::new();
+        Sse::control(&mut b, &Control::Bye("a\r\nb\rc\nd".into()));
+        let got: Vec<_> = SseParser::new().push(&b).map(Result::unwrap).collect();
+        assert_eq!(got, [Frame::Bye("a\nb\nc\nd".into())]);
+    }
+
+    /// The bytes axum's `Event` produced for the same events before this encoder replaced it.
+    #[test]
+    fn bytes_as_the_server_always_sent_them() {
+        let mut b = Vec::new();
+        Sse::preamble(&mut b);
+        Sse::tick(&mut b, 1, TICK1.as_bytes());
+        Sse::control(&mut b, &Control::Gap(Gap { from: 2, to: 15 }));
+        Sse::control(&mut b, &Control::Heartbeat(7));
+        Sse::control(&mut b, &Control::bye());
+        let want = format!(
+            "retry: 2000\n\nid: 1\ndata: {TICK1}\n\nevent: gap\ndata: {{\"from\":2,\"to\":15}}\n\n: hb 7\n\nevent: bye\ndata: server shutting down\n\n"
+        );
+        assert_eq!(String::from_utf8(b).unwrap(), want);
     }
 
     #[test]

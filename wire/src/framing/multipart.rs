@@ -1,7 +1,55 @@
-//! `multipart/x-mixed-replace` (`GET /multipart`): one part per tick or control frame, each with
-//! a `Content-Length`, between `--boundary` lines; `--boundary--` ends the stream.
+//! Both sides of `multipart/x-mixed-replace` (`GET /multipart`): [`Multipart`] writes,
+//! [`MultipartParser`] reads.
+//!
+//! One part per tick or control frame, each with a `Content-Length`, between `--boundary` lines;
+//! `--boundary--` ends the stream.
 
-use super::frame::{decode_object, Frame, FrameParser, ParseError, Pending, MAX_FRAME};
+use std::io::Write as _;
+
+use super::encode::Encoder;
+use super::frame::{decode_object, Frame, FrameParser, ParseError, MAX_FRAME};
+use super::pending::Pending;
+use crate::tick::Control;
+
+/// The boundary the server's parts are delimited by (in its Content-Type).
+pub const BOUNDARY: &str = "tickbench";
+
+/// The server's multipart encoder: every part `application/json` with its `Content-Length`
+/// (so a client never has to scan a body for the boundary), ticks as their JSON, controls as
+/// their one-key object, and the close delimiter after `bye`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Multipart;
+
+impl Multipart {
+    fn part(buf: &mut Vec<u8>, body: &[u8]) {
+        let _ = write!(
+            buf,
+            "--{BOUNDARY}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        buf.extend_from_slice(body);
+        buf.extend_from_slice(b"\r\n");
+    }
+}
+
+impl Encoder for Multipart {
+    const CONTENT_TYPE: &'static str = "multipart/x-mixed-replace; boundary=tickbench";
+    const TICK_OVERHEAD: usize = 80;
+
+    fn tick(buf: &mut Vec<u8>, _seq: u64, json: &[u8]) {
+        Multipart::part(buf, json);
+    }
+
+    fn control(buf: &mut Vec<u8>, control: &Control) {
+        Multipart::part(buf, control.to_json().as_bytes());
+        match control {
+            Control::Bye(_) => {
+                let _ = write!(buf, "--{BOUNDARY}--\r\n");
+            }
+            Control::Gap(_) | Control::Heartbeat(_) => {}
+        }
+    }
+}
 
 /// The `boundary` parameter of a `multipart/...` Content-Type (quoted or not), if any.
 pub fn boundary_from_content_type(ct: &str) -> Option<&str> {
@@ -179,9 +227,9 @@ fn header_len(line: &[u8]) -> Result<Option<usize>, ParseError> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::frame::test_util::{every_split, TICK1, TICK2};
+    use super::super::test_util::{self, every_split, TICK1, TICK2};
     use super::*;
-    use tickbench_wire::Gap;
+    use crate::tick::Gap;
 
     fn part(body: &str) -> String {
         format!(
@@ -209,6 +257,37 @@ mod tests {
             boundary_from_content_type("multipart/mixed; boundary=\"\""),
             None
         );
+    }
+
+    #[test]
+    fn round_trip() {
+        assert_eq!(
+            boundary_from_content_type(Multipart::CONTENT_TYPE),
+            Some(BOUNDARY)
+        );
+        let items = test_util::sample();
+        let bytes = test_util::encode::<Multipart>(&items);
+        let mut want = test_util::frames(&items);
+        want.push(Frame::End);
+        assert_eq!(every_split(&bytes, parser), want);
+        test_util::ticks_matches_one_by_one::<Multipart>();
+    }
+
+    #[test]
+    fn bytes_as_the_server_always_sent_them() {
+        let mut b = Vec::new();
+        Multipart::tick(&mut b, 1, TICK1.as_bytes());
+        Multipart::control(&mut b, &Control::Gap(Gap { from: 2, to: 15 }));
+        Multipart::control(&mut b, &Control::Heartbeat(7));
+        Multipart::control(&mut b, &Control::bye());
+        let want = format!(
+            "{}{}{}{}--tickbench--\r\n",
+            part(TICK1),
+            part(r#"{"gap":{"from":2,"to":15}}"#),
+            part(r#"{"heartbeat":7}"#),
+            part(r#"{"bye":"server shutting down"}"#),
+        );
+        assert_eq!(String::from_utf8(b).unwrap(), want);
     }
 
     #[test]

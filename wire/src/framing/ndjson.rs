@@ -1,6 +1,29 @@
-//! Chunked NDJSON streaming (`GET /stream`): one JSON object per line, a tick or a control frame.
+//! Both sides of NDJSON (`GET /stream`), one JSON object per line: [`Ndjson`] writes, [`NdjsonParser`] reads.
 
-use super::frame::{decode_object, Frame, FrameParser, ParseError, Pending, MAX_FRAME};
+use super::encode::Encoder;
+use super::frame::{decode_object, Frame, FrameParser, ParseError, MAX_FRAME};
+use super::pending::Pending;
+use crate::tick::Control;
+
+/// The server's NDJSON encoder: each tick's JSON as is, each control as its one-key object
+/// (`{"heartbeat":TS}`), one per line.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ndjson;
+
+impl Encoder for Ndjson {
+    const CONTENT_TYPE: &'static str = "application/x-ndjson";
+    const TICK_OVERHEAD: usize = 1;
+
+    fn tick(buf: &mut Vec<u8>, _seq: u64, json: &[u8]) {
+        buf.extend_from_slice(json);
+        buf.push(b'\n');
+    }
+
+    fn control(buf: &mut Vec<u8>, control: &Control) {
+        buf.extend_from_slice(control.to_json().as_bytes());
+        buf.push(b'\n');
+    }
+}
 
 /// Incremental NDJSON decoder: push chunks as they arrive, take frames as lines complete. Lines
 /// may be split anywhere, `\r\n` and blank lines are tolerated.
@@ -48,9 +71,9 @@ impl FrameParser for NdjsonParser {
 
 #[cfg(test)]
 mod tests {
-    use super::super::frame::test_util::{every_split, TICK1, TICK2};
+    use super::super::test_util::{self, every_split, TICK1, TICK2};
     use super::*;
-    use tickbench_wire::Gap;
+    use crate::tick::Gap;
 
     fn parser() -> impl FnMut(&[u8]) -> Vec<Result<Frame, String>> {
         let mut p = NdjsonParser::new();
@@ -69,6 +92,27 @@ mod tests {
         assert_eq!(frames[2], Frame::Gap(Gap { from: 3, to: 4 }));
         assert!(matches!(&frames[3], Frame::Tick(t) if t.sym == "MSFT"));
         assert_eq!(frames[4], Frame::Bye("restart".into()));
+    }
+
+    #[test]
+    fn round_trip() {
+        let items = test_util::sample();
+        let bytes = test_util::encode::<Ndjson>(&items);
+        assert_eq!(every_split(&bytes, parser), test_util::frames(&items));
+        test_util::ticks_matches_one_by_one::<Ndjson>();
+    }
+
+    #[test]
+    fn bytes_as_the_server_always_sent_them() {
+        let mut b = Vec::new();
+        Ndjson::tick(&mut b, 1, TICK1.as_bytes());
+        Ndjson::control(&mut b, &Control::Gap(Gap { from: 2, to: 15 }));
+        Ndjson::control(&mut b, &Control::Heartbeat(7));
+        Ndjson::control(&mut b, &Control::bye());
+        let want = format!(
+            "{TICK1}\n{{\"gap\":{{\"from\":2,\"to\":15}}}}\n{{\"heartbeat\":7}}\n{{\"bye\":\"server shutting down\"}}\n"
+        );
+        assert_eq!(String::from_utf8(b).unwrap(), want);
     }
 
     #[test]

@@ -1,12 +1,81 @@
-//! Forever iframe (`GET /iframe`): an HTML preamble with padding, then one
-//! `<script>parent.NAME(ARGS);</script>` chunk per event (`tick`, `gap`, `hb`, `bye`).
+//! Both sides of the forever iframe (`GET /iframe`): [`Iframe`] writes, [`IframeParser`] reads.
+//!
+//! An HTML preamble with padding, then one `<script>parent.NAME(ARGS);</script>` chunk per event
+//! (`tick`, `gap`, `hb`, `bye`), and `</body></html>` after `bye`.
 //!
 //! Text outside script tags (the preamble, padding, whitespace) is skipped without being buffered;
 //! scripts that do not call `parent.` are skipped too, as a browser page would run them and move
 //! on. A `parent.` call the protocol does not define, or bad arguments, is an error.
 
-use super::frame::{Frame, FrameParser, ParseError, Pending, MAX_FRAME};
-use tickbench_wire::Gap;
+use super::encode::Encoder;
+use super::frame::{Frame, FrameParser, ParseError, MAX_FRAME};
+use super::pending::Pending;
+use crate::tick::{Control, Gap};
+
+/// Browsers buffer the start of a document before running scripts; this much padding gets the
+/// preamble past that buffer so the first tick runs at once.
+pub const PADDING: usize = 1024;
+
+/// The server's forever-iframe encoder.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Iframe;
+
+impl Iframe {
+    /// `<script>parent.FUNC(ARG);</script>` and a newline, with every `<` in `arg` written as
+    /// `\u003c` so the chunk can never close its own script tag (a no-op copy for normal ticks,
+    /// which contain no `<`).
+    fn call(buf: &mut Vec<u8>, func: &str, arg: &[u8]) {
+        buf.extend_from_slice(b"<script>parent.");
+        buf.extend_from_slice(func.as_bytes());
+        buf.push(b'(');
+        for &b in arg {
+            if b == b'<' {
+                buf.extend_from_slice(br"\u003c");
+            } else {
+                buf.push(b);
+            }
+        }
+        buf.extend_from_slice(b");</script>\n");
+    }
+
+    /// The page function a control calls.
+    fn function(control: &Control) -> &'static str {
+        match control {
+            Control::Gap(_) => "gap",
+            Control::Heartbeat(_) => "hb",
+            Control::Bye(_) => "bye",
+        }
+    }
+}
+
+impl Encoder for Iframe {
+    const CONTENT_TYPE: &'static str = "text/html; charset=utf-8";
+    const TICK_OVERHEAD: usize = 40;
+
+    fn preamble(buf: &mut Vec<u8>) {
+        buf.extend_from_slice(
+            b"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>tickbench</title></head><body>\n<!--",
+        );
+        buf.resize(buf.len() + PADDING, b' ');
+        buf.extend_from_slice(b"-->\n");
+    }
+
+    fn tick(buf: &mut Vec<u8>, _seq: u64, json: &[u8]) {
+        Iframe::call(buf, "tick", json);
+    }
+
+    fn control(buf: &mut Vec<u8>, control: &Control) {
+        Iframe::call(
+            buf,
+            Iframe::function(control),
+            control.payload_json().as_bytes(),
+        );
+        match control {
+            Control::Bye(_) => buf.extend_from_slice(b"</body></html>\n"),
+            Control::Gap(_) | Control::Heartbeat(_) => {}
+        }
+    }
+}
 
 const OPEN: &[u8] = b"<script>";
 const CLOSE: &[u8] = b"</script>";
@@ -99,8 +168,46 @@ fn call(script: &[u8]) -> Result<Option<Frame>, ParseError> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::frame::test_util::{every_split, TICK1, TICK2};
+    use super::super::test_util::{self, every_split, TICK1, TICK2};
     use super::*;
+
+    #[test]
+    fn round_trip() {
+        let items = test_util::sample();
+        let bytes = test_util::encode::<Iframe>(&items);
+        assert_eq!(every_split(&bytes, parser), test_util::frames(&items));
+        test_util::ticks_matches_one_by_one::<Iframe>();
+    }
+
+    #[test]
+    fn escapes_lt() {
+        let mut b = Vec::new();
+        Iframe::call(&mut b, "tick", br#"{"x":"</script>"}"#);
+        let s = String::from_utf8(b).unwrap();
+        assert_eq!(
+            s,
+            "<script>parent.tick({\"x\":\"\\u003c/script>\"});</script>\n"
+        );
+    }
+
+    #[test]
+    fn bytes_as_the_server_always_sent_them() {
+        let mut b = Vec::new();
+        Iframe::preamble(&mut b);
+        Iframe::tick(&mut b, 1, TICK1.as_bytes());
+        Iframe::control(&mut b, &Control::Gap(Gap { from: 2, to: 15 }));
+        Iframe::control(&mut b, &Control::Heartbeat(7));
+        Iframe::control(&mut b, &Control::bye());
+        let pad = " ".repeat(1024);
+        let want = format!(
+            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>tickbench</title></head><body>\n<!--{pad}-->\n\
+             <script>parent.tick({TICK1});</script>\n\
+             <script>parent.gap({{\"from\":2,\"to\":15}});</script>\n\
+             <script>parent.hb(7);</script>\n\
+             <script>parent.bye(\"server shutting down\");</script>\n</body></html>\n"
+        );
+        assert_eq!(String::from_utf8(b).unwrap(), want);
+    }
 
     fn parser() -> impl FnMut(&[u8]) -> Vec<Result<Frame, String>> {
         let mut p = IframeParser::new();
