@@ -1,11 +1,11 @@
 //! Forever-iframe parser: chunking never changes the calls (a `<script>` or `</script>` split
-//! anywhere), garbage never panics, text outside scripts is not buffered.
+//! anywhere), garbage never panics, text outside scripts is not buffered; what it accepts, the
+//! encoder writes back the same.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tickbench_fuzz::{check_growth, check_splits, Control, GROWTH_MODE};
-use tickbench_loadgen::clients::iframe::IframeParser;
-use tickbench_loadgen::clients::Frame;
+use tickbench_fuzz::{check_growth, check_reencode, check_splits, Control, GROWTH_MODE};
+use tickbench_wire::framing::{Frame, Iframe, IframeParser};
 
 /// Count of non-overlapping `needle`s in `hay`.
 fn count(hay: &[u8], needle: &[u8]) -> usize {
@@ -32,4 +32,5 @@ fuzz_target!(|data: &[u8]| {
             "iframe cannot carry {f:?}"
         );
     }
+    check_reencode::<Iframe, _>(&frames, IframeParser::new());
 });

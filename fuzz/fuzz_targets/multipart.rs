@@ -1,12 +1,13 @@
 //! multipart/x-mixed-replace parser: chunking never changes the parts, nothing follows the close
 //! delimiter, a `Content-Length` never makes it buffer without bound; the Content-Type boundary
-//! extraction never panics and only returns RFC 2046-sized boundaries.
+//! extraction never panics and only returns RFC 2046-sized boundaries; what the parser accepts,
+//! the encoder writes back the same.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tickbench_fuzz::{check_growth, check_splits, Control, GROWTH_MODE};
-use tickbench_loadgen::clients::multipart::{boundary_from_content_type, MultipartParser};
-use tickbench_loadgen::clients::Frame;
+use tickbench_fuzz::{check_growth, check_reencode, check_splits, Control, GROWTH_MODE};
+use tickbench_wire::framing::multipart::BOUNDARY;
+use tickbench_wire::framing::{boundary_from_content_type, Frame, Multipart, MultipartParser};
 
 /// Boundaries to try: the server's, a one-letter one, and ones that look like the framing itself.
 const BOUNDARIES: [&str; 4] = ["tickbench", "b", "--", "a\"b c"];
@@ -42,4 +43,5 @@ fuzz_target!(|data: &[u8]| {
             "multipart cannot carry {f:?}"
         );
     }
+    check_reencode::<Multipart, _>(&frames, MultipartParser::new(BOUNDARY));
 });

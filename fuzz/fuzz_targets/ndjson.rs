@@ -1,11 +1,10 @@
 //! NDJSON `/stream` parser: chunking never changes the frames, garbage never panics, an endless
-//! line never grows the buffer without bound.
+//! line never grows the buffer without bound; what it accepts, the encoder writes back the same.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tickbench_fuzz::{check_growth, check_splits, Control, GROWTH_MODE};
-use tickbench_loadgen::clients::stream::NdjsonParser;
-use tickbench_loadgen::clients::Frame;
+use tickbench_fuzz::{check_growth, check_reencode, check_splits, Control, GROWTH_MODE};
+use tickbench_wire::framing::{Frame, Ndjson, NdjsonParser};
 
 fuzz_target!(|data: &[u8]| {
     let ctl = Control::split(data);
@@ -27,4 +26,5 @@ fuzz_target!(|data: &[u8]| {
             "NDJSON cannot carry {f:?}"
         );
     }
+    check_reencode::<Ndjson, _>(&frames, NdjsonParser::new());
 });

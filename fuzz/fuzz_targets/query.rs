@@ -1,133 +1,69 @@
-//! The server's query-string parsing (`since`, `symbols`, `limit`, `timeout`, `callback`), both
-//! directly (`params::parse`) and through the real router (`GET /poll?...` in-process): never a
-//! panic; either validated `Params` within the documented ranges or a 400 whose JSON body names
-//! one of the five parameters; the router agrees with the parser.
+//! The protocol's query grammar (`since`, `symbols`, `limit`, `timeout`, `callback`,
+//! `tickbench_wire::query`): never a panic; every value it accepts is within the documented
+//! range; every error names one of the five parameters, carries a message and makes the
+//! protocol's JSON error body. (That the server's router answers with exactly this grammar's
+//! verdicts is by construction: its `Params` extractor calls the grammar on the request's query;
+//! server/tests/it/errors.rs checks the router's 400s name the parameter at fault.)
 #![no_main]
 
-use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, OnceLock};
-use std::time::Instant;
-
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
 use libfuzzer_sys::fuzz_target;
-use tickbench_server::app::{app, AppState};
-use tickbench_server::error::ApiError;
-use tickbench_server::generator::Producer;
-use tickbench_server::journal::Journal;
-use tickbench_server::market::{Market, Universe};
-use tickbench_server::params::{self, valid_callback, MAX_LIMIT, MAX_SYMBOLS, MAX_TIMEOUT_S};
-use tickbench_server::Config;
-use tower::ServiceExt;
+use tickbench_wire::query::{
+    valid_callback, Query, QueryError, MAX_LIMIT, MAX_SYMBOLS, MAX_TIMEOUT_S, PARAMS,
+};
 
-const KNOWN: [&str; 5] = ["since", "symbols", "limit", "timeout", "callback"];
-
-struct World {
-    state: Arc<AppState>,
-    rt: tokio::runtime::Runtime,
-}
-
-/// One server state for the whole run: 50 symbols, a 64-tick journal holding 200 published ticks
-/// (so `since` can be ahead of, inside, or behind the retained window).
-fn world() -> &'static World {
-    static W: OnceLock<World> = OnceLock::new();
-    W.get_or_init(|| {
-        let config = Config {
-            rate: 0.0,
-            symbols: 50,
-            retain: 64,
-            ..Config::default()
-        };
-        let universe = Arc::new(Universe::new(config.symbols, config.seed));
-        let epoch_us = tickbench_wire::now_micros();
-        let journal = Arc::new(Journal::new(&universe, config.retain, epoch_us));
-        let market = Market::new(&universe, config.seed, 1.0);
-        let mut producer = Producer::new(market, universe.clone(), journal.clone());
-        producer.publish_now(200);
-        let state = Arc::new(AppState {
-            config,
-            universe,
-            journal,
-            metrics: Arc::default(),
-            cancel: Default::default(),
-            started: Instant::now(),
-            order_ids: AtomicU64::new(0),
-            epoch_us,
-        });
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        World { state, rt }
-    })
-}
-
-fn check_error(e: &ApiError) {
-    assert!(e.status().is_client_error(), "{e:?} is not a 4xx");
-    let ApiError::BadParam { param, .. } = e else {
-        panic!("query parsing failed with a non-parameter error: {e:?}");
+fn check_error(e: &QueryError, param: &str) {
+    assert_eq!(e.param, param, "{e:?} reported for the wrong parameter");
+    assert!(PARAMS.contains(&e.param), "error names unknown param {e:?}");
+    assert!(!e.msg.is_empty());
+    let body = tickbench_wire::ApiError {
+        error: e.to_string(),
+        param: Some(e.param.to_string()),
     };
-    assert!(
-        KNOWN.contains(&param.as_str()),
-        "error names unknown param {param:?}"
-    );
-    let body: tickbench_wire::ApiError =
-        serde_json::from_str(&e.body()).expect("error body is the protocol's JSON");
-    assert_eq!(body.param.as_deref(), Some(param.as_str()));
+    let json = serde_json::to_string(&body).expect("an error body serializes");
+    let back: tickbench_wire::ApiError =
+        serde_json::from_str(&json).expect("error body is the protocol's JSON");
+    assert_eq!(back, body);
 }
 
 fuzz_target!(|data: &[u8]| {
-    let w = world();
     let query = String::from_utf8_lossy(data);
-    let next = w.state.journal.next_seq();
-
-    let direct = params::parse(&query, &w.state);
-    match &direct {
-        Ok(p) => {
-            assert!(p.since <= next, "since {} ahead of next {next}", p.since);
-            if !p.since_given {
-                assert_eq!(p.since, next);
-            }
-            assert!((1..=MAX_LIMIT).contains(&p.limit));
-            assert!((1..=MAX_TIMEOUT_S).contains(&p.timeout_s));
-            if let Some(cb) = &p.callback {
-                assert!(valid_callback(cb), "accepted callback {cb:?}");
-            }
-            if let Some(ids) = &p.symbols {
-                assert!(!ids.is_empty() && ids.len() <= MAX_SYMBOLS);
-                assert!(ids.iter().all(|&id| (id as usize) < w.state.universe.len()));
+    let q = match Query::parse(&query) {
+        Ok(q) => q,
+        Err(e) => {
+            assert!(PARAMS.contains(&e.param), "error names unknown param {e:?}");
+            assert!(e.msg.ends_with("given more than once"), "{e:?}");
+            return;
+        }
+    };
+    if let Err(e) = q.since() {
+        check_error(&e, "since");
+    }
+    match q.symbols() {
+        Ok(None) => {}
+        Ok(Some(names)) => {
+            for (i, name) in names.enumerate() {
+                match name {
+                    Ok(n) => {
+                        assert!(i < MAX_SYMBOLS, "name {i} accepted past the limit");
+                        assert!(!n.is_empty() && n.trim() == n, "name {n:?} not trimmed");
+                    }
+                    Err(e) => check_error(&e, "symbols"),
+                }
             }
         }
-        Err(e) => check_error(e),
+        Err(e) => check_error(&e, "symbols"),
     }
-
-    // Through the router: only queries that form a valid request target.
-    let Ok(req) = Request::get(format!("/poll?{query}")).body(Body::empty()) else {
-        return;
-    };
-    let seen = req.uri().query().unwrap_or("").to_owned();
-    let expect_ok = params::parse(&seen, &w.state).is_ok();
-    let (status, body) = w.rt.block_on(async {
-        let resp = app(w.state.clone()).oneshot(req).await.expect("infallible");
-        let status = resp.status();
-        let body = resp.into_body().collect().await.expect("body").to_bytes();
-        (status, body)
-    });
-    if expect_ok {
-        assert_eq!(
-            status,
-            StatusCode::OK,
-            "parse ok but router answered {status}"
-        );
-    } else {
-        assert_eq!(
-            status,
-            StatusCode::BAD_REQUEST,
-            "parse failed but router answered {status}"
-        );
-        let e: tickbench_wire::ApiError =
-            serde_json::from_slice(&body).expect("400 body is the protocol's JSON");
-        assert!(e.param.is_some_and(|p| KNOWN.contains(&p.as_str())));
+    match q.limit() {
+        Ok(n) => assert!((1..=MAX_LIMIT).contains(&n)),
+        Err(e) => check_error(&e, "limit"),
+    }
+    match q.timeout_s() {
+        Ok(n) => assert!((1..=MAX_TIMEOUT_S).contains(&n)),
+        Err(e) => check_error(&e, "timeout"),
+    }
+    match q.callback() {
+        Ok(Some(cb)) => assert!(valid_callback(cb), "accepted callback {cb:?}"),
+        Ok(None) => {}
+        Err(e) => check_error(&e, "callback"),
     }
 });

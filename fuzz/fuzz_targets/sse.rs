@@ -1,11 +1,11 @@
 //! SSE parser: chunking (including a CR at a chunk end followed by LF) never changes the events or
-//! the last event id; garbage never panics; no unbounded growth.
+//! the last event id; garbage never panics; no unbounded growth; what it accepts, the encoder
+//! writes back the same.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tickbench_fuzz::{check_growth, check_splits, Control, GROWTH_MODE};
-use tickbench_loadgen::clients::sse::SseParser;
-use tickbench_loadgen::clients::Frame;
+use tickbench_fuzz::{check_growth, check_reencode, check_splits, Control, GROWTH_MODE};
+use tickbench_wire::framing::{Frame, Sse, SseParser};
 
 fuzz_target!(|data: &[u8]| {
     let ctl = Control::split(data);
@@ -28,4 +28,5 @@ fuzz_target!(|data: &[u8]| {
     for f in &frames {
         assert!(!matches!(f, Ok(Frame::End)), "SSE has no end mark: {f:?}");
     }
+    check_reencode::<Sse, _>(&frames, SseParser::new());
 });

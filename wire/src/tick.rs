@@ -43,8 +43,8 @@ pub struct Batch {
     pub gap: Option<Gap>,
 }
 
-/// Non-tick frames on the streaming transports: the one value every format's encoder in
-/// [`crate::framing`] writes them from (NDJSON lines and multipart parts as the one-key object,
+/// Non-tick frames on the streaming transports: the one value every format's encoder (the
+/// `framing` module) writes them from (NDJSON lines and multipart parts as the one-key object,
 /// SSE as `event:`s and a comment, iframe as calls). Serialized as a one-key object, e.g.
 /// `{"gap":{"from":1,"to":9}}`, `{"heartbeat":1795397385123456}`, `{"bye":"server shutting down"}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

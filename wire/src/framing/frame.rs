@@ -94,8 +94,9 @@ fn first_key(bytes: &[u8]) -> Option<&[u8]> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_util::TICK1;
     use super::*;
+
+    const TICK1: &str = r#"{"seq":1,"sseq":1,"sym":"AAPL","bid":189.21,"ask":189.23,"last":189.22,"size":300,"ts":1795397385123456}"#;
 
     #[test]
     fn decodes_ticks_and_controls() {

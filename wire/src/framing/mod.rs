@@ -4,8 +4,8 @@
 //! A format's bytes are defined once, beside the code that reads them back: the server writes
 //! with the encoders here, the load generator reads with the parsers here, and each file's
 //! round-trip test feeds the encoder's output to the parser in every chunking. Control frames
-//! (gap, heartbeat, bye) are encoded from one typed [`Control`](crate::Control) value in every
-//! format. [`Framing`](crate::transport::Framing) names the format each transport uses.
+//! (gap, heartbeat, bye) are encoded from one typed `Control` value (the `tick` module) in every
+//! format. `Framing` (the `transport` module) names the format each transport uses.
 //!
 //! # Layout
 //! - [`frame`]: what parsers yield ([`Frame`], [`ParseError`]) through [`FrameParser`].
