@@ -49,7 +49,7 @@ fn main() -> ExitCode {
     init_tracing(&command);
 
     let result = match command {
-        Command::Serve(opts) => tickbench_server::run(opts),
+        Command::Serve(opts) => tickbench_server::run(opts).map_err(anyhow::Error::from),
         Command::Run(opts) => {
             if !opts.no_tui && std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
                 tickbench_tui::dashboard(opts)

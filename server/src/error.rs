@@ -1,72 +1,40 @@
-//! Every error answer: one enum, one JSON shape (`{"error":..,"param":..}`), so clients and
-//! tests can act on `param` instead of parsing prose.
+//! [`Error`]: why the server library could not start or keep running (what `spawn` and `run`
+//! return); the answers to bad requests are `api_error`'s.
 
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use std::io;
+use std::net::SocketAddr;
 
-/// An error the client can act on. Internal causes are logged, never echoed.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum ApiError {
-    /// Malformed or out-of-range query parameter or body field.
-    #[error("{msg}")]
-    BadParam { param: String, msg: String },
+/// A failure of the server itself, not of one request. The underlying cause, if any, is the
+/// [`source`](std::error::Error::source) (so `{:#}` with anyhow prints "context: cause").
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A setting the server cannot honour; the message names it (`rate`, `epoch-us`, ...).
     #[error("{0}")]
-    NotFound(String),
-    #[error("method not allowed")]
-    MethodNotAllowed,
-    #[error("request body larger than {0} bytes")]
-    PayloadTooLarge(usize),
-    #[error("order body must be application/json")]
-    UnsupportedMediaType,
-    #[error("server is at its connection cap, retry shortly")]
-    Overloaded,
-}
-
-impl ApiError {
-    pub fn param(param: &str, msg: impl Into<String>) -> ApiError {
-        ApiError::BadParam {
-            param: param.to_string(),
-            msg: msg.into(),
-        }
-    }
-
-    pub fn status(&self) -> StatusCode {
-        match self {
-            ApiError::BadParam { .. } => StatusCode::BAD_REQUEST,
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
-        }
-    }
-
-    /// The JSON body.
-    pub fn body(&self) -> String {
-        let param = match self {
-            ApiError::BadParam { param, .. } => Some(param.clone()),
-            _ => None,
-        };
-        let e = tickbench_wire::ApiError {
-            error: self.to_string(),
-            param,
-        };
-        serde_json::to_string(&e).unwrap_or_else(|_| r#"{"error":"internal error"}"#.into())
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let mut r = (
-            self.status(),
-            [(header::CONTENT_TYPE, "application/json")],
-            self.body(),
-        )
-            .into_response();
-        if matches!(self, ApiError::Overloaded) {
-            r.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-        }
-        r
-    }
+    BadConfig(String),
+    /// The listening socket could not be opened (address in use, not permitted, ...).
+    #[error("cannot listen on {addr}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: io::Error,
+    },
+    /// The market replay up to now (`--epoch-us`) panicked or was cancelled.
+    #[error("replay of the market failed")]
+    Replay(#[source] tokio::task::JoinError),
+    /// The paced generator's thread could not be spawned.
+    #[error("cannot start the generator thread")]
+    Generator(#[source] io::Error),
+    /// `run` could not build its tokio runtime.
+    #[error("cannot start the tokio runtime")]
+    Runtime(#[source] io::Error),
+    /// `run` could not install a handler for the signal that stops it.
+    #[error("cannot install {signal} handler")]
+    Signal {
+        signal: &'static str,
+        #[source]
+        source: io::Error,
+    },
+    /// `run` could not print its `listening on` line (e.g. the parent closed the pipe).
+    #[error("cannot write the listening address to stdout")]
+    Stdout(#[source] io::Error),
 }

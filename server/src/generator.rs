@@ -42,7 +42,7 @@ const SKIP_BATCH: usize = 65_536;
 const MAX_SLEEP: Duration = Duration::from_millis(50);
 
 /// The only writer of the journal: the market plus the sequence counters. Behind a mutex
-/// shared by the generator thread and [`crate::ServerHandle::publish`], which keeps seqs dense
+/// shared by the generator thread and `ServerHandle::publish`, which keeps seqs dense
 /// and in order whoever publishes.
 pub struct Producer {
     market: Market,

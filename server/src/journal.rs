@@ -229,7 +229,7 @@ impl Journal {
     }
 
     /// Accounts for ticks that are never retained: a restart's replay of ticks older than the
-    /// retained window (see [`crate::generator::replay`]). Quotes (high, low, volume) and the
+    /// retained window (see `generator::replay`). Quotes (high, low, volume) and the
     /// cursors move as if the ticks had been appended and then evicted. Only valid while the
     /// ring is empty, i.e. before the first [`Journal::append`].
     pub fn skip(&self, ticks: &[(u64, u64, u64, RawTick)]) {

@@ -28,9 +28,11 @@ type Family = (
     fn(&PerTransport) -> &AtomicU64,
 );
 
+/// Every counter of the server, shared by the handlers, the accept loop and the generator.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    pub transports: [PerTransport; 8],
+    /// Indexed by [`Transport::index`]; [`Metrics::t`] picks one.
+    pub transports: [PerTransport; Transport::COUNT],
     /// Connections currently served (the number the cap is checked against).
     pub conns_open: AtomicUsize,
     pub conns_accepted: AtomicU64,
@@ -41,6 +43,8 @@ pub struct Metrics {
     pub other_requests: AtomicU64,
     /// Answers with a 4xx status (bad parameters, unknown paths, oversized bodies, ...).
     pub client_errors: AtomicU64,
+    /// Ticks published by the paced generator thread and by the startup replay;
+    /// `ServerHandle::publish` (tests) does not count here.
     pub ticks_published: AtomicU64,
     /// now − scheduled ts of the newest published tick, µs, at publish time.
     pub generator_lag_us: AtomicU64,
@@ -49,16 +53,19 @@ pub struct Metrics {
 }
 
 impl Metrics {
+    /// The counters of transport `t`.
     pub fn t(&self, t: Transport) -> &PerTransport {
-        &self.transports[Transport::ALL.iter().position(|x| *x == t).unwrap_or(0)]
+        &self.transports[t.index()]
     }
 
+    /// Counts `n` ticks published with the newest `lag_us` behind its schedule.
     pub fn record_publish(&self, n: usize, lag_us: u64) {
         self.ticks_published.fetch_add(n as u64, Relaxed);
         self.generator_lag_us.store(lag_us, Relaxed);
         self.generator_lag_max_us.fetch_max(lag_us, Relaxed);
     }
 
+    /// Counts `ticks` delivered in `bytes` body bytes by transport `t`.
     pub fn delivered(&self, t: Transport, ticks: usize, bytes: usize) {
         let p = self.t(t);
         p.deliveries.fetch_add(ticks as u64, Relaxed);
@@ -183,12 +190,12 @@ impl Metrics {
         ];
         for (name, help, kind, get) in fams {
             let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} {kind}");
-            for (i, t) in Transport::ALL.iter().enumerate() {
+            for t in Transport::ALL {
                 let _ = writeln!(
                     s,
                     "{name}{{transport=\"{}\"}} {}",
                     t.name(),
-                    get(&self.transports[i]).load(Relaxed)
+                    get(self.t(t)).load(Relaxed)
                 );
             }
         }

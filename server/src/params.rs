@@ -15,9 +15,9 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use tickbench_wire::query::{Query, QueryError, SymbolNames};
 
-use crate::app::AppState;
-use crate::error::ApiError;
+use crate::api_error::ApiError;
 use crate::journal::SymFilter;
+use crate::state::AppState;
 
 pub use tickbench_wire::query::{
     valid_callback, DEFAULT_LIMIT, DEFAULT_TIMEOUT_S, MAX_LIMIT, MAX_SYMBOLS, MAX_TIMEOUT_S,

@@ -22,7 +22,7 @@
 
 use std::convert::Infallible;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -30,22 +30,20 @@ use axum::http::{header, HeaderValue, Request, Response, StatusCode};
 use axum::Router;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tickbench_wire::Transport;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Notify;
-use tokio::time::Instant;
 use tokio_util::task::TaskTracker;
 
-use crate::app::AppState;
-use crate::error::ApiError;
+use crate::api_error::ApiError;
+use crate::conn::ConnCtl;
 use crate::metrics::Metrics;
+use crate::state::AppState;
 
 /// Largest request head (request line + headers) accepted; larger gets 431.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 /// hyper's per-connection buffer limit (its default is ~400 KiB). hyper stops polling a
-/// response body once this much sits unflushed, so with [`crate::transports::CHUNK_BYTES`] it
-/// bounds what a slow reader costs in user space; kept above [`MAX_HEADER_BYTES`], which it also
-/// caps for reading.
+/// response body once this much sits unflushed, so with
+/// [`CHUNK_BYTES`](crate::transports::feed::CHUNK_BYTES) it bounds what a slow reader costs in
+/// user space; kept above [`MAX_HEADER_BYTES`], which it also caps for reading.
 pub const CONN_BUF_BYTES: usize = 64 * 1024;
 /// Over-cap connections being answered 503 at once; beyond this they are closed unanswered.
 const MAX_REJECTING: usize = 1_024;
@@ -63,74 +61,6 @@ impl Drop for ConnSlot {
     }
 }
 
-/// One connection's control handle, handed to every request on it as an extension
-/// (`Extension<Arc<ConnCtl>>`): a stream on the connection reports when it stands at the
-/// journal head, and the connection is reset when it has not for longer than
-/// [`Config::stream_max_behind`](crate::Config::stream_max_behind).
-#[derive(Debug, Default)]
-pub struct ConnCtl {
-    reset: Notify,
-    /// The stream running on this connection (HTTP/1: at most one), and when it last stood at
-    /// the journal head (`None` while it waits there for new ticks).
-    stream: Mutex<Option<(Transport, Option<Instant>)>>,
-}
-
-impl ConnCtl {
-    fn slot(&self) -> std::sync::MutexGuard<'_, Option<(Transport, Option<Instant>)>> {
-        self.stream.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// A stream starts on this connection (counts as caught up: it has had no time yet).
-    pub fn stream_started(&self, t: Transport) {
-        *self.slot() = Some((t, Some(Instant::now())));
-    }
-
-    /// The stream stands at the journal head now.
-    pub fn caught_up(&self) {
-        if let Some((_, at)) = self.slot().as_mut() {
-            *at = Some(Instant::now());
-        }
-    }
-
-    /// The stream waits at the journal head for new ticks (caught up until it says otherwise).
-    pub fn waiting(&self) {
-        if let Some((_, at)) = self.slot().as_mut() {
-            *at = None;
-        }
-    }
-
-    /// The stream ended (its body was dropped).
-    pub fn stream_ended(&self) {
-        *self.slot() = None;
-    }
-
-    /// If the stream has not caught up for longer than `max` (0 = never): counts it, asks the
-    /// connection task to reset the connection, and returns true.
-    pub fn cut_if_behind(&self, max: Duration, metrics: &Metrics) -> bool {
-        if max.is_zero() {
-            return false;
-        }
-        let mut slot = self.slot();
-        let Some((t, Some(at))) = *slot else {
-            return false;
-        };
-        let behind = at.elapsed();
-        if behind <= max {
-            return false;
-        }
-        *slot = None;
-        drop(slot);
-        metrics.t(t).slow_closes.fetch_add(1, Relaxed);
-        tracing::debug!(
-            transport = t.name(),
-            "slow consumer: not caught up with the head for {behind:?}, resetting the connection"
-        );
-        // `notify_one` stores a permit, so a reset asked before the task waits is not lost.
-        self.reset.notify_one();
-        true
-    }
-}
-
 /// How often a connection task checks whether its stream fell too far behind, for
 /// `max_behind`: the body is polled (and checks itself) only when the client drains enough for
 /// hyper to flush, which for a very slow reader can take many seconds.
@@ -145,6 +75,8 @@ enum ConnEnd {
     Shutdown,
 }
 
+/// Accepts connections on `listener` and serves `router` on each, until `state.cancel`; every
+/// connection task is spawned on `tracker`, so shutdown can wait for them to drain.
 pub async fn accept_loop(
     listener: TcpListener,
     router: Router,
@@ -234,7 +166,7 @@ pub async fn accept_loop(
             let end = loop {
                 tokio::select! {
                     r = &mut conn => break ConnEnd::Done(r),
-                    _ = ctl.reset.notified() => break ConnEnd::Reset,
+                    _ = ctl.reset_asked() => break ConnEnd::Reset,
                     _ = cancel.cancelled() => break ConnEnd::Shutdown,
                     _ = watch.tick(), if !max_behind.is_zero() => {
                         if ctl.cut_if_behind(max_behind, &metrics) {

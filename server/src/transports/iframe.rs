@@ -8,9 +8,10 @@ use axum::response::Response;
 use tickbench_wire::framing::{Encoder, Iframe};
 use tickbench_wire::Transport;
 
-use super::{encode, framed_response, preamble, Conn};
-use crate::app::AppState;
+use super::streaming::{encode, framed_response, preamble};
+use crate::conn::Conn;
 use crate::params::Params;
+use crate::state::AppState;
 
 pub async fn handler(State(st): State<Arc<AppState>>, conn: Conn, p: Params) -> Response {
     framed_response(

@@ -6,8 +6,9 @@ use axum::response::{IntoResponse, Response};
 use tickbench_wire::framing::jsonp;
 use tickbench_wire::Transport;
 
-use crate::app::AppState;
+use super::delivery::count_batch;
 use crate::params::Params;
+use crate::state::AppState;
 
 /// `callback` has already been validated against `^[A-Za-z_$][A-Za-z0-9_$.]{0,63}$`.
 pub fn respond(st: &AppState, p: &Params, callback: &str) -> Response {
@@ -18,7 +19,7 @@ pub fn respond(st: &AppState, p: &Params, callback: &str) -> Response {
     let out = st.journal.read(p.since, &p.filter, p.limit, usize::MAX);
     let mut body = Vec::new();
     jsonp::encode(&mut body, callback, out.next, &out.ticks, out.gap);
-    super::poll::record(st, Transport::Jsonp, &out, body.len());
+    count_batch(st, Transport::Jsonp, &out, body.len());
     let mut r = (StatusCode::OK, body).into_response();
     let h = r.headers_mut();
     h.insert(

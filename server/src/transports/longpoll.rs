@@ -15,10 +15,12 @@ use tickbench_wire::framing::batch;
 use tickbench_wire::Transport;
 use tokio::time::Instant;
 
-use crate::app::{json_response, AppState};
+use super::delivery::count_batch;
 use crate::journal::ReadOut;
+use crate::json::json_response;
 use crate::metrics::OpenGuard;
 use crate::params::Params;
+use crate::state::AppState;
 
 pub async fn handler(State(st): State<Arc<AppState>>, p: Params) -> Response {
     st.metrics
@@ -53,6 +55,6 @@ pub async fn handler(State(st): State<Arc<AppState>>, p: Params) -> Response {
     };
     let mut body = Vec::new();
     batch::encode(&mut body, out.next, &out.ticks, out.gap);
-    super::poll::record(&st, Transport::Longpoll, &out, body.len());
+    count_batch(&st, Transport::Longpoll, &out, body.len());
     json_response(StatusCode::OK, body)
 }

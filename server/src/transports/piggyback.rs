@@ -14,9 +14,11 @@ use serde_json::Value;
 use tickbench_wire::framing::batch;
 use tickbench_wire::{now_micros, OrderAck, Side, Transport};
 
-use crate::app::{json_response, AppState};
-use crate::error::ApiError;
+use super::delivery::count_batch;
+use crate::api_error::ApiError;
+use crate::json::json_response;
 use crate::params::Params;
+use crate::state::AppState;
 
 /// Largest accepted order body.
 pub const MAX_BODY: usize = 16 * 1024;
@@ -33,7 +35,7 @@ fn respond(
     let out = st.journal.read(p.since, &p.filter, p.limit, usize::MAX);
     let mut body = Vec::new();
     batch::encode_flattened(&mut body, key, payload, out.next, &out.ticks, out.gap);
-    super::poll::record(st, Transport::Piggyback, &out, body.len());
+    count_batch(st, Transport::Piggyback, &out, body.len());
     json_response(status, body)
 }
 

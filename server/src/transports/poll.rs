@@ -9,9 +9,10 @@ use axum::response::Response;
 use tickbench_wire::framing::batch;
 use tickbench_wire::Transport;
 
-use crate::app::{json_response, AppState};
-use crate::journal::ReadOut;
+use super::delivery::count_batch;
+use crate::json::json_response;
 use crate::params::Params;
+use crate::state::AppState;
 
 pub async fn handler(State(st): State<Arc<AppState>>, p: Params) -> Response {
     if let Some(cb) = &p.callback {
@@ -24,17 +25,6 @@ pub async fn handler(State(st): State<Arc<AppState>>, p: Params) -> Response {
     let out = st.journal.read(p.since, &p.filter, p.limit, usize::MAX);
     let mut body = Vec::new();
     batch::encode(&mut body, out.next, &out.ticks, out.gap);
-    record(&st, Transport::Poll, &out, body.len());
+    count_batch(&st, Transport::Poll, &out, body.len());
     json_response(StatusCode::OK, body)
-}
-
-/// Counts one batch answer in the transport's metrics.
-pub fn record(st: &AppState, t: Transport, out: &ReadOut, bytes: usize) {
-    st.metrics.delivered(t, out.ticks.len(), bytes);
-    if out.gap.is_some() {
-        st.metrics
-            .t(t)
-            .gaps
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    }
 }

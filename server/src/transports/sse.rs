@@ -16,10 +16,11 @@ use axum::response::Response;
 use tickbench_wire::framing::{Encoder, Sse};
 use tickbench_wire::Transport;
 
-use super::{encode, framed_response, preamble, Conn};
-use crate::app::AppState;
-use crate::error::ApiError;
+use super::streaming::{encode, framed_response, preamble};
+use crate::api_error::ApiError;
+use crate::conn::Conn;
 use crate::params::Params;
+use crate::state::AppState;
 
 pub async fn handler(
     State(st): State<Arc<AppState>>,

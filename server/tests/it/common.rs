@@ -91,7 +91,13 @@ impl StreamReader {
     /// Reads until `pred(text so far)` holds; panics after 10 s or at end of stream.
     pub async fn until(&mut self, what: &str, pred: impl Fn(&str) -> bool) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        while !pred(&self.text()) {
+        // Borrowed when the bytes are UTF-8 (they always are here): a backlog of megabytes read
+        // in small chunks would otherwise be copied once per chunk.
+        let holds = |buf: &[u8]| match std::str::from_utf8(buf) {
+            Ok(t) => pred(t),
+            Err(_) => pred(&String::from_utf8_lossy(buf)),
+        };
+        while !holds(&self.buf) {
             let chunk = tokio::time::timeout_at(deadline, self.resp.chunk())
                 .await
                 .unwrap_or_else(|_| panic!("timed out waiting for {what}; got:\n{}", self.text()))

@@ -6,6 +6,7 @@ mod common;
 mod determinism;
 mod errors;
 mod hostile;
+mod in_process;
 mod limits;
 mod polling;
 mod restart;
