@@ -10,8 +10,8 @@ use ratatui::text::Line;
 use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Paragraph};
 use ratatui::Frame;
 
-use super::{fmt_num, fmt_us_short};
-use crate::term::Theme;
+use crate::theme::Theme;
+use crate::widgets::fmt::{fmt_num, fmt_us_short};
 
 /// One bucket: samples with `lo <= v < hi` (µs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,8 +12,8 @@ use ratatui::widgets::{Block, Cell, Row, Table};
 use ratatui::Frame;
 use tickbench_wire::{Floor, LatencySummary, TransportSummary};
 
-use super::{fmt_num, fmt_us};
-use crate::term::Theme;
+use crate::theme::Theme;
+use crate::widgets::fmt::{fmt_num, fmt_us};
 
 /// Where a row's phase stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
