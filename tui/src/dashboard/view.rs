@@ -74,6 +74,7 @@ pub fn render(state: &DashState, frame: &mut Frame) {
         hist_area,
         Block::bordered().title(format!(" {name} latency histogram ")),
         sel.map(PhaseView::histogram),
+        sel.map_or(th.series(0), |p| th.transport(p.transport)),
         th,
     );
     render_time_chart(state, frame, chart_area);

@@ -7,7 +7,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 use ratatui::Frame;
-use tickbench_wire::{Summary, TransportSummary};
+use tickbench_wire::{Summary, Transport, TransportSummary};
 
 use crate::results::delta::{delta_pct, find, DELTA_METRICS};
 use crate::results::keys::HELP;
@@ -123,7 +123,12 @@ pub fn render(state: &ResultsState, frame: &mut Frame) {
             theme,
         );
         if let Some(c) = run.curve(&sel_name) {
-            curves.push((c.clone(), theme.series(0)));
+            // One run: the curve is the transport's, in its colour. (Two runs overlay the same
+            // transport, so there the colours tell run A from run B.)
+            let style = sel_name
+                .parse::<Transport>()
+                .map_or(theme.series(0), |t| theme.transport(t));
+            curves.push((c.clone(), style));
         }
     } else if let [a, b] = state.runs.as_slice() {
         render_delta_table(frame, table_area, a, b, &names, state.selected, theme);
