@@ -31,7 +31,6 @@
 
 pub mod app;
 pub mod dashboard;
-pub mod embedded;
 pub mod opts;
 pub mod results;
 pub mod term;

@@ -21,6 +21,7 @@ pub mod view;
 
 use crossterm::event::KeyEvent;
 use ratatui::Frame;
+use tickbench_loadgen::child::{ChildServer, ServerArgs};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -40,17 +41,21 @@ pub fn run(opts: ViewOpts) -> anyhow::Result<()> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    // Declared before the runtime work so it is dropped (killed) after the screen is restored.
+    // Without a URL, this binary's `serve` as a child process (the load generator's launcher: own
+    // process group, exits with us, SIGTERM before SIGKILL), so the viewer's runtime stays free of
+    // the server's load. Quiet: server logs must not tear the full-screen view. Declared before
+    // the runtime work so it is stopped after the screen is restored.
     let server = match &opts.url {
         Some(_) => None,
-        None => Some(crate::embedded::EmbeddedServer::start(
-            &std::env::current_exe()?,
-        )?),
+        None => Some(ChildServer::start(ServerArgs {
+            quiet: true,
+            ..ServerArgs::new(std::env::current_exe()?)
+        })?),
     };
     let url = opts
         .url
         .clone()
-        .or_else(|| server.as_ref().map(|s| s.url.clone()))
+        .or_else(|| server.as_ref().map(|s| s.url().to_string()))
         .unwrap_or_default();
     let api = Api::new(&url)?;
     let market = rt.block_on(api.symbols())?;
