@@ -16,6 +16,7 @@ use std::path::PathBuf;
 
 use crossterm::event::KeyEvent;
 use ratatui::Frame;
+use tickbench_loadgen::results::{self, table::Table};
 use tickbench_wire::Summary;
 
 use crate::app::{Action, Flow, Screen};
@@ -38,12 +39,16 @@ pub fn run(opts: tickbench_loadgen::RunOpts) -> anyhow::Result<()> {
     let result = rt.block_on(crate::app::run(&mut guard.terminal, &mut screen));
     drop(guard);
     screen.feed.stop();
-    let (summary, dir) = result?;
-    // The same epilogue as the plain mode, so a dashboard run leaves the table in the scrollback.
-    println!("{}", tickbench_loadgen::results::render_table(&summary));
-    for w in tickbench_loadgen::results::warnings(&summary) {
+    let (_, dir) = result?;
+    // The table, warnings and floor as the plain mode (`run --no-tui`) prints them, so a dashboard
+    // run leaves the same rows in the scrollback: what was written, read back as `show` reads it.
+    // (The plain mode's fault-injection and slow-consumer tables are in report.md.)
+    let summary = results::read(&dir)?;
+    println!("{}", Table::from_summary(&summary).plain());
+    for w in results::warnings(&summary) {
         println!("{w}");
     }
+    println!("{}", results::report::floor_line(&summary));
     if summary.complete {
         println!("results: {}", dir.display());
     } else {

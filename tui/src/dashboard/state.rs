@@ -12,10 +12,11 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use tickbench_loadgen::progress::{Progress, SecondSnapshot, Stage};
 use tickbench_loadgen::results::latency_summary;
-use tickbench_wire::{Floor, Summary, Transport, TransportSummary};
+use tickbench_loadgen::results::table::Table;
+use tickbench_wire::{Floor, Summary, Transport, TransportSummary, SCHEMA_VERSION};
 
 use crate::theme::Theme;
-use crate::widgets::table::{CompRow, RowStatus};
+use crate::widgets::table::RowStatus;
 
 /// Chart windows `+`/`-` step through, seconds.
 pub const WINDOWS: [u64; 5] = [10, 30, 60, 120, 300];
@@ -34,7 +35,11 @@ pub struct Counters {
     pub out_of_order: u64,
     pub gap_notices: u64,
     pub reconnects: u64,
+    pub bytes: u64,
     pub errors: BTreeMap<String, u64>,
+    /// CPU seconds of the server and of the load generator, from each second's percentages.
+    pub server_cpu_s: f64,
+    pub loadgen_cpu_s: f64,
 }
 
 impl Counters {
@@ -48,6 +53,9 @@ impl Counters {
         self.out_of_order += s.out_of_order;
         self.gap_notices += s.gap_notices;
         self.reconnects += s.reconnects;
+        self.bytes += s.bytes;
+        self.server_cpu_s += s.server_cpu_pct / 100.0;
+        self.loadgen_cpu_s += s.loadgen_cpu_pct / 100.0;
         for (k, v) in &s.errors {
             *self.errors.entry(k.clone()).or_default() += v;
         }
@@ -98,37 +106,44 @@ impl PhaseView {
         }
     }
 
-    /// The comparison-table row: the final one when finished, else the running figures.
-    pub fn row(&self) -> CompRow {
+    /// The phase as the comparison table shows it: the final summary when finished, else the
+    /// running figures in the same shape (the measured window once it has started), so live and
+    /// saved rows go through the same table model.
+    pub fn summary(&self) -> TransportSummary {
         if let Some(s) = &self.summary {
-            return CompRow::from_summary(s);
-        }
-        if self.status == RowStatus::Pending {
-            return CompRow::pending(self.transport.name());
+            return s.clone();
         }
         let c = if self.measured_counts.secs > 0.0 {
             &self.measured_counts
         } else {
             &self.all_counts
         };
-        let secs = c.secs.max(1.0);
-        let h = self.histogram();
-        CompRow {
+        TransportSummary {
             name: self.transport.name().to_string(),
-            status: self.status,
             clients: self.clients,
-            deliveries_per_s: c.delivered as f64 / secs,
-            requests_per_s: c.requests as f64 / secs,
-            empty_pct: if c.requests > 0 {
-                100.0 * c.empty_responses as f64 / c.requests as f64
-            } else {
-                0.0
-            },
-            latency: (!h.is_empty()).then(|| latency_summary(h)),
-            gaps: c.gaps + c.out_of_order,
-            dups: c.duplicates,
-            errors: c.errors.values().sum(),
+            clients_receiving: 0,
+            duration_s: c.secs,
+            delivered: c.delivered,
+            gaps: c.gaps,
+            duplicates: c.duplicates,
+            out_of_order: c.out_of_order,
+            gap_notices: c.gap_notices,
+            latency_us: latency_summary(self.histogram()),
+            requests: c.requests,
+            empty_responses: c.empty_responses,
+            bytes: c.bytes,
+            errors: c.errors.clone(),
+            reconnects: c.reconnects,
+            first_tick_ms_p50: 0.0,
+            server_cpu_s: c.server_cpu_s,
+            loadgen_cpu_s: c.loadgen_cpu_s,
+            server_rss_bytes: 0,
+            loadgen_rss_bytes: 0,
+            // Decided when the phase ends; the header shows the live verdict.
             saturated: false,
+            saturation_reasons: Vec::new(),
+            schedule_lag_us_p99: 0,
+            extra: BTreeMap::new(),
         }
     }
 }
@@ -205,6 +220,28 @@ impl DashState {
     /// Chart window in seconds.
     pub fn window_s(&self) -> u64 {
         WINDOWS[self.window]
+    }
+
+    /// The comparison table of the phases so far, built by the same model as a saved run's: the
+    /// phases wrapped in a draft of the summary the run will write.
+    pub fn table(&self) -> Table {
+        let draft = Summary {
+            schema: SCHEMA_VERSION,
+            tickbench_version: String::new(),
+            label: String::new(),
+            started_at: String::new(),
+            complete: false,
+            config: serde_json::Value::Null,
+            floor_us: self.floor.unwrap_or_default(),
+            floor_cross_us: None,
+            transports: self.phases.iter().map(PhaseView::summary).collect(),
+        };
+        Table::from_summary(&draft)
+    }
+
+    /// Each phase's row status, in table order.
+    pub fn row_status(&self) -> Vec<RowStatus> {
+        self.phases.iter().map(|p| p.status).collect()
     }
 
     fn phase_mut(&mut self, t: Transport) -> &mut PhaseView {

@@ -14,7 +14,7 @@ use crate::widgets::bars::text_bar;
 use crate::widgets::fmt::{fmt_num, fmt_secs, fmt_us_short};
 use crate::widgets::help::render_help;
 use crate::widgets::histogram;
-use crate::widgets::table::{self, CompRow};
+use crate::widgets::table;
 
 fn stage_name(s: Option<Stage>) -> &'static str {
     match s {
@@ -41,12 +41,12 @@ pub fn render(state: &DashState, frame: &mut Frame) {
 
     render_header(state, frame, header);
 
-    let rows: Vec<CompRow> = state.phases.iter().map(PhaseView::row).collect();
     table::render_table(
         frame,
         table_area,
         Block::bordered().title(" transports (▶ running, ! saturated) "),
-        &rows,
+        &state.table(),
+        &state.row_status(),
         Some(state.selected),
         state.floor,
         th,

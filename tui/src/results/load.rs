@@ -2,7 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use tickbench_loadgen::results;
+use tickbench_loadgen::Error;
 use tickbench_wire::Summary;
 
 use crate::results::curves::{hgrm_files, parse_hgrm, stem_names, summary_curve};
@@ -20,34 +21,19 @@ pub struct LoadedRun {
 }
 
 impl LoadedRun {
-    /// Reads `path`: a results folder holding `summary.json`, or a `summary.json` itself.
-    /// Any problem is one error line naming the file.
+    /// Reads `path` (a results folder, `<out>/latest` or a `summary.json`) through the one
+    /// summary reader, then the `.hgrm` files beside the summary. Any problem is one error line
+    /// naming the file.
     pub fn load(path: &Path) -> anyhow::Result<Self> {
-        // A `.json` path is the summary itself; anything else is a results folder.
-        let (dir, file) = if path.extension().is_none_or(|e| e != "json") {
-            (path.to_path_buf(), path.join("summary.json"))
-        } else {
-            (
-                path.parent().map(Path::to_path_buf).unwrap_or_default(),
-                path.to_path_buf(),
-            )
-        };
-        let text = std::fs::read_to_string(&file).with_context(|| {
-            format!(
-                "cannot read {} (run `tickbench run` first, or pass a results folder)",
-                file.display()
-            )
+        let summary = results::read(path).map_err(|e| match e {
+            // The usual cause: no run yet, or a folder that is not a results folder.
+            e @ Error::ReadResults { .. } => {
+                anyhow::anyhow!("{e} (run `tickbench run` first, or pass a results folder)")
+            }
+            e => e.into(),
         })?;
-        let summary: Summary = serde_json::from_str(&text)
-            .with_context(|| format!("{} is not a tickbench summary", file.display()))?;
-        if summary.schema != tickbench_wire::SCHEMA_VERSION {
-            anyhow::bail!(
-                "{} has schema {}, this tickbench reads schema {}",
-                file.display(),
-                summary.schema,
-                tickbench_wire::SCHEMA_VERSION
-            );
-        }
+        let file = results::summary_file(path);
+        let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
         let hgrms = hgrm_files(&dir);
         let curves = summary
             .transports

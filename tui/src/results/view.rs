@@ -7,6 +7,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 use ratatui::Frame;
+use tickbench_loadgen::results::table::Table as TableModel;
 use tickbench_wire::{Summary, Transport, TransportSummary};
 
 use crate::results::delta::{delta_pct, find, DELTA_METRICS};
@@ -16,7 +17,7 @@ use crate::results::state::ResultsState;
 use crate::theme::Theme;
 use crate::widgets::help::render_help;
 use crate::widgets::spectrum::{self, Curve};
-use crate::widgets::table::{self, CompRow};
+use crate::widgets::table;
 
 fn run_title(r: &Summary, theme: &Theme) -> Vec<Span<'static>> {
     let mut v = vec![
@@ -68,18 +69,13 @@ pub fn render(state: &ResultsState, frame: &mut Frame) {
         let halves: [ratatui::layout::Rect; 2] =
             Layout::horizontal([Constraint::Percentage(50); 2]).areas(pair_area);
         for (i, (r, half)) in state.runs.iter().zip(halves).enumerate() {
-            let rows: Vec<CompRow> = r
-                .summary
-                .transports
-                .iter()
-                .map(CompRow::from_summary)
-                .collect();
             let sel = r.summary.transports.iter().position(|t| t.name == sel_name);
             table::render_table(
                 frame,
                 half,
                 Block::bordered().title(format!(" {} ", if i == 0 { "A" } else { "B" })),
-                &rows,
+                &TableModel::from_summary(&r.summary),
+                &[],
                 sel,
                 Some(r.summary.floor_us),
                 theme,
@@ -107,17 +103,12 @@ pub fn render(state: &ResultsState, frame: &mut Frame) {
 
     let mut curves: Vec<(Curve, Style)> = Vec::new();
     if let [run] = state.runs.as_slice() {
-        let rows: Vec<CompRow> = run
-            .summary
-            .transports
-            .iter()
-            .map(CompRow::from_summary)
-            .collect();
         table::render_table(
             frame,
             table_area,
             Block::bordered().title(" transports "),
-            &rows,
+            &TableModel::from_summary(&run.summary),
+            &[],
             Some(state.selected),
             Some(run.summary.floor_us),
             theme,
