@@ -13,6 +13,8 @@ use crossterm::event::{Event as TermEvent, EventStream, KeyEvent, KeyEventKind};
 use futures_util::StreamExt;
 use ratatui::{DefaultTerminal, Frame};
 
+use crate::error::Error;
+
 /// Frames per second of the live screens: smooth enough for a ticker, cheap enough to never compete
 /// with the measurement for CPU.
 pub const FPS: u64 = 15;
@@ -34,7 +36,7 @@ pub enum Flow<T> {
     /// Keep going.
     Continue,
     /// Leave the loop with this result.
-    Exit(anyhow::Result<T>),
+    Exit(Result<T, Error>),
 }
 
 /// A screen as the event loop drives it: the state behind it plus its live source.
@@ -68,20 +70,20 @@ pub trait Screen {
 pub async fn run<S: Screen>(
     terminal: &mut DefaultTerminal,
     screen: &mut S,
-) -> anyhow::Result<S::Output> {
+) -> Result<S::Output, Error> {
     let mut events = EventStream::new();
     let mut frames = tokio::time::interval(frame_period());
     frames.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         if !S::LIVE {
-            terminal.draw(|f| screen.draw(f))?;
+            terminal.draw(|f| screen.draw(f)).map_err(Error::Draw)?;
         }
         // Every branch's future is dropped before its handler runs, so the handlers may borrow
         // the screen again.
         let flow = tokio::select! {
             _ = frames.tick(), if S::LIVE => {
                 screen.frame();
-                terminal.draw(|f| screen.draw(f))?;
+                terminal.draw(|f| screen.draw(f)).map_err(Error::Draw)?;
                 Flow::Continue
             }
             w = screen.wake() => screen.woke(w),
@@ -110,10 +112,10 @@ pub fn key_press(ev: &TermEvent) -> Option<KeyEvent> {
 }
 
 /// Reads the next terminal event; a closed or broken input is an error, not a silent hang.
-async fn next_event(events: &mut EventStream) -> anyhow::Result<TermEvent> {
+async fn next_event(events: &mut EventStream) -> Result<TermEvent, Error> {
     match events.next().await {
         Some(Ok(ev)) => Ok(ev),
-        Some(Err(e)) => Err(anyhow::anyhow!("terminal input failed: {e}")),
-        None => Err(anyhow::anyhow!("terminal input closed")),
+        Some(Err(e)) => Err(Error::Input(e)),
+        None => Err(Error::InputClosed),
     }
 }

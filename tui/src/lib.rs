@@ -31,6 +31,7 @@
 
 pub mod app;
 pub mod dashboard;
+pub mod error;
 pub mod opts;
 pub mod results;
 pub mod term;
@@ -39,19 +40,20 @@ pub mod ticker;
 pub mod widgets;
 
 pub use app::Action;
+pub use error::Error;
 pub use opts::{ShowOpts, ViewOpts};
 
 /// Terminal stock ticker.
-pub fn view(opts: ViewOpts) -> anyhow::Result<()> {
+pub fn view(opts: ViewOpts) -> Result<(), Error> {
     ticker::run(opts)
 }
 
 /// Saved-results viewer: interactive on a terminal, text otherwise.
-pub fn show(opts: ShowOpts) -> anyhow::Result<()> {
+pub fn show(opts: ShowOpts) -> Result<(), Error> {
     results::run(opts)
 }
 
 /// Live run dashboard: runs the comparison and shows it on the terminal.
-pub fn dashboard(opts: tickbench_loadgen::RunOpts) -> anyhow::Result<()> {
+pub fn dashboard(opts: tickbench_loadgen::RunOpts) -> Result<(), Error> {
     dashboard::run(opts)
 }

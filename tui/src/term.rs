@@ -7,6 +7,8 @@
 
 use ratatui::DefaultTerminal;
 
+use crate::error::Error;
+
 /// Owns the full-screen terminal for the life of a screen; dropping it restores the terminal.
 pub struct TerminalGuard {
     /// The ratatui terminal on stdout (alternate screen, raw mode).
@@ -15,9 +17,8 @@ pub struct TerminalGuard {
 
 impl TerminalGuard {
     /// Enters raw mode and the alternate screen, and installs ratatui's restoring panic hook.
-    pub fn new() -> anyhow::Result<Self> {
-        let terminal = ratatui::try_init()
-            .map_err(|e| anyhow::anyhow!("cannot initialise the terminal: {e}"))?;
+    pub fn new() -> Result<Self, Error> {
+        let terminal = ratatui::try_init().map_err(Error::Terminal)?;
         Ok(Self { terminal })
     }
 }

@@ -11,11 +11,13 @@ use tickbench_wire::Summary;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
+use crate::error::Error;
+
 /// Capacity of the progress channel: a few seconds of slack for a stalled terminal.
 pub const CHANNEL_CAPACITY: usize = 64;
 
 /// What the run returns: its summary and the folder it wrote.
-pub type RunResult = anyhow::Result<(Summary, PathBuf)>;
+pub type RunResult = Result<(Summary, PathBuf), Error>;
 
 /// A run in progress.
 #[derive(Debug)]
@@ -32,18 +34,22 @@ pub struct RunFeed {
 impl RunFeed {
     /// Starts the run. Raw mode turns Ctrl-C into a key, but SIGTERM (or SIGINT from `kill`) must
     /// stop it too, so the signals cancel it as well.
-    pub fn start(opts: tickbench_loadgen::RunOpts) -> anyhow::Result<Self> {
+    pub fn start(opts: tickbench_loadgen::RunOpts) -> Result<Self, Error> {
         let (tx, progress) = mpsc::channel(CHANNEL_CAPACITY);
         let cancel = CancellationToken::new();
         let (done_tx, done) = oneshot::channel();
         let run_cancel = cancel.clone();
-        tickbench_loadgen::cancel_on_signals(cancel.clone())?;
+        tickbench_loadgen::cancel_on_signals(cancel.clone())
+            .map_err(|e| Error::Signals(format!("{e:#}")))?;
         let worker = std::thread::Builder::new()
             .name("tickbench-run".into())
             .spawn(move || {
-                let r = tickbench_loadgen::run_with_progress(opts, Some(tx), run_cancel);
+                // The run's error keeps its whole chain of causes, as one message.
+                let r = tickbench_loadgen::run_with_progress(opts, Some(tx), run_cancel)
+                    .map_err(|e| Error::Run(format!("{e:#}")));
                 let _ = done_tx.send(r);
-            })?;
+            })
+            .map_err(Error::Runtime)?;
         Ok(Self {
             progress,
             done,

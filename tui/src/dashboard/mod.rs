@@ -20,16 +20,18 @@ use tickbench_loadgen::results::{self, table::Table};
 use tickbench_wire::Summary;
 
 use crate::app::{Action, Flow, Screen};
+use crate::error::{chain, Error};
 use crate::theme::Theme;
 use feed::{RunFeed, RunResult};
 use state::DashState;
 
 /// `tickbench run` with the dashboard: the run on its own thread, the screen here.
-pub fn run(opts: tickbench_loadgen::RunOpts) -> anyhow::Result<()> {
+pub fn run(opts: tickbench_loadgen::RunOpts) -> Result<(), Error> {
     let feed = RunFeed::start(opts)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build()?;
+        .build()
+        .map_err(Error::Runtime)?;
     let mut screen = Dashboard {
         state: DashState::new(Theme::from_env()),
         feed,
@@ -108,7 +110,7 @@ impl Screen for Dashboard {
     async fn wake(&mut self) -> RunEvent {
         tokio::select! {
             r = &mut self.feed.done, if self.outcome.is_none() => RunEvent::Done(
-                r.unwrap_or_else(|_| Err(anyhow::anyhow!("the run thread panicked"))),
+                r.unwrap_or(Err(Error::RunPanicked)),
             ),
             _ = self.feed.cancel.cancelled(), if !self.state.stopping => RunEvent::Signalled,
             else => std::future::pending().await,
@@ -131,7 +133,7 @@ impl Screen for Dashboard {
                         if self.state.target.is_none() {
                             return Flow::Exit(r);
                         }
-                        self.state.error = Some(format!("{e:#}"));
+                        self.state.error = Some(chain(e));
                     }
                 }
                 if self.state.stopping {

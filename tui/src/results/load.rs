@@ -3,9 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use tickbench_loadgen::results;
-use tickbench_loadgen::Error;
 use tickbench_wire::Summary;
 
+use crate::error::Error;
 use crate::results::curves::{hgrm_files, parse_hgrm, stem_names, summary_curve};
 use crate::widgets::spectrum::Curve;
 
@@ -24,13 +24,11 @@ impl LoadedRun {
     /// Reads `path` (a results folder, `<out>/latest` or a `summary.json`) through the one
     /// summary reader, then the `.hgrm` files beside the summary. Any problem is one error line
     /// naming the file.
-    pub fn load(path: &Path) -> anyhow::Result<Self> {
+    pub fn load(path: &Path) -> Result<Self, Error> {
         let summary = results::read(path).map_err(|e| match e {
             // The usual cause: no run yet, or a folder that is not a results folder.
-            e @ Error::ReadResults { .. } => {
-                anyhow::anyhow!("{e} (run `tickbench run` first, or pass a results folder)")
-            }
-            e => e.into(),
+            e @ tickbench_loadgen::Error::ReadResults { .. } => Error::NoResults(e),
+            e => Error::Loadgen(e),
         })?;
         let file = results::summary_file(path);
         let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();

@@ -22,35 +22,38 @@ use crossterm::event::KeyEvent;
 use ratatui::Frame;
 
 use crate::app::{Action, Flow, Screen};
+use crate::error::Error;
 use crate::opts::ShowOpts;
 use crate::theme::Theme;
 use load::LoadedRun;
 use state::ResultsState;
 
 /// Saved-results viewer: interactive on a terminal, text otherwise.
-pub fn run(opts: ShowOpts) -> anyhow::Result<()> {
+pub fn run(opts: ShowOpts) -> Result<(), Error> {
     let paths = if opts.runs.is_empty() {
         vec![PathBuf::from("results/latest")]
     } else {
         opts.runs
     };
     if paths.len() > 2 {
-        anyhow::bail!("show takes at most two runs (got {})", paths.len());
+        return Err(Error::TooManyRuns(paths.len()));
     }
     let runs = paths
         .iter()
         .map(|p| LoadedRun::load(p))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+        .collect::<Result<Vec<_>, _>>()?;
     if opts.plain || !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         use std::io::Write;
         let mut out = std::io::stdout().lock();
-        out.write_all(text::text_report(&runs).as_bytes())?;
+        out.write_all(text::text_report(&runs).as_bytes())
+            .map_err(Error::Write)?;
         return Ok(());
     }
     let mut screen = Viewer(ResultsState::new(runs, Theme::from_env()));
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build()?;
+        .build()
+        .map_err(Error::Runtime)?;
     let mut guard = crate::term::TerminalGuard::new()?;
     rt.block_on(crate::app::run(&mut guard.terminal, &mut screen))
 }

@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
-use anyhow::Context;
 use tickbench_wire::Snapshot;
+
+use crate::error::Error;
 
 /// Server address and the HTTP client for the snapshot and symbol list.
 #[derive(Debug, Clone)]
@@ -14,17 +15,20 @@ pub struct Api {
 }
 
 impl Api {
-    pub fn new(url: &str) -> anyhow::Result<Self> {
-        let mut base: reqwest::Url = url
-            .parse()
-            .with_context(|| format!("invalid server URL '{url}'"))?;
+    /// The API of the server at `url` (`http://host:port`, with or without a path).
+    pub fn new(url: &str) -> Result<Self, Error> {
+        let mut base: reqwest::Url = url.parse().map_err(|e| Error::BadUrl {
+            url: url.to_string(),
+            reason: format!("{e}"),
+        })?;
         if !base.path().ends_with('/') {
             let p = format!("{}/", base.path());
             base.set_path(&p);
         }
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
-            .build()?;
+            .build()
+            .map_err(Error::Http)?;
         Ok(Self { base, http })
     }
 
@@ -32,35 +36,46 @@ impl Api {
         &self,
         path: &str,
         query: &[(&str, String)],
-    ) -> anyhow::Result<T> {
-        let url = self.base.join(path)?;
+    ) -> Result<T, Error> {
+        let url = self.base.join(path).map_err(|e| Error::BadUrl {
+            url: format!("{}{path}", self.base),
+            reason: format!("{e}"),
+        })?;
         let resp = self
             .http
             .get(url.clone())
             .query(query)
             .send()
             .await
-            .with_context(|| format!("cannot reach {url}"))?;
+            .map_err(|source| Error::Unreachable {
+                url: url.to_string(),
+                source,
+            })?;
         let status = resp.status();
         if !status.is_success() {
             let body = resp.text().await.unwrap_or_default();
             let msg = serde_json::from_str::<tickbench_wire::ApiError>(&body)
                 .map(|e| e.error)
                 .unwrap_or(body);
-            anyhow::bail!("{url} answered {status}: {msg}");
+            return Err(Error::Status {
+                url: url.to_string(),
+                status,
+                message: msg,
+            });
         }
-        resp.json()
-            .await
-            .with_context(|| format!("bad answer from {url}"))
+        resp.json().await.map_err(|source| Error::BadAnswer {
+            url: url.to_string(),
+            source,
+        })
     }
 
     /// `GET /symbols`: the market, most active first.
-    pub async fn symbols(&self) -> anyhow::Result<tickbench_wire::Symbols> {
+    pub async fn symbols(&self) -> Result<tickbench_wire::Symbols, Error> {
         self.get("symbols", &[]).await
     }
 
     /// `GET /snapshot?symbols=`.
-    pub async fn snapshot(&self, symbols: &[String]) -> anyhow::Result<Snapshot> {
+    pub async fn snapshot(&self, symbols: &[String]) -> Result<Snapshot, Error> {
         self.get("snapshot", &[("symbols", symbols.join(","))])
             .await
     }

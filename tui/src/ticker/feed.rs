@@ -11,6 +11,7 @@ use tickbench_wire::{Gap, Snapshot, Tick, Transport};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::error::chain;
 use crate::ticker::api::Api;
 
 /// Wait between snapshot attempts when the server cannot give one.
@@ -120,7 +121,7 @@ pub fn start_client(
             match snap {
                 Ok(s) => break s,
                 Err(e) => {
-                    sink.send(ClientEvent::Fatal(format!("{e:#} (retrying)")));
+                    sink.send(ClientEvent::Fatal(format!("{} (retrying)", chain(&e))));
                     tokio::select! {
                         _ = cancel.cancelled() => return,
                         _ = tokio::time::sleep(SNAPSHOT_RETRY) => {}

@@ -26,6 +26,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::{Action, Flow, Screen};
+use crate::error::Error;
 use crate::opts::ViewOpts;
 use crate::theme::Theme;
 use api::Api;
@@ -36,11 +37,12 @@ use state::TickerState;
 pub const DEFAULT_SYMBOLS: usize = 15;
 
 /// `tickbench view`.
-pub fn run(opts: ViewOpts) -> anyhow::Result<()> {
+pub fn run(opts: ViewOpts) -> Result<(), Error> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
-        .build()?;
+        .build()
+        .map_err(Error::Runtime)?;
     // Without a URL, this binary's `serve` as a child process (the load generator's launcher: own
     // process group, exits with us, SIGTERM before SIGKILL), so the viewer's runtime stays free of
     // the server's load. Quiet: server logs must not tear the full-screen view. Declared before
@@ -49,7 +51,7 @@ pub fn run(opts: ViewOpts) -> anyhow::Result<()> {
         Some(_) => None,
         None => Some(ChildServer::start(ServerArgs {
             quiet: true,
-            ..ServerArgs::new(std::env::current_exe()?)
+            ..ServerArgs::new(std::env::current_exe().map_err(Error::Exe)?)
         })?),
     };
     let url = opts
@@ -69,10 +71,10 @@ pub fn run(opts: ViewOpts) -> anyhow::Result<()> {
             .map(|s| s.trim().to_ascii_uppercase())
             .collect();
         if let Some(bad) = want.iter().find(|s| !known.contains(s)) {
-            anyhow::bail!(
-                "unknown symbol '{bad}' (the server lists {} symbols; see GET /symbols)",
-                known.len()
-            );
+            return Err(Error::UnknownSymbol {
+                symbol: bad.clone(),
+                known: known.len(),
+            });
         }
         want
     };
