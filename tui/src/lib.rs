@@ -12,22 +12,26 @@
 //!   [`Action`] a key asks for.
 //! - [`ticker`]: `tickbench view`: `state` (quotes, link, footer statistics), `keys`, `view`,
 //!   `feed` (snapshot, then a load-generator transport client into a channel) and `api`
-//!   (`/symbols`, `/snapshot`).
-//! - [`dashboard`]: `tickbench run` on a terminal: `state` (phases merged from per-second
+//!   (`/symbols`, `/snapshot`); without a URL it starts loadgen's `ChildServer`.
+//! - [`dashboard`](mod@dashboard): `tickbench run` on a terminal: `state` (phases merged from per-second
 //!   progress), `keys`, `view`, `feed` (the run on its own thread, a bounded progress channel).
-//! - [`results`]: `tickbench show`: `load` and `curves` (a saved run and its percentile curves),
-//!   `state`, `keys`, `view`, `delta` (B against A) and `text` (the plain rendering).
-//! - [`widgets`]: shared widgets, one per file: comparison `table`, log-bucket latency
-//!   `histogram`, percentile `spectrum`, block-character `bars`, the `help` overlay, number `fmt`.
-//! - [`theme`]: the `NO_COLOR`-aware styles, transport colours from
+//! - [`results`]: `tickbench show`: `load` (a saved run through loadgen's one summary reader) and
+//!   `curves` (its percentile curves), `state`, `keys`, `view`, `delta` (B against A) and `text`
+//!   (the plain rendering: loadgen's plain table view plus the deltas).
+//! - [`widgets`]: shared widgets, one per file: `table` (the ratatui view of loadgen's comparison
+//!   table model, beside its Markdown and plain views), log-bucket latency `histogram`,
+//!   percentile `spectrum`, block-character `bars`, the `help` overlay, number `fmt`.
+//! - [`theme`]: the `NO_COLOR`-aware styles; transport colours from
 //!   [`Transport::colour`](tickbench_wire::Transport::colour).
 //! - [`term`]: terminal init/restore guard.
 //! - [`opts`]: `view` and `show` command-line options.
+//! - [`error`]: [`Error`], every way a screen can fail.
 //!
-//! Module graph (a DAG): the screens use `app`, `theme`, `term`, `opts` and `widgets`; inside a
-//! screen `mod.rs` uses its children, `view` uses `keys` (help text) and `state`, `keys` uses
-//! `state`, `state` uses `feed` (the events it applies); `widgets` use `theme`. No child uses its
-//! parent's items and this root only delegates.
+//! Module graph (a DAG): the screens use `app`, `error`, `theme`, `term`, `opts` and `widgets`;
+//! inside a screen `mod.rs` uses its children, `view` uses `keys` (help text) and `state`, `keys`
+//! uses `state`, `state` uses `feed` (the events it applies), `feed` uses `api`; `widgets` use
+//! `theme`; `app` and `term` use `error`. No child uses its parent's items and this root only
+//! delegates.
 
 pub mod app;
 pub mod dashboard;

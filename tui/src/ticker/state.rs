@@ -1,6 +1,7 @@
 //! The ticker's state: the watched quotes, the connection as the client reports it, and the
-//! footer's rolling statistics. Plain data changed only by [`TickerState::apply`] and the key
-//! handler, so every screen state can be built in a test without a network.
+//! footer's rolling statistics. Plain data changed only by its own methods (the feed's events go
+//! through [`TickerState::apply`]) and the key handler, so every screen state can be built in a
+//! test without a network.
 //!
 //! Each tick is applied only when its `sseq` is above the quote's, so the table is exactly the
 //! server's state whatever transport carries it; the connection state is always derivable for the
