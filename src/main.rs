@@ -54,7 +54,7 @@ fn main() -> ExitCode {
             if !opts.no_tui && std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
                 tickbench_tui::dashboard(opts).map_err(anyhow::Error::from)
             } else {
-                tickbench_loadgen::run(opts)
+                tickbench_loadgen::run(opts).map_err(anyhow::Error::from)
             }
         }
         Command::View(opts) => tickbench_tui::view(opts).map_err(anyhow::Error::from),

@@ -43,12 +43,13 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use anyhow::Context;
 use rand::{Rng, SeedableRng};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+
+use crate::error::Error;
 
 pub use spec::ChaosSpec;
 
@@ -145,17 +146,20 @@ impl ChaosProxy {
         spec: ChaosSpec,
         seed: u64,
         threads: usize,
-    ) -> anyhow::Result<ChaosProxy> {
+    ) -> Result<ChaosProxy, Error> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(threads.max(1))
             .thread_name("chaos-proxy")
             .enable_all()
             .build()
-            .context("building the chaos proxy runtime")?;
-        let std_listener =
-            std::net::TcpListener::bind("127.0.0.1:0").context("binding the chaos proxy")?;
-        std_listener.set_nonblocking(true)?;
-        let addr = std_listener.local_addr()?;
+            .map_err(Error::os("building the chaos proxy runtime"))?;
+        let bind = || {
+            let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+            l.set_nonblocking(true)?;
+            let addr = l.local_addr()?;
+            Ok((l, addr))
+        };
+        let (std_listener, addr) = bind().map_err(Error::os("binding the chaos proxy"))?;
         let counters = Arc::new(Counters::default());
         let registry: Registry = Arc::default();
         let cancel = CancellationToken::new();
@@ -178,7 +182,7 @@ impl ChaosProxy {
                 // Dropping the runtime here ends every connection task: their sockets close.
                 rt.shutdown_timeout(Duration::from_secs(1));
             })
-            .context("spawning the chaos proxy thread")?;
+            .map_err(Error::os("spawning the chaos proxy thread"))?;
         Ok(ChaosProxy {
             addr,
             counters,

@@ -1,11 +1,11 @@
 //! The loopback floor: how fast two sockets on this machine can exchange 64 bytes, measured before
 //! the phases so every latency in the results can be read against what the kernel alone costs.
 
-use anyhow::Context;
 use tickbench_wire::Floor;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+use crate::error::Error;
 use crate::stats::new_histogram;
 
 /// Size of each ping and pong.
@@ -17,19 +17,28 @@ const MESSAGE: usize = 64;
 /// Both tasks share one single-threaded runtime, the way a worker's clients do: the floor then
 /// holds the kernel's loopback path and one readiness wake-up, the least any client can pay,
 /// without a cross-thread hand-off that a busy machine would inflate.
-pub fn measure_floor(round_trips: usize) -> anyhow::Result<Floor> {
-    anyhow::ensure!(round_trips > 0, "the floor needs at least one round trip");
+pub fn measure_floor(round_trips: usize) -> Result<Floor, Error> {
+    at_least_one(round_trips)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .build()
-        .context("floor: building a runtime")?;
+        .map_err(Error::os("floor: building a runtime"))?;
     rt.block_on(ping_pong(round_trips))
+        .map_err(Error::os("floor: same-thread ping-pong"))
 }
 
-async fn ping_pong(round_trips: usize) -> anyhow::Result<Floor> {
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .context("floor: binding 127.0.0.1:0")?;
+/// A floor of no round trips has no figures.
+fn at_least_one(round_trips: usize) -> Result<(), Error> {
+    if round_trips == 0 {
+        return Err(Error::Options(
+            "the floor needs at least one round trip".into(),
+        ));
+    }
+    Ok(())
+}
+
+async fn ping_pong(round_trips: usize) -> std::io::Result<Floor> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let echo = tokio::spawn(async move {
         let (mut s, _) = listener.accept().await?;
@@ -42,9 +51,7 @@ async fn ping_pong(round_trips: usize) -> anyhow::Result<Floor> {
         Ok::<_, std::io::Error>(())
     });
 
-    let mut s = TcpStream::connect(addr)
-        .await
-        .context("floor: connecting to the echo socket")?;
+    let mut s = TcpStream::connect(addr).await?;
     s.set_nodelay(true)?;
     let ping = [0x5au8; MESSAGE];
     let mut pong = [0u8; MESSAGE];
@@ -56,7 +63,7 @@ async fn ping_pong(round_trips: usize) -> anyhow::Result<Floor> {
         s.read_exact(&mut pong).await?;
         halves_ns.saturating_record((start.elapsed().as_nanos() / 2) as u64);
     }
-    echo.await.context("floor: echo task")??;
+    echo.await.map_err(std::io::Error::other)??;
     Ok(floor_of(&halves_ns))
 }
 
@@ -67,11 +74,14 @@ async fn ping_pong(round_trips: usize) -> anyhow::Result<Floor> {
 /// core (≈ 100 µs on some VMs against a few µs within one thread): the hand-off every tick pays
 /// at least once on its way from the generator thread to a client process. Reported beside the
 /// same-thread floor so a push latency is not read against a path no tick can take.
-pub fn measure_cross_thread_floor(round_trips: usize) -> anyhow::Result<Floor> {
+pub fn measure_cross_thread_floor(round_trips: usize) -> Result<Floor, Error> {
+    at_least_one(round_trips)?;
+    cross_thread_ping_pong(round_trips).map_err(Error::os("floor: cross-thread ping-pong"))
+}
+
+fn cross_thread_ping_pong(round_trips: usize) -> std::io::Result<Floor> {
     use std::io::{Read, Write};
-    anyhow::ensure!(round_trips > 0, "the floor needs at least one round trip");
-    let listener =
-        std::net::TcpListener::bind("127.0.0.1:0").context("floor: binding 127.0.0.1:0")?;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
     let echo = std::thread::Builder::new()
         .name("tickbench-floor-echo".into())
@@ -84,9 +94,8 @@ pub fn measure_cross_thread_floor(round_trips: usize) -> anyhow::Result<Floor> {
                 s.write_all(&buf)?;
             }
             Ok(())
-        })
-        .context("floor: starting the echo thread")?;
-    let mut s = std::net::TcpStream::connect(addr).context("floor: connecting")?;
+        })?;
+    let mut s = std::net::TcpStream::connect(addr)?;
     s.set_nodelay(true)?;
     let ping = [0x5au8; MESSAGE];
     let mut pong = [0u8; MESSAGE];
@@ -98,8 +107,7 @@ pub fn measure_cross_thread_floor(round_trips: usize) -> anyhow::Result<Floor> {
         halves_ns.saturating_record((start.elapsed().as_nanos() / 2) as u64);
     }
     echo.join()
-        .map_err(|_| anyhow::anyhow!("floor: echo thread panicked"))?
-        .context("floor: echo thread")?;
+        .map_err(|_| std::io::Error::other("the echo thread panicked"))??;
     Ok(floor_of(&halves_ns))
 }
 

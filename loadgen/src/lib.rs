@@ -10,7 +10,7 @@
 //! let opts = RunOpts { clients: 50, transports: vec!["sse".parse()?], ..RunOpts::default() };
 //! let (summary, dir) = run_with_progress(opts, None, CancellationToken::new())?;
 //! println!("{} → {}", summary.transports[0].latency_us.p99, dir.display());
-//! # Ok::<(), anyhow::Error>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! # Faults and slow consumers

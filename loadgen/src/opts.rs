@@ -10,6 +10,7 @@ use serde::{Serialize, Serializer};
 use tickbench_wire::Transport;
 
 use crate::chaos::ChaosSpec;
+use crate::error::Error;
 
 /// `tickbench run` options. Every field is a flag; the doc comments are the `--help` text.
 ///
@@ -22,11 +23,7 @@ pub struct RunOpts {
     #[arg(long)]
     pub target: Option<String>,
     /// Transports to measure, in order (comma list).
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "poll,jsonp,piggyback,longpoll,stream,sse,multipart,iframe"
-    )]
+    #[arg(long, value_delimiter = ',', default_values_t = Transport::ALL)]
     pub transports: Vec<Transport>,
     /// Simulated clients per phase.
     #[arg(long, default_value_t = 2000, value_parser = parse_clients)]
@@ -114,46 +111,55 @@ impl Default for RunOpts {
     }
 }
 
+/// `Err(Error::Options(message))` unless `ok`.
+fn ensure(ok: bool, message: &str) -> Result<(), Error> {
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Options(message.to_string()))
+    }
+}
+
 impl RunOpts {
     /// The checks clap cannot make (library callers build `RunOpts` by hand), as one clear line.
-    pub fn validate(&self) -> anyhow::Result<()> {
-        anyhow::ensure!(self.clients >= 1, "--clients must be at least 1");
-        anyhow::ensure!(!self.duration.is_zero(), "--duration must be positive");
-        anyhow::ensure!(!self.transports.is_empty(), "--transports is empty");
-        anyhow::ensure!(self.workers >= 1, "--workers must be at least 1");
-        anyhow::ensure!(
+    pub fn validate(&self) -> Result<(), Error> {
+        ensure(self.clients >= 1, "--clients must be at least 1")?;
+        ensure(!self.duration.is_zero(), "--duration must be positive")?;
+        ensure(!self.transports.is_empty(), "--transports is empty")?;
+        ensure(self.workers >= 1, "--workers must be at least 1")?;
+        ensure(
             self.rate.is_finite() && self.rate > 0.0,
-            "--rate must be a positive number"
-        );
-        anyhow::ensure!(
+            "--rate must be a positive number",
+        )?;
+        ensure(
             self.action_rate.is_finite() && self.action_rate > 0.0,
-            "--action-rate must be a positive number"
-        );
-        anyhow::ensure!(
+            "--action-rate must be a positive number",
+        )?;
+        ensure(
             !self.poll_interval.is_zero(),
-            "--poll-interval must be positive"
-        );
-        anyhow::ensure!(
+            "--poll-interval must be positive",
+        )?;
+        ensure(
             self.longpoll_timeout >= Duration::from_secs(1),
-            "--longpoll-timeout must be at least 1s"
-        );
+            "--longpoll-timeout must be at least 1s",
+        )?;
         if let Watch::Count(n) = self.watch {
-            anyhow::ensure!(n >= 1, "--watch must be at least 1 or 'all'");
+            ensure(n >= 1, "--watch must be at least 1 or 'all'")?;
         }
-        parse_label(&self.label).map_err(|e| anyhow::anyhow!("--label: {e}"))?;
-        anyhow::ensure!(
+        parse_label(&self.label).map_err(|e| Error::Options(format!("--label: {e}")))?;
+        ensure(
             (0.0..=1.0).contains(&self.slow_clients),
-            "--slow-clients must be a share from 0% to 100%"
-        );
-        anyhow::ensure!(
+            "--slow-clients must be a share from 0% to 100%",
+        )?;
+        ensure(
             self.slow_factor.is_finite() && self.slow_factor >= 1.0,
-            "--slow-factor must be a number ≥ 1"
-        );
+            "--slow-factor must be a number ≥ 1",
+        )?;
         if let Some(c) = &self.chaos {
-            anyhow::ensure!(
+            ensure(
                 c.restart.is_none() || self.target.is_none(),
                 "--chaos restart= needs the embedded server (it restarts the process); drop --target or the restart"
-            );
+            )?;
         }
         Ok(())
     }

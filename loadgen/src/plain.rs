@@ -7,6 +7,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::error::Error;
 use crate::opts::RunOpts;
 use crate::progress::{Progress, Stage};
 use crate::results::table::Table;
@@ -15,13 +16,14 @@ use crate::run::{cancel_on_signals, run_with_progress};
 
 /// Runs the comparison with plain output. Ctrl-C or SIGTERM stops it; what was measured is written
 /// (marked incomplete) and the run ends normally after printing "interrupted".
-pub fn run(opts: RunOpts) -> anyhow::Result<()> {
+pub fn run(opts: RunOpts) -> Result<(), Error> {
     let cancel = CancellationToken::new();
     cancel_on_signals(cancel.clone())?;
     let (tx, rx) = mpsc::channel(256);
     let printer = std::thread::Builder::new()
         .name("progress".into())
-        .spawn(move || print_progress(rx))?;
+        .spawn(move || print_progress(rx))
+        .map_err(Error::os("spawning the progress printer"))?;
     let result = run_with_progress(opts, Some(tx), cancel.clone());
     // The sender is dropped with the run, which ends the printer.
     let _ = printer.join();

@@ -12,12 +12,12 @@ use std::rc::Rc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::clients::{http_client, run_client, ClientConfig};
+use crate::error::Error;
 use crate::stats::{ClientSink, Interval, WorkerStats};
 
 /// Period of the event-loop probe.
@@ -56,19 +56,19 @@ pub struct Worker {
 
 impl Worker {
     /// Starts worker `id`'s thread and runtime.
-    pub fn spawn(id: usize) -> anyhow::Result<Worker> {
+    pub fn spawn(id: usize) -> Result<Worker, Error> {
         let (tx, rx) = mpsc::unbounded_channel();
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .context("building a worker runtime")?;
+            .map_err(Error::os("building a worker runtime"))?;
         let thread = std::thread::Builder::new()
             .name(format!("loadgen-worker-{id}"))
             .spawn(move || {
                 let local = tokio::task::LocalSet::new();
                 local.block_on(&rt, worker_main(rx));
             })
-            .context("spawning a worker thread")?;
+            .map_err(Error::os("spawning a worker thread"))?;
         Ok(Worker {
             tx,
             thread: Some(thread),
@@ -76,26 +76,22 @@ impl Worker {
     }
 
     /// Sends `cmd`; an error means the worker thread is gone.
-    pub fn send(&self, cmd: Command) -> anyhow::Result<()> {
-        self.tx
-            .send(cmd)
-            .map_err(|_| anyhow::anyhow!("a load generator worker thread stopped unexpectedly"))
+    pub fn send(&self, cmd: Command) -> Result<(), Error> {
+        self.tx.send(cmd).map_err(|_| Error::WorkerStopped)
     }
 
     /// Asks for the interval so far.
-    pub async fn collect(&self) -> anyhow::Result<Interval> {
+    pub async fn collect(&self) -> Result<Interval, Error> {
         let (tx, rx) = oneshot::channel();
         self.send(Command::Collect(tx))?;
-        rx.await
-            .map_err(|_| anyhow::anyhow!("a load generator worker thread stopped unexpectedly"))
+        rx.await.map_err(|_| Error::WorkerStopped)
     }
 
     /// Waits for the worker's clients to end and returns what they recorded meanwhile.
-    pub async fn drain(&self) -> anyhow::Result<Interval> {
+    pub async fn drain(&self) -> Result<Interval, Error> {
         let (tx, rx) = oneshot::channel();
         self.send(Command::Drain(tx))?;
-        rx.await
-            .map_err(|_| anyhow::anyhow!("a load generator worker thread stopped unexpectedly"))
+        rx.await.map_err(|_| Error::WorkerStopped)
     }
 }
 

@@ -17,7 +17,7 @@ pub const GRACE: Duration = Duration::from_secs(10);
 pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>) {
     let hold = c.cfg.longpoll_timeout.as_secs().clamp(1, 120);
     loop {
-        c.begin_url("/longpoll");
+        c.begin_url(c.cfg.transport.path());
         push_param(&mut c.url, "timeout", hold);
         let req = c
             .http

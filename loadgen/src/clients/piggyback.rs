@@ -47,10 +47,12 @@ pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>) {
 
         let sym = &syms[c.rng.random_range(0..syms.len())];
         let req = if c.rng.random_bool(QUOTE_SHARE) {
-            c.begin_url("/api/quote/");
+            // The quote lookup is the transport's own path, `/api/quote/SYM`.
+            c.begin_url(c.cfg.transport.path());
             // begin_url appended the query; rebuild with the symbol in the path.
             let query_at = c.url.find('?').unwrap_or(c.url.len());
             let query = c.url.split_off(query_at);
+            c.url.push('/');
             push_segment(&mut c.url, sym);
             c.url.push_str(&query);
             c.http.get(c.url.as_str())

@@ -27,7 +27,7 @@ pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>, jsonp: bool) {
         c.sink.schedule_lag(lag.as_micros() as u64);
         due += interval;
 
-        c.begin_url("/poll");
+        c.begin_url(c.cfg.transport.path());
         if jsonp {
             super::http::push_param(&mut c.url, "callback", CALLBACK);
         }

@@ -64,12 +64,7 @@ enum End {
 
 pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>) {
     let transport = c.cfg.transport;
-    let path = match transport {
-        Transport::Stream => "/stream",
-        Transport::Sse => "/sse",
-        Transport::Multipart => "/multipart",
-        _ => "/iframe",
-    };
+    let path = transport.path();
     let stall = c.cfg.stream_timeout.max(Duration::from_secs(1));
     loop {
         c.begin_url(path);
@@ -134,7 +129,10 @@ pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>) {
                     }
                 }
             }
-            _ => AnyParser::Iframe(IframeParser::new()),
+            Transport::Iframe => AnyParser::Iframe(IframeParser::new()),
+            Transport::Poll | Transport::Jsonp | Transport::Piggyback | Transport::Longpoll => {
+                unreachable!("run_client sends only stream transports here")
+            }
         };
         c.established();
         let mut next_read = tokio::time::Instant::now();

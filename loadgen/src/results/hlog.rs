@@ -5,16 +5,19 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use anyhow::Context;
 use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
 use hdrhistogram::serialization::V2DeflateSerializer;
 use hdrhistogram::Histogram;
 
+use crate::error::Error;
+
 /// An interval log being written, one interval at a time, as the run measures.
 pub struct HlogWriter {
+    /// Where it is written, for error messages.
+    path: PathBuf,
     file: BufWriter<File>,
     serializer: V2DeflateSerializer,
     /// Run start: interval timestamps are seconds since it.
@@ -29,13 +32,21 @@ impl std::fmt::Debug for HlogWriter {
 
 impl HlogWriter {
     /// Creates `path` and writes the log's header (format version, start and base time, legend).
-    pub fn create(path: &Path, start: SystemTime) -> anyhow::Result<HlogWriter> {
-        let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    pub fn create(path: &Path, start: SystemTime) -> Result<HlogWriter, Error> {
+        let file = File::create(path).map_err(Error::write(path))?;
         let mut w = HlogWriter {
+            path: path.to_path_buf(),
             file: BufWriter::new(file),
             serializer: V2DeflateSerializer::new(),
             start,
         };
+        w.header(start).map_err(Error::write(path))?;
+        Ok(w)
+    }
+
+    /// The log's header lines.
+    fn header(&mut self, start: SystemTime) -> std::io::Result<()> {
+        let w = self;
         IntervalLogWriterBuilder::new()
             .add_comment("[Histogram log format version 1.3]")
             .add_comment(
@@ -47,8 +58,7 @@ impl HlogWriter {
         writeln!(
             w.file,
             "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\""
-        )?;
-        Ok(w)
+        )
     }
 
     /// Appends one interval that began at `at` and lasted `length`.
@@ -58,18 +68,18 @@ impl HlogWriter {
         at: SystemTime,
         length: Duration,
         h: &Histogram<u64>,
-    ) -> anyhow::Result<()> {
+    ) -> Result<(), Error> {
         let offset = at.duration_since(self.start).unwrap_or_default();
-        let mut log =
-            IntervalLogWriterBuilder::new().begin_log_with(&mut self.file, &mut self.serializer)?;
+        let mut log = IntervalLogWriterBuilder::new()
+            .begin_log_with(&mut self.file, &mut self.serializer)
+            .map_err(Error::write(&self.path))?;
         log.write_histogram(h, offset, length, Tag::new(tag))
-            .map_err(|e| anyhow::anyhow!("writing the interval log: {e}"))?;
-        Ok(())
+            .map_err(|e| Error::write(&self.path)(std::io::Error::other(format!("{e:?}"))))
     }
 
     /// Flushes the log to disk.
-    pub fn flush(&mut self) -> anyhow::Result<()> {
-        self.file.flush().context("flushing latency.hlog")
+    pub fn flush(&mut self) -> Result<(), Error> {
+        self.file.flush().map_err(Error::write(&self.path))
     }
 }
 

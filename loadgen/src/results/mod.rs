@@ -19,9 +19,10 @@ pub mod table;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use anyhow::Context;
 use hdrhistogram::Histogram;
-use tickbench_wire::Summary;
+use tickbench_wire::{Summary, Transport};
+
+use crate::error::Error;
 
 pub use hgrm::{hgrm_string, write_hgrm};
 pub use read::{parse, read, summary_file};
@@ -34,15 +35,14 @@ pub struct ResultsDir {
     dir: PathBuf,
     hlog: hlog::HlogWriter,
     /// Each finished phase's merged histogram, for the chart drawn at the end.
-    phases: Vec<(String, Histogram<u64>)>,
+    phases: Vec<(Transport, Histogram<u64>)>,
 }
 
 impl ResultsDir {
     /// Creates `<out>/<timestamp>-<label>/` (with a `-2`, `-3`… suffix if it exists) and the
     /// interval log, and points `<out>/latest` at it.
-    pub fn create(out: &Path, label: &str, started: SystemTime) -> anyhow::Result<ResultsDir> {
-        std::fs::create_dir_all(out)
-            .with_context(|| format!("creating results folder {}", out.display()))?;
+    pub fn create(out: &Path, label: &str, started: SystemTime) -> Result<ResultsDir, Error> {
+        std::fs::create_dir_all(out).map_err(Error::write(out))?;
         let stamp = chrono::DateTime::<chrono::Utc>::from(started).format("%Y%m%dT%H%M%SZ");
         let base = format!("{stamp}-{label}");
         let mut dir = out.join(&base);
@@ -54,9 +54,7 @@ impl ResultsDir {
                     n += 1;
                     dir = out.join(format!("{base}-{n}"));
                 }
-                Err(e) => {
-                    return Err(e).with_context(|| format!("creating {}", dir.display()));
-                }
+                Err(e) => return Err(Error::write(&dir)(e)),
             }
         }
         let hlog = hlog::HlogWriter::create(&dir.join("latency.hlog"), started)?;
@@ -74,51 +72,51 @@ impl ResultsDir {
     }
 
     /// Writes (or rewrites) `summary.json`.
-    pub fn write_summary(&self, summary: &Summary) -> anyhow::Result<()> {
+    pub fn write_summary(&self, summary: &Summary) -> Result<(), Error> {
         write_summary(&self.dir.join("summary.json"), summary)
     }
 
     /// Appends one measured second of `transport` to `latency.hlog`.
     pub fn interval(
         &mut self,
-        transport: &str,
+        transport: Transport,
         at: SystemTime,
         length: Duration,
         h: &Histogram<u64>,
-    ) -> anyhow::Result<()> {
-        self.hlog.append(transport, at, length, h)
+    ) -> Result<(), Error> {
+        self.hlog.append(transport.name(), at, length, h)
     }
 
     /// A phase is over: writes `<transport>.hgrm` and keeps the histogram for the chart.
-    pub fn phase_done(&mut self, transport: &str, h: Histogram<u64>) -> anyhow::Result<()> {
+    pub fn phase_done(&mut self, transport: Transport, h: Histogram<u64>) -> Result<(), Error> {
         let path = self.dir.join(format!("{transport}.hgrm"));
-        write_hgrm(&path, &h).with_context(|| format!("writing {}", path.display()))?;
+        write_hgrm(&path, &h).map_err(Error::write(&path))?;
         self.hlog.flush()?;
-        self.phases.push((transport.to_string(), h));
+        self.phases.push((transport, h));
         Ok(())
     }
 
     /// The run is over: the final `summary.json`, `report.md` and `latency.svg`.
-    pub fn finish(&mut self, summary: &Summary) -> anyhow::Result<()> {
+    pub fn finish(&mut self, summary: &Summary) -> Result<(), Error> {
         self.hlog.flush()?;
-        let curves: Vec<(String, &Histogram<u64>)> =
-            self.phases.iter().map(|(n, h)| (n.clone(), h)).collect();
+        let curves: Vec<(Transport, &Histogram<u64>)> =
+            self.phases.iter().map(|(t, h)| (*t, h)).collect();
         svg::write_svg(&self.dir.join("latency.svg"), &curves)?;
-        std::fs::write(self.dir.join("report.md"), render_report(summary))
-            .context("writing report.md")?;
+        let report = self.dir.join("report.md");
+        std::fs::write(&report, render_report(summary)).map_err(Error::write(&report))?;
         // Last, so a summary saying `complete` implies every other file is there.
         self.write_summary(summary)
     }
 
     /// `<out>/latest` → `<folder name>` (relative, so the results tree can be moved), replaced
     /// atomically by renaming a fresh symlink over it.
-    fn point_latest(&self, out: &Path) -> anyhow::Result<()> {
-        let name = self.dir.file_name().context("results folder has no name")?;
+    fn point_latest(&self, out: &Path) -> Result<(), Error> {
+        // The folder was created as `out/<name>`: it has a name.
+        let name = self.dir.file_name().unwrap_or_default();
         let latest = out.join("latest");
         let tmp = out.join(format!(".latest.{}", std::process::id()));
         let _ = std::fs::remove_file(&tmp);
-        std::os::unix::fs::symlink(name, &tmp)
-            .with_context(|| format!("creating symlink {}", tmp.display()))?;
+        std::os::unix::fs::symlink(name, &tmp).map_err(Error::write(&tmp))?;
         if let Err(e) = std::fs::rename(&tmp, &latest) {
             let _ = std::fs::remove_file(&tmp);
             tracing::warn!("could not point {} at the new run: {e}", latest.display());
@@ -142,8 +140,9 @@ mod tests {
         let mut s = summary::tests::sample_summary();
         let mut h = crate::stats::new_histogram();
         h.record(1234).unwrap();
-        rd.interval("poll", t, Duration::from_secs(1), &h).unwrap();
-        rd.phase_done("poll", h).unwrap();
+        rd.interval(Transport::Poll, t, Duration::from_secs(1), &h)
+            .unwrap();
+        rd.phase_done(Transport::Poll, h).unwrap();
         s.complete = true;
         rd.finish(&s).unwrap();
         for f in [

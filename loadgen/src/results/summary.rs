@@ -4,9 +4,10 @@
 
 use std::path::Path;
 
-use anyhow::Context;
 use hdrhistogram::Histogram;
 use tickbench_wire::{LatencySummary, Summary};
+
+use crate::error::Error;
 
 /// The latency figures of a merged histogram (all zero when nothing was recorded).
 pub fn latency_summary(h: &Histogram<u64>) -> LatencySummary {
@@ -25,22 +26,23 @@ pub fn latency_summary(h: &Histogram<u64>) -> LatencySummary {
 }
 
 /// Writes `summary` to `path` atomically.
-pub fn write_summary(path: &Path, summary: &Summary) -> anyhow::Result<()> {
-    let json = serde_json::to_vec_pretty(summary).context("encoding summary.json")?;
+pub fn write_summary(path: &Path, summary: &Summary) -> Result<(), Error> {
+    let json = serde_json::to_vec_pretty(summary).map_err(|e| Error::Encode {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
     write_atomic(path, &json)
 }
 
 /// Writes `bytes` to a sibling temporary file, syncs it and renames it over `path`.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     use std::io::Write;
     let tmp = path.with_extension("tmp");
-    let mut f =
-        std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    let mut f = std::fs::File::create(&tmp).map_err(Error::write(&tmp))?;
     f.write_all(bytes)
         .and_then(|()| f.sync_all())
-        .with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))?;
-    Ok(())
+        .map_err(Error::write(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(Error::write(path))
 }
 
 #[cfg(test)]

@@ -7,34 +7,26 @@
 
 use hdrhistogram::Histogram;
 use plotters::prelude::*;
+use tickbench_wire::Transport;
+
+use crate::error::Error;
 
 /// Points per transport curve.
 const STEPS: usize = 400;
 
-/// Colours of the curves, in run order (the 8 transports get distinct ones).
-const PALETTE: [RGBColor; 8] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(23, 190, 207),
-];
-
-/// Renders the chart for `(name, histogram)` curves as an SVG document.
-pub fn render_svg(curves: &[(String, &Histogram<u64>)]) -> anyhow::Result<String> {
+/// Renders the chart for `(transport, histogram)` curves as an SVG document, each curve in its
+/// transport's colour ([`Transport::colour`]) so it matches the terminal's charts.
+pub fn render_svg(curves: &[(Transport, &Histogram<u64>)]) -> Result<String, Error> {
     // x extends to the deepest percentile any curve has data for, at least 99.9 %.
     let x_max = curves
         .iter()
         .map(|(_, h)| (h.len().max(1) as f64).log10().ceil())
         .fold(3.0_f64, f64::max)
         .min(6.0);
-    let series: Vec<(String, Vec<(f64, f64)>)> = curves
+    let series: Vec<(Transport, Vec<(f64, f64)>)> = curves
         .iter()
         .filter(|(_, h)| !h.is_empty())
-        .map(|(name, h)| (name.clone(), spectrum(h, x_max)))
+        .map(|(t, h)| (*t, spectrum(h, x_max)))
         .collect();
     // Log-scale y: a 1 s polling curve and a sub-millisecond stream curve must both stay legible.
     let (y_lo, y_hi) = series
@@ -70,15 +62,16 @@ pub fn render_svg(curves: &[(String, &Histogram<u64>)]) -> anyhow::Result<String
             .y_desc("latency (ms, log scale)")
             .draw()
             .map_err(plot_err)?;
-        for (i, (name, pts)) in series.iter().enumerate() {
-            let color = PALETTE[i % PALETTE.len()];
+        for (transport, pts) in &series {
+            let (r, g, b) = transport.colour();
+            let color = RGBColor(r, g, b);
             chart
                 .draw_series(LineSeries::new(
                     pts.iter().map(|&(x, y)| (x, y.max(y_min))),
                     color.stroke_width(2),
                 ))
                 .map_err(plot_err)?
-                .label(name.as_str())
+                .label(transport.name())
                 .legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
                 });
@@ -99,10 +92,9 @@ pub fn render_svg(curves: &[(String, &Histogram<u64>)]) -> anyhow::Result<String
 /// Writes the chart to `path`.
 pub fn write_svg(
     path: &std::path::Path,
-    curves: &[(String, &Histogram<u64>)],
-) -> anyhow::Result<()> {
-    std::fs::write(path, render_svg(curves)?)?;
-    Ok(())
+    curves: &[(Transport, &Histogram<u64>)],
+) -> Result<(), Error> {
+    std::fs::write(path, render_svg(curves)?).map_err(Error::write(path))
 }
 
 /// (log10(1/(1-p)), latency ms) points from p = 0 to the last percentile with data.
@@ -128,8 +120,11 @@ fn percentile_label(x: f64) -> String {
     format!("{s}%")
 }
 
-fn plot_err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
-    anyhow::anyhow!("drawing latency.svg: {e:?}")
+fn plot_err<E: std::fmt::Debug>(e: E) -> Error {
+    Error::Encode {
+        path: "latency.svg".into(),
+        message: format!("{e:?}"),
+    }
 }
 
 #[cfg(test)]
@@ -152,7 +147,7 @@ mod tests {
             a.record(v * 3).unwrap();
             b.record(v * 7 + 1000).unwrap();
         }
-        let svg = render_svg(&[("poll".into(), &a), ("sse".into(), &b)]).unwrap();
+        let svg = render_svg(&[(Transport::Poll, &a), (Transport::Sse, &b)]).unwrap();
         assert!(svg.starts_with("<svg"), "{}", &svg[..100]);
         assert!(svg.contains("<polyline"), "no curves");
         for text in ["poll", "sse", "99.9%", "latency (ms"] {
@@ -160,7 +155,7 @@ mod tests {
         }
         // An empty phase draws no curve but still a valid chart.
         let empty = crate::stats::new_histogram();
-        assert!(render_svg(&[("x".into(), &empty)])
+        assert!(render_svg(&[(Transport::Poll, &empty)])
             .unwrap()
             .contains("</svg>"));
     }

@@ -1,0 +1,436 @@
+//! The phase driver: the [`Coordinator`] runs one phase per transport, collecting every worker's
+//! interval each second (and at each stage boundary), sampling both processes and the server, and
+//! recording the measured seconds.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use tickbench_wire::{Summary, Symbols, Transport, TransportSummary, SCHEMA_VERSION};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::chaos::{ChaosCounts, ChaosProxy};
+use crate::child::ChildServer;
+use crate::error::Error;
+use crate::floor::{measure_cross_thread_floor, measure_floor};
+use crate::opts::RunOpts;
+use crate::procstat;
+use crate::progress::{Progress, SecondSnapshot, Stage};
+use crate::results::ResultsDir;
+use crate::run::population::Population;
+use crate::run::probe::{fetch_symbols, healthz, Health, CONTROL_TIMEOUT};
+use crate::run::restarter::lock;
+use crate::run::window::{cpu_delta, Second, Window};
+use crate::saturation::{self, Load};
+use crate::stats::Interval;
+use crate::worker::{Command, PhasePlan, Worker};
+
+/// Round trips of the floor measurement.
+const FLOOR_ROUND_TRIPS: usize = 10_000;
+
+/// Everything one run needs while it measures.
+pub(super) struct Coordinator {
+    opts: RunOpts,
+    target: String,
+    /// The server, for the coordinator's own requests.
+    base: reqwest::Url,
+    /// Where the clients connect: the server, or the chaos proxy in front of it.
+    client_base: reqwest::Url,
+    http: reqwest::Client,
+    server_pid: Option<u32>,
+    progress: Option<mpsc::Sender<Progress>>,
+    cancel: CancellationToken,
+    /// The clients, drawn once so every transport serves the same ones.
+    population: Population,
+    symbols: Symbols,
+    /// The embedded server (locked by the restarter while it restarts it).
+    child: Option<Arc<Mutex<ChildServer>>>,
+    proxy: Option<Arc<ChaosProxy>>,
+}
+
+impl Coordinator {
+    /// Checks that the target is a tickbench server and draws the watchlists.
+    pub(super) async fn connect(
+        opts: RunOpts,
+        target: String,
+        child: Option<Arc<Mutex<ChildServer>>>,
+        proxy: Option<Arc<ChaosProxy>>,
+        progress: Option<mpsc::Sender<Progress>>,
+        cancel: CancellationToken,
+    ) -> Result<Coordinator, Error> {
+        let base = reqwest::Url::parse(&format!("{target}/"))
+            .ok()
+            .filter(|u| u.scheme() == "http" && u.host().is_some())
+            .ok_or_else(|| Error::BadTarget {
+                target: target.clone(),
+                reason: "not an http:// URL".into(),
+            })?;
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(CONTROL_TIMEOUT)
+            .build()
+            .map_err(|e| Error::Os {
+                what: "building the control HTTP client".into(),
+                source: std::io::Error::other(e),
+            })?;
+        let symbols = fetch_symbols(&http, &base, &target).await?;
+        let population = Population::draw(&symbols, &opts);
+        let client_base = match &proxy {
+            Some(p) => reqwest::Url::parse(&format!("{}/", p.url())).map_err(|e| Error::Os {
+                what: "building the chaos proxy URL".into(),
+                source: std::io::Error::other(e),
+            })?,
+            None => base.clone(),
+        };
+        Ok(Coordinator {
+            server_pid: child.as_deref().map(|c| lock(c).pid()),
+            opts,
+            target,
+            base,
+            client_base,
+            http,
+            progress,
+            cancel,
+            population,
+            symbols,
+            child,
+            proxy,
+        })
+    }
+
+    pub(super) async fn run(mut self) -> Result<(Summary, PathBuf), Error> {
+        let run_start = Instant::now();
+        let started = SystemTime::now();
+        let floor = tokio::task::spawn_blocking(|| measure_floor(FLOOR_ROUND_TRIPS))
+            .await
+            .map_err(floor_task)??;
+        let floor_cross =
+            tokio::task::spawn_blocking(|| measure_cross_thread_floor(FLOOR_ROUND_TRIPS))
+                .await
+                .map_err(floor_task)??;
+        let mut results = ResultsDir::create(&self.opts.out, &self.opts.label, started)?;
+        let mut summary = Summary {
+            schema: SCHEMA_VERSION,
+            tickbench_version: env!("CARGO_PKG_VERSION").to_string(),
+            label: self.opts.label.clone(),
+            started_at: chrono::DateTime::<chrono::Utc>::from(started)
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            complete: false,
+            config: self.config_json(),
+            floor_us: floor,
+            floor_cross_us: Some(floor_cross),
+            transports: Vec::new(),
+        };
+        results.write_summary(&summary)?;
+        self.send(Progress::Started {
+            target: self.target.clone(),
+            transports: self.opts.transports.clone(),
+            total: self.opts.total_duration(),
+            floor_us_p50: floor.p50,
+            floor_us_p99: floor.p99,
+        });
+
+        let workers = (0..self.opts.workers)
+            .map(Worker::spawn)
+            .collect::<Result<Vec<_>, Error>>()?;
+        let transports = self.opts.transports.clone();
+        for (index, &transport) in transports.iter().enumerate() {
+            if self.cancel.is_cancelled() {
+                break;
+            }
+            let phase = self
+                .phase(transport, index, &workers, &mut results, run_start)
+                .await?;
+            if let Some(t) = phase {
+                summary.transports.push(t.clone());
+                results.write_summary(&summary)?;
+                self.send(Progress::PhaseFinished(Box::new(t)));
+            }
+        }
+        drop(workers);
+
+        summary.complete = !self.cancel.is_cancelled();
+        results.finish(&summary)?;
+        let dir = results.path().to_path_buf();
+        self.send(Progress::Finished {
+            summary: Box::new(summary.clone()),
+            dir: dir.clone(),
+        });
+        Ok((summary, dir))
+    }
+
+    /// One transport phase. `None` when interrupted before its measured window began.
+    async fn phase(
+        &mut self,
+        transport: Transport,
+        index: usize,
+        workers: &[Worker],
+        results: &mut ResultsDir,
+        run_start: Instant,
+    ) -> Result<Option<TransportSummary>, Error> {
+        let o = &self.opts;
+        let (ramp, warm_end, end) = (o.ramp, o.ramp + o.warmup, o.ramp + o.warmup + o.duration);
+        let phase_cancel = self.cancel.child_token();
+        let start = Instant::now();
+
+        // Clients round-robin over the workers, start times spread evenly over the ramp.
+        let mut plans: Vec<Vec<_>> = (0..workers.len()).map(|_| Vec::new()).collect();
+        for i in 0..o.clients {
+            let offset = ramp.mul_f64(i as f64 / o.clients as f64);
+            plans[i as usize % workers.len()].push((
+                offset,
+                self.population
+                    .client_config(o, &self.client_base, transport, index, i),
+            ));
+        }
+        for (w, clients) in workers.iter().zip(plans) {
+            w.send(Command::Phase(PhasePlan {
+                clients,
+                start,
+                cancel: phase_cancel.clone(),
+            }))?;
+        }
+        self.send(Progress::PhaseStarted {
+            transport,
+            index,
+            of: self.opts.transports.len(),
+            clients: self.opts.clients,
+            duration: end,
+        });
+
+        let mut window = Window {
+            chaos_on: self.proxy.is_some(),
+            slow_clients: self.population.slow_clients(transport),
+            ..Window::default()
+        };
+        let mut prev_t = start;
+        let mut prev_self = procstat::sample(None);
+        let mut pid = self.current_server_pid();
+        let mut prev_server = pid.and_then(|p| procstat::sample(Some(p)));
+        let mut prev_chaos = self.chaos_counts();
+        let mut prev_next = self.healthz_next().await;
+        let mut interrupted = false;
+        while prev_t.duration_since(start) < end && !interrupted {
+            let since = prev_t.duration_since(start);
+            let stage = if since < ramp {
+                Stage::Ramp
+            } else if since < warm_end {
+                Stage::Warmup
+            } else {
+                Stage::Measure
+            };
+            // Next collection: the next whole second of the phase, or the next stage boundary.
+            let next_second = Duration::from_secs(since.as_secs() + 1);
+            let boundary = [ramp, warm_end, end]
+                .into_iter()
+                .filter(|b| *b > since)
+                .fold(next_second, Duration::min);
+            let period_start_sys = SystemTime::now() - prev_t.elapsed();
+            tokio::select! {
+                _ = tokio::time::sleep_until((start + boundary).into()) => {}
+                _ = self.cancel.cancelled() => interrupted = true,
+            }
+
+            // The second ends now: time and CPU are read before waiting on the workers and the
+            // server, so a slow /healthz answer cannot stretch the interval.
+            let now = Instant::now();
+            let self_now = procstat::sample(None);
+            // `None` while a chaos restart holds the server: no sample, no liveness check.
+            let now_pid = self.current_server_pid();
+            if now_pid != pid {
+                // A restarted server is a new process: its CPU counts from its own zero.
+                prev_server = now_pid.and_then(|p| procstat::sample(Some(p)));
+                prev_server = prev_server.map(|mut s| {
+                    s.cpu = Duration::ZERO;
+                    s
+                });
+            }
+            let server_now = now_pid.and_then(|p| procstat::sample(Some(p)));
+            if let Some(p) = now_pid {
+                // A dead embedded server would make every later figure an error count: stop,
+                // leaving the results marked incomplete.
+                if !server_now.is_some_and(|s| s.alive) {
+                    return Err(Error::ServerDied {
+                        pid: p,
+                        transport: transport.to_string(),
+                    });
+                }
+            }
+            if now_pid.is_some() {
+                pid = now_pid;
+            }
+            let chaos_now = self.chaos_counts();
+            let chaos = chaos_now.since(&prev_chaos);
+            prev_chaos = chaos_now;
+            let (intervals, next) = tokio::join!(collect_all(workers), self.healthz_next());
+            let dt = now.duration_since(prev_t).as_secs_f64().max(1e-6);
+            prev_t = now;
+            let second = Second {
+                interval: intervals?,
+                dt,
+                loadgen_cpu_s: cpu_delta(prev_self, self_now),
+                server_cpu_s: cpu_delta(prev_server, server_now),
+                generated: match (prev_next, next) {
+                    (Some(a), Some(b)) => b.next.saturating_sub(a.next),
+                    _ => 0,
+                },
+                loadgen: self_now,
+                server: server_now,
+            };
+            (prev_self, prev_server) = (self_now.or(prev_self), server_now.or(prev_server));
+            if let (Some(a), Some(b)) = (prev_next, next) {
+                if b.uptime_s < a.uptime_s {
+                    window.restarts_seen += 1;
+                    tracing::warn!(
+                        "{transport}: the server restarted (uptime {:.1} s)",
+                        b.uptime_s
+                    );
+                }
+            }
+            if next.is_some() {
+                prev_next = next;
+            }
+
+            let loadgen_cpu_pct = 100.0 * second.loadgen_cpu_s / dt;
+            let reasons = saturation::reasons(&Load {
+                loadgen_cpu_pct,
+                workers: self.opts.workers,
+                schedule_lag_p99_us: second.interval.schedule_lag.value_at_quantile(0.99),
+                loop_lag_p99_us: second.interval.loop_lag.value_at_quantile(0.99),
+                latency_p99_us: second.interval.latency.value_at_quantile(0.99),
+                poll_interval: self.opts.poll_interval,
+            });
+            let _ = window.first_ticks.add(&second.interval.first_tick);
+            if stage == Stage::Measure {
+                window.add(&second, loadgen_cpu_pct, reasons.clone());
+                window.chaos.add(&chaos);
+                results.interval(
+                    transport,
+                    period_start_sys,
+                    Duration::from_secs_f64(dt),
+                    &second.interval.latency,
+                )?;
+            } else {
+                window.unrecorded(&second.interval, transport, stage);
+            }
+            let iv = second.interval;
+            self.send(Progress::Second(Box::new(SecondSnapshot {
+                transport,
+                stage,
+                phase_elapsed: now.duration_since(start),
+                run_elapsed: now.duration_since(run_start),
+                run_total: self.opts.total_duration(),
+                clients_connected: iv.connected,
+                clients_target: self.opts.clients,
+                ticks_per_s: second.generated as f64 / dt,
+                server_cpu_pct: 100.0 * second.server_cpu_s / dt,
+                loadgen_cpu_pct,
+                saturated: !reasons.is_empty(),
+                saturation_reasons: reasons,
+                delivered: iv.counters.delivered,
+                requests: iv.counters.requests,
+                empty_responses: iv.counters.empty_responses,
+                bytes: iv.counters.bytes,
+                gaps: iv.counters.gaps,
+                duplicates: iv.counters.duplicates,
+                out_of_order: iv.counters.out_of_order,
+                gap_notices: iv.counters.gap_notices,
+                reconnects: iv.counters.reconnects,
+                errors: iv.errors,
+                interval: iv.latency,
+            })));
+        }
+
+        // Stop the phase's clients and wait for them, so the next phase starts from zero.
+        phase_cancel.cancel();
+        let mut tail = Interval::default();
+        for w in workers {
+            tail.merge(&w.drain().await?);
+        }
+        window.unrecorded(&tail, transport, Stage::Measure);
+        if window.secs == 0.0 {
+            return Ok(None);
+        }
+        let (summary, latency) = window.into_summary(transport, self.opts.clients);
+        results.phase_done(transport, latency)?;
+        Ok(Some(summary))
+    }
+
+    /// The embedded server's pid now; `None` without one or while a chaos restart holds it.
+    fn current_server_pid(&self) -> Option<u32> {
+        let c = self.child.as_ref()?;
+        c.try_lock().ok().map(|c| c.pid())
+    }
+
+    fn chaos_counts(&self) -> ChaosCounts {
+        self.proxy.as_ref().map(|p| p.counts()).unwrap_or_default()
+    }
+
+    /// The resolved configuration recorded in `summary.json`.
+    fn config_json(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(&self.opts).unwrap_or_default();
+        if let Some(m) = v.as_object_mut() {
+            m.insert("target".into(), self.target.clone().into());
+            m.insert("embedded_server".into(), self.server_pid.is_some().into());
+            m.insert("server_pid".into(), self.server_pid.into());
+            m.insert(
+                "server_version".into(),
+                match self.server_pid {
+                    Some(_) => env!("CARGO_PKG_VERSION").into(),
+                    None => "unknown (external --target)".into(),
+                },
+            );
+            if self.server_pid.is_none() {
+                m.insert(
+                    "server_stats".into(),
+                    "not measured: external --target, server CPU and RSS are reported as 0".into(),
+                );
+            }
+            m.insert("server_rate".into(), self.symbols.rate.into());
+            m.insert("server_seed".into(), self.symbols.seed.into());
+            m.insert("server_retain".into(), self.symbols.retain.into());
+            m.insert("server_symbols".into(), self.symbols.symbols.len().into());
+            m.insert("floor_round_trips".into(), FLOOR_ROUND_TRIPS.into());
+            if let Some(c) = &self.child {
+                m.insert("server_epoch_us".into(), lock(c).args().epoch_us.into());
+            }
+            if self.proxy.is_some() {
+                m.insert(
+                    "chaos_proxy".into(),
+                    "in-process TCP proxy: its CPU and sockets are the load generator's".into(),
+                );
+            }
+        }
+        v
+    }
+
+    /// `/healthz` of the server (not the proxy: the coordinator sees the server as it is).
+    async fn healthz_next(&self) -> Option<Health> {
+        healthz(&self.http, &self.base).await
+    }
+
+    fn send(&self, p: Progress) {
+        if let Some(tx) = &self.progress {
+            let _ = tx.try_send(p);
+        }
+    }
+}
+
+/// Collects and merges one interval from every worker.
+async fn collect_all(workers: &[Worker]) -> Result<Interval, Error> {
+    let all = futures_util::future::join_all(workers.iter().map(Worker::collect)).await;
+    let mut merged = Interval::default();
+    for iv in all {
+        merged.merge(&iv?);
+    }
+    Ok(merged)
+}
+
+/// A floor measurement task that panicked.
+fn floor_task(e: tokio::task::JoinError) -> Error {
+    Error::Os {
+        what: "floor measurement task".into(),
+        source: std::io::Error::other(e),
+    }
+}

@@ -1,0 +1,103 @@
+//! [`run_with_progress`]: everything around one run's coordinator, started in order and stopped in
+//! reverse: the embedded server (unless `--target`), the chaos proxy and its restarter.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use tickbench_wire::Summary;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::chaos::ChaosProxy;
+use crate::child::{ChildServer, ServerArgs};
+use crate::error::Error;
+use crate::opts::RunOpts;
+use crate::progress::Progress;
+use crate::run::driver::Coordinator;
+use crate::run::limits::check_file_limit;
+use crate::run::restarter::{lock, Restarter};
+
+/// Runs the comparison, sending live events to `progress` (with `try_send`: a slow reader loses
+/// snapshots, never slows the run) until done or `cancel` fires. Blocking; builds its own threads
+/// and runtimes. Returns the summary (`complete: false` if cancelled) and the results folder, after
+/// writing every result file.
+pub fn run_with_progress(
+    opts: RunOpts,
+    progress: Option<mpsc::Sender<Progress>>,
+    cancel: CancellationToken,
+) -> Result<(Summary, PathBuf), Error> {
+    opts.validate()?;
+    // Through the chaos proxy each client costs three descriptors here: its own socket, and the
+    // proxy's accepted and upstream sockets, all in this process.
+    let fds_per_client = if opts.chaos.is_some() { 3 } else { 1 };
+    check_file_limit(opts.clients, fds_per_client)?;
+
+    // The child, if any, lives until this function returns: dropping it stops the server on every
+    // path out, errors and interruptions included.
+    let child = match &opts.target {
+        Some(_) => None,
+        None => {
+            let exe = match &opts.server_bin {
+                Some(p) => p.clone(),
+                None => std::env::current_exe().map_err(Error::os("locating this executable"))?,
+            };
+            Some(Arc::new(Mutex::new(ChildServer::start(ServerArgs {
+                rate: Some(opts.rate),
+                seed: Some(opts.seed),
+                symbols: Some(opts.symbols),
+                extra: opts.server_args.clone(),
+                ..ServerArgs::new(exe)
+            })?)))
+        }
+    };
+    let target = match (&opts.target, &child) {
+        (Some(t), _) => t.trim_end_matches('/').to_string(),
+        (None, Some(c)) => lock(c).url().to_string(),
+        (None, None) => unreachable!("a child is started when there is no target"),
+    };
+    let proxy = match opts.chaos {
+        Some(spec) => {
+            let threads = (opts.workers / 2).clamp(1, 4);
+            let p = ChaosProxy::start(upstream_addr(&target)?, spec, opts.seed, threads)?;
+            Some(Arc::new(p))
+        }
+        None => None,
+    };
+    let restarter = match (opts.chaos.and_then(|c| c.restart), &child, &proxy) {
+        (Some(period), Some(c), Some(p)) => Some(Restarter::start(period, c.clone(), p.clone())?),
+        _ => None,
+    };
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::os("building the coordinator runtime"))?;
+    let result = rt.block_on(async {
+        let coordinator =
+            Coordinator::connect(opts, target, child.clone(), proxy.clone(), progress, cancel)
+                .await?;
+        coordinator.run().await
+    });
+    // In order: no more restarts, no more proxy, then the server.
+    drop(restarter);
+    drop(proxy);
+    drop(child);
+    result
+}
+
+/// `http://127.0.0.1:8080` → the socket address the chaos proxy forwards to.
+fn upstream_addr(target: &str) -> Result<std::net::SocketAddr, Error> {
+    use std::net::ToSocketAddrs;
+    let bad = |reason: &str| Error::BadTarget {
+        target: target.to_string(),
+        reason: reason.to_string(),
+    };
+    let url = reqwest::Url::parse(target).map_err(|_| bad("is not an http:// URL"))?;
+    let host = url.host_str().ok_or_else(|| bad("has no host"))?;
+    let port = url.port_or_known_default().unwrap_or(80);
+    (host.trim_start_matches('[').trim_end_matches(']'), port)
+        .to_socket_addrs()
+        .map_err(|e| bad(&format!("cannot be resolved for the chaos proxy: {e}")))?
+        .next()
+        .ok_or_else(|| bad("resolves to no address"))
+}
