@@ -65,15 +65,10 @@ pub enum Error {
     /// Writing the plain report to stdout failed (a closed pipe among others).
     #[error("cannot write the report")]
     Write(#[source] std::io::Error),
-    /// The load generator failed: starting the embedded server, reading results.
+    /// The load generator failed: the run itself, its signal handlers, starting the embedded
+    /// server, reading results.
     #[error(transparent)]
     Loadgen(#[from] tickbench_loadgen::Error),
-    /// The run failed; its message is the run's whole chain of causes.
-    #[error("{0}")]
-    Run(String),
-    /// The signal handlers that stop a run could not be installed.
-    #[error("{0}")]
-    Signals(String),
     /// The run's thread panicked before it returned.
     #[error("the run thread panicked")]
     RunPanicked,

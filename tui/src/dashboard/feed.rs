@@ -39,14 +39,12 @@ impl RunFeed {
         let cancel = CancellationToken::new();
         let (done_tx, done) = oneshot::channel();
         let run_cancel = cancel.clone();
-        tickbench_loadgen::cancel_on_signals(cancel.clone())
-            .map_err(|e| Error::Signals(format!("{e:#}")))?;
+        tickbench_loadgen::cancel_on_signals(cancel.clone())?;
         let worker = std::thread::Builder::new()
             .name("tickbench-run".into())
             .spawn(move || {
-                // The run's error keeps its whole chain of causes, as one message.
                 let r = tickbench_loadgen::run_with_progress(opts, Some(tx), run_cancel)
-                    .map_err(|e| Error::Run(format!("{e:#}")));
+                    .map_err(Error::from);
                 let _ = done_tx.send(r);
             })
             .map_err(Error::Runtime)?;
