@@ -52,13 +52,13 @@ fn main() -> ExitCode {
         Command::Serve(opts) => tickbench_server::run(opts).map_err(anyhow::Error::from),
         Command::Run(opts) => {
             if !opts.no_tui && std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
-                tickbench_tui::dashboard(opts)
+                tickbench_tui::dashboard(opts).map_err(anyhow::Error::from)
             } else {
                 tickbench_loadgen::run(opts).map_err(anyhow::Error::from)
             }
         }
-        Command::View(opts) => tickbench_tui::view(opts),
-        Command::Show(opts) => tickbench_tui::show(opts),
+        Command::View(opts) => tickbench_tui::view(opts).map_err(anyhow::Error::from),
+        Command::Show(opts) => tickbench_tui::show(opts).map_err(anyhow::Error::from),
         Command::Sweep(opts) => tickbench_lab::sweep(opts),
         Command::Compare(opts) => return ExitCode::from(tickbench_lab::compare(opts)),
     };

@@ -6,12 +6,13 @@
 
 use hdrhistogram::Histogram;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::Line;
 use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Paragraph};
 use ratatui::Frame;
 
-use super::{fmt_num, fmt_us_short};
-use crate::term::Theme;
+use crate::theme::Theme;
+use crate::widgets::fmt::{fmt_num, fmt_us_short};
 
 /// One bucket: samples with `lo <= v < hi` (µs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,13 +47,15 @@ pub fn log_buckets(h: &Histogram<u64>, n: usize) -> Vec<Bucket> {
     out
 }
 
-/// Draws the histogram of `h` into `area` inside `block`; bars are 5 cells wide (the width of a
+/// Draws the histogram of `h` into `area` inside `block`, its bars in `bar_style` (the
+/// transport's colour); bars are 5 cells wide (the width of a
 /// latency label) with a 1-cell gap, so an 80-column half panel shows 6 bars and a wide one many.
 pub fn render(
     frame: &mut Frame,
     area: Rect,
     block: Block,
     h: Option<&Histogram<u64>>,
+    bar_style: Style,
     theme: &Theme,
 ) {
     let inner = block.inner(area);
@@ -76,7 +79,7 @@ pub fn render(
                 .value(b.count)
                 .text_value(fmt_num(b.count as f64))
                 .label(Line::from(fmt_us_short(b.lo as f64)))
-                .style(theme.series(0))
+                .style(bar_style)
         })
         .collect();
     frame.render_widget(

@@ -9,8 +9,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, LegendPosition, Paragraph};
 use ratatui::Frame;
 
-use super::fmt_us_short;
-use crate::term::Theme;
+use crate::theme::Theme;
+use crate::widgets::fmt::fmt_us_short;
 
 /// Deepest percentile drawn: 99.999%.
 const MAX_NINES: f64 = 5.0;

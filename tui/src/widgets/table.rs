@@ -1,19 +1,21 @@
-//! The comparison table: one row per transport, the same columns on the live dashboard and in the
-//! results viewer, so a saved run reads exactly like the live one did.
+//! The ratatui view of the comparison table model ([`Table`] from `loadgen::results::table`): the
+//! same rows and cells `report.md` (Markdown) and `--plain` print, drawn on the live dashboard and
+//! in the results viewer, so a saved run reads exactly like the live one did and like its report.
 //!
-//! At 80 columns every column does not fit; the least essential ones (`p90`, `req/s`, `max`) are
-//! dropped first so the percentiles that matter (p50, p99, p99.9) and the loss counters always
-//! stay.
+//! What only a terminal adds: the selected row, a mark on the running (`▶`) and saturated (`!`)
+//! phases, placeholder rows for phases not started, colour by each cell's severity, and the
+//! loopback floor as a last row under p50 and p99. At 80 columns not every column fits; the least
+//! essential ones are dropped first so the percentiles and the loss always stay.
 
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Cell, Row, Table};
+use ratatui::widgets::{Block, Cell, Row, Table as TableWidget};
 use ratatui::Frame;
-use tickbench_wire::{Floor, LatencySummary, TransportSummary};
+use tickbench_loadgen::results::table::{Align, ColumnKey, Severity, Table};
+use tickbench_wire::Floor;
 
-use super::{fmt_num, fmt_us};
-use crate::term::Theme;
+use crate::theme::Theme;
 
 /// Where a row's phase stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,311 +28,251 @@ pub enum RowStatus {
     Done,
 }
 
-/// One transport's figures, from a finished phase's [`TransportSummary`] or a running phase's
-/// accumulated seconds.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CompRow {
-    pub name: String,
-    pub status: RowStatus,
-    pub clients: u64,
-    pub deliveries_per_s: f64,
-    pub requests_per_s: f64,
-    pub empty_pct: f64,
-    /// None until the first latency sample.
-    pub latency: Option<LatencySummary>,
-    /// Unannounced loss: gaps + out-of-order.
-    pub gaps: u64,
-    pub dups: u64,
-    pub errors: u64,
-    pub saturated: bool,
-}
+/// What a pending row shows in every figure column.
+const PLACEHOLDER: &str = "·";
 
-impl CompRow {
-    /// An empty row for a phase that has not started.
-    pub fn pending(name: &str) -> Self {
-        Self {
-            name: name.to_string(),
-            status: RowStatus::Pending,
-            clients: 0,
-            deliveries_per_s: 0.0,
-            requests_per_s: 0.0,
-            empty_pct: 0.0,
-            latency: None,
-            gaps: 0,
-            dups: 0,
-            errors: 0,
-            saturated: false,
-        }
-    }
-
-    /// The final row of a finished phase.
-    pub fn from_summary(t: &TransportSummary) -> Self {
-        let requests_per_s = if t.duration_s > 0.0 {
-            t.requests as f64 / t.duration_s
-        } else {
-            0.0
-        };
-        Self {
-            name: t.name.clone(),
-            status: RowStatus::Done,
-            clients: t.clients,
-            deliveries_per_s: t.deliveries_per_s(),
-            requests_per_s,
-            empty_pct: t.empty_pct(),
-            latency: (t.delivered > 0 || t.latency_us.max > 0).then_some(t.latency_us),
-            gaps: t.gaps + t.out_of_order,
-            dups: t.duplicates,
-            errors: t.error_count(),
-            saturated: t.saturated,
-        }
+/// When a column is dropped for lack of width: `None` never, else lower numbers first. Every
+/// column of the model must be placed here (no `_ =>` arm), so a new column is a decision.
+fn drop_rank(key: ColumnKey) -> Option<u8> {
+    match key {
+        ColumnKey::Transport
+        | ColumnKey::DeliveriesPerS
+        | ColumnKey::P50
+        | ColumnKey::P99
+        | ColumnKey::P999
+        | ColumnKey::Loss => None,
+        ColumnKey::ServerCpuPerTick => Some(0),
+        ColumnKey::BytesPerTick => Some(1),
+        ColumnKey::RequestsPerTick => Some(2),
+        // The `!` on the name still says it.
+        ColumnKey::Saturated => Some(3),
+        ColumnKey::EmptyPct => Some(4),
+        ColumnKey::Max => Some(5),
+        ColumnKey::Clients => Some(6),
     }
 }
 
-/// Which optional columns fit in `width`.
-#[derive(Debug, Clone, Copy)]
-struct Cols {
-    req: bool,
-    p90: bool,
-    max: bool,
-}
-
-impl Cols {
-    fn for_width(width: u16) -> Self {
-        // The mandatory columns with their spacing take 67 cells; each optional one costs 7.
-        Self {
-            max: width >= 74,
-            p90: width >= 81,
-            req: width >= 88,
-        }
+/// The name cell's text: the transport and its mark.
+fn name_text(table: &Table, row: usize, status: RowStatus) -> String {
+    let r = &table.rows[row];
+    let name = table
+        .columns
+        .iter()
+        .position(|c| c.key == ColumnKey::Transport)
+        .and_then(|i| r.cells.get(i))
+        .map_or(r.transport.as_str(), |c| c.text.as_str());
+    let saturated = table
+        .columns
+        .iter()
+        .position(|c| c.key == ColumnKey::Saturated)
+        .and_then(|i| r.cells.get(i))
+        .is_some_and(|c| c.severity == Severity::Bad);
+    match status {
+        RowStatus::Running => format!("{name} ▶"),
+        RowStatus::Done if saturated => format!("{name} !"),
+        RowStatus::Done | RowStatus::Pending => name.to_string(),
     }
 }
 
-/// Draws the comparison table into `area` inside `block`. `selected` is highlighted; `floor`, when
-/// known, is a last row in the latency columns so every percentile can be read against it.
+/// The text of cell `col` of row `row` as drawn.
+fn cell_text(table: &Table, row: usize, col: usize, status: RowStatus) -> String {
+    if table.columns[col].key == ColumnKey::Transport {
+        return name_text(table, row, status);
+    }
+    match status {
+        RowStatus::Pending => PLACEHOLDER.to_string(),
+        RowStatus::Running | RowStatus::Done => table.rows[row]
+            .cells
+            .get(col)
+            .map_or(String::new(), |c| c.text.clone()),
+    }
+}
+
+/// Which columns fit in `width` (indices into `table.columns`), and each one's width.
+fn fit(table: &Table, status: &[RowStatus], width: u16) -> Vec<(usize, u16)> {
+    let status_of = |i: usize| status.get(i).copied().unwrap_or(RowStatus::Done);
+    let mut cols: Vec<(usize, u16)> = table
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(c, col)| {
+            let w = (0..table.rows.len())
+                .map(|r| cell_text(table, r, c, status_of(r)).chars().count())
+                .fold(col.header.chars().count(), usize::max);
+            (c, w as u16)
+        })
+        .collect();
+    let total = |cols: &[(usize, u16)]| {
+        cols.iter().map(|c| c.1).sum::<u16>() + cols.len().saturating_sub(1) as u16
+    };
+    let mut droppable: Vec<(u8, usize)> = table
+        .columns
+        .iter()
+        .enumerate()
+        .filter_map(|(c, col)| drop_rank(col.key).map(|r| (r, c)))
+        .collect();
+    droppable.sort();
+    for (_, c) in droppable {
+        if total(&cols) <= width {
+            break;
+        }
+        cols.retain(|x| x.0 != c);
+    }
+    cols
+}
+
+/// Draws `table` into `area` inside `block`. `status[i]` is row `i`'s phase (missing: done);
+/// `selected` is highlighted; `floor`, when known, is a last row under p50 and p99.
+#[allow(clippy::too_many_arguments)]
 pub fn render_table(
     frame: &mut Frame,
     area: Rect,
     block: Block,
-    rows: &[CompRow],
+    table: &Table,
+    status: &[RowStatus],
     selected: Option<usize>,
     floor: Option<Floor>,
     theme: &Theme,
 ) {
-    let inner_w = block.inner(area).width;
-    let cols = Cols::for_width(inner_w);
-    let mut header = vec!["transport", "clients", "dlv/s"];
-    let mut widths = vec![
-        Constraint::Length(10),
-        Constraint::Length(7),
-        Constraint::Length(6),
-    ];
-    if cols.req {
-        header.push("req/s");
-        widths.push(Constraint::Length(6));
-    }
-    header.push("empty");
-    widths.push(Constraint::Length(5));
-    header.push("p50");
-    widths.push(Constraint::Length(6));
-    if cols.p90 {
-        header.push("p90");
-        widths.push(Constraint::Length(6));
-    }
-    header.extend(["p99", "p99.9"]);
-    widths.extend([Constraint::Length(6), Constraint::Length(6)]);
-    if cols.max {
-        header.push("max");
-        widths.push(Constraint::Length(6));
-    }
-    header.extend(["gaps", "dups", "errs"]);
-    widths.extend([
-        Constraint::Length(4),
-        Constraint::Length(4),
-        Constraint::Length(4),
-    ]);
-
-    let header_row = Row::new(
-        header
-            .iter()
-            .enumerate()
-            .map(|(i, h)| right_if(i > 0, h, theme.header())),
+    let cols = fit(table, status, block.inner(area).width);
+    let aligned = |text: String, c: usize, style: Style| {
+        let line = Line::from(Span::styled(text, style));
+        Cell::from(match table.columns[c].align {
+            Align::Left => line,
+            Align::Right => line.right_aligned(),
+        })
+    };
+    let header = Row::new(
+        cols.iter()
+            .map(|&(c, _)| aligned(table.columns[c].header.to_string(), c, theme.header())),
     );
-
-    let mut out: Vec<Row> = rows
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let mut name = r.name.clone();
-            match r.status {
-                RowStatus::Running => name.push_str(" ▶"),
-                RowStatus::Pending => {}
-                RowStatus::Done if r.saturated => name.push_str(" !"),
-                RowStatus::Done => {}
-            }
-            let pending = r.status == RowStatus::Pending;
-            let num = |v: f64| if pending { "·".into() } else { fmt_num(v) };
-            let lat = |f: fn(&LatencySummary) -> u64| match (&r.latency, pending) {
-                (Some(l), false) => fmt_us(f(l) as f64),
-                _ => "·".into(),
-            };
-            let mut cells = vec![
-                Cell::from(name),
-                right(num(r.clients as f64)),
-                right(num(r.deliveries_per_s)),
-            ];
-            if cols.req {
-                cells.push(right(num(r.requests_per_s)));
-            }
-            cells.push(right(if pending {
-                "·".into()
-            } else {
-                format!("{:.0}%", r.empty_pct)
-            }));
-            cells.push(right(lat(|l| l.p50)));
-            if cols.p90 {
-                cells.push(right(lat(|l| l.p90)));
-            }
-            cells.push(right(lat(|l| l.p99)));
-            cells.push(right(lat(|l| l.p999)));
-            if cols.max {
-                cells.push(right(lat(|l| l.max)));
-            }
-            let loss = |v: u64| {
-                if pending {
-                    Cell::from(Line::from("·").right_aligned())
-                } else if v > 0 {
-                    Cell::from(
-                        Line::from(Span::styled(fmt_num(v as f64), theme.bad())).right_aligned(),
-                    )
-                } else {
-                    right("0".into())
-                }
-            };
-            cells.push(loss(r.gaps));
-            cells.push(loss(r.dups));
-            cells.push(loss(r.errors));
-            let style = if Some(i) == selected {
+    let mut rows: Vec<Row> = (0..table.rows.len())
+        .map(|r| {
+            let st = status.get(r).copied().unwrap_or(RowStatus::Done);
+            let cells = cols.iter().map(|&(c, _)| {
+                let severity = match st {
+                    RowStatus::Pending => Severity::Normal,
+                    RowStatus::Running | RowStatus::Done => table.rows[r]
+                        .cells
+                        .get(c)
+                        .map_or(Severity::Normal, |x| x.severity),
+                };
+                let style = match severity {
+                    Severity::Normal => Style::new(),
+                    Severity::Warn => theme.warn(),
+                    Severity::Bad => theme.bad(),
+                };
+                aligned(cell_text(table, r, c, st), c, style)
+            });
+            let style = if Some(r) == selected {
                 theme.selected()
-            } else if pending {
+            } else if st == RowStatus::Pending {
                 theme.dim()
             } else {
                 Style::new()
             };
-            Row::new(cells).style(style)
+            Row::new(cells.collect::<Vec<_>>()).style(style)
         })
         .collect();
-
     if let Some(f) = floor {
-        // The floor sits under p50 and p99; every other cell stays empty.
-        let mut cells = vec![Cell::from("floor"), Cell::from(""), Cell::from("")];
-        if cols.req {
-            cells.push(Cell::from(""));
-        }
-        cells.push(Cell::from(""));
-        cells.push(right(fmt_us(f.p50)));
-        if cols.p90 {
-            cells.push(Cell::from(""));
-        }
-        cells.push(right(fmt_us(f.p99)));
-        out.push(Row::new(cells).style(theme.dim()));
+        // The floor sits under p50 and p99, in the model's unit (ms); every other cell is empty.
+        let cells = cols.iter().map(|&(c, _)| {
+            let text = match table.columns[c].key {
+                ColumnKey::Transport => "floor".to_string(),
+                ColumnKey::P50 => format!("{:.2}", f.p50 / 1000.0),
+                ColumnKey::P99 => format!("{:.2}", f.p99 / 1000.0),
+                ColumnKey::Clients
+                | ColumnKey::DeliveriesPerS
+                | ColumnKey::RequestsPerTick
+                | ColumnKey::EmptyPct
+                | ColumnKey::BytesPerTick
+                | ColumnKey::P999
+                | ColumnKey::Max
+                | ColumnKey::Loss
+                | ColumnKey::ServerCpuPerTick
+                | ColumnKey::Saturated => String::new(),
+            };
+            aligned(text, c, Style::new())
+        });
+        rows.push(Row::new(cells.collect::<Vec<_>>()).style(theme.dim()));
     }
-
+    let widths: Vec<Constraint> = cols.iter().map(|c| Constraint::Length(c.1)).collect();
     frame.render_widget(
-        Table::new(out, widths)
-            .header(header_row)
+        TableWidget::new(rows, widths)
+            .header(header)
             .column_spacing(1)
             .block(block),
         area,
     );
 }
 
-fn right(s: String) -> Cell<'static> {
-    Cell::from(Line::from(s).right_aligned())
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tickbench_loadgen::results::table::{Cell as ModelCell, Row as ModelRow};
 
-fn right_if<'a>(r: bool, s: &'a str, style: Style) -> Cell<'a> {
-    let l = Line::from(Span::styled(s, style));
-    Cell::from(if r { l.right_aligned() } else { l })
-}
-
-/// The same table as plain text, for `tickbench show` when stdout is not a terminal (CI logs).
-pub fn text_table(rows: &[CompRow], floor: Option<Floor>) -> String {
-    let head = [
-        "transport",
-        "clients",
-        "dlv/s",
-        "req/s",
-        "empty",
-        "p50",
-        "p90",
-        "p99",
-        "p99.9",
-        "max",
-        "gaps",
-        "dups",
-        "errs",
-    ];
-    let mut lines: Vec<Vec<String>> = vec![head.iter().map(|s| s.to_string()).collect()];
-    for r in rows {
-        let lat = |f: fn(&LatencySummary) -> u64| {
-            r.latency
-                .as_ref()
-                .map_or("-".into(), |l| fmt_us(f(l) as f64))
+    fn model() -> Table {
+        let mut t = Table {
+            columns: Vec::new(),
+            rows: Vec::new(),
         };
-        let mut name = r.name.clone();
-        if r.saturated {
-            name.push_str(" (SATURATED)");
-        }
-        lines.push(vec![
-            name,
-            r.clients.to_string(),
-            fmt_num(r.deliveries_per_s),
-            fmt_num(r.requests_per_s),
-            format!("{:.0}%", r.empty_pct),
-            lat(|l| l.p50),
-            lat(|l| l.p90),
-            lat(|l| l.p99),
-            lat(|l| l.p999),
-            lat(|l| l.max),
-            r.gaps.to_string(),
-            r.dups.to_string(),
-            r.errors.to_string(),
-        ]);
-    }
-    if let Some(f) = floor {
-        let mut l = vec![String::new(); head.len()];
-        l[0] = "floor".into();
-        l[5] = fmt_us(f.p50);
-        l[7] = fmt_us(f.p99);
-        lines.push(l);
-    }
-    align(&lines)
-}
-
-/// Left-aligns the first column and right-aligns the others, two spaces apart.
-pub fn align(lines: &[Vec<String>]) -> String {
-    let n = lines.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..n)
-        .map(|c| {
-            lines
+        // Every column of the model, with one row of short figures.
+        let sample = tickbench_wire::Summary {
+            schema: tickbench_wire::SCHEMA_VERSION,
+            tickbench_version: String::new(),
+            label: String::new(),
+            started_at: String::new(),
+            complete: true,
+            config: serde_json::Value::Null,
+            floor_us: Floor::default(),
+            floor_cross_us: None,
+            transports: Vec::new(),
+        };
+        t.columns = Table::from_summary(&sample).columns;
+        t.rows.push(ModelRow {
+            transport: "sse".into(),
+            cells: t
+                .columns
                 .iter()
-                .map(|l| l.get(c).map_or(0, |s| s.chars().count()))
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for l in lines {
-        let mut line = String::new();
-        for (c, cell) in l.iter().enumerate() {
-            if c == 0 {
-                line.push_str(&format!("{cell:<w$}", w = widths[0]));
-            } else {
-                line.push_str(&format!("  {cell:>w$}", w = widths[c]));
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
+                .map(|c| ModelCell {
+                    text: if c.key == ColumnKey::Transport {
+                        "sse".into()
+                    } else {
+                        "1".into()
+                    },
+                    severity: Severity::Normal,
+                })
+                .collect(),
+        });
+        t
     }
-    out
+
+    #[test]
+    fn narrow_tables_keep_the_percentiles_and_the_loss() {
+        let t = model();
+        let all = fit(&t, &[], 500);
+        assert_eq!(all.len(), t.columns.len());
+        let narrow = fit(&t, &[], 60);
+        let keys: Vec<ColumnKey> = narrow.iter().map(|&(c, _)| t.columns[c].key).collect();
+        for k in [
+            ColumnKey::Transport,
+            ColumnKey::DeliveriesPerS,
+            ColumnKey::P50,
+            ColumnKey::P99,
+            ColumnKey::P999,
+            ColumnKey::Loss,
+        ] {
+            assert!(keys.contains(&k), "{k:?} dropped at 60 columns");
+        }
+        assert!(!keys.contains(&ColumnKey::ServerCpuPerTick));
+        assert!(narrow.iter().map(|c| c.1 + 1).sum::<u16>() <= 61);
+    }
+
+    #[test]
+    fn marks_and_placeholders() {
+        let t = model();
+        assert_eq!(name_text(&t, 0, RowStatus::Running), "sse ▶");
+        assert_eq!(cell_text(&t, 0, 1, RowStatus::Pending), PLACEHOLDER);
+        assert_eq!(cell_text(&t, 0, 1, RowStatus::Done), "1");
+    }
 }

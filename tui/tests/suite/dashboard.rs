@@ -5,9 +5,11 @@ use std::time::Duration;
 use crossterm::event::KeyCode;
 use hdrhistogram::Histogram;
 use tickbench_loadgen::progress::{Progress, SecondSnapshot, Stage};
-use tickbench_tui::dashboard::{handle_key, render, DashState, WINDOWS};
-use tickbench_tui::results_view::LoadedRun;
-use tickbench_tui::term::Theme;
+use tickbench_tui::dashboard::keys::handle_key;
+use tickbench_tui::dashboard::state::{DashState, WINDOWS};
+use tickbench_tui::dashboard::view::render;
+use tickbench_tui::results::load::LoadedRun;
+use tickbench_tui::theme::Theme;
 use tickbench_tui::widgets::table::RowStatus;
 use tickbench_tui::Action;
 use tickbench_wire::Transport;
@@ -142,13 +144,14 @@ fn aggregates_seconds_without_raw_samples() {
     assert_eq!(sse.measured.len(), 1_500);
     assert_eq!(sse.all.len(), 2_400);
     assert_eq!(sse.series.len(), 24);
-    let row = sse.row();
-    assert_eq!(row.deliveries_per_s, 1_000.0);
-    assert_eq!(row.errors, 3);
+    // The running figures, in the shape the table model reads.
+    let row = sse.summary();
+    assert_eq!(row.deliveries_per_s(), 1_000.0);
+    assert_eq!(row.error_count(), 3);
     assert!(s.live.saturated);
     // Selection followed the running phase.
     assert_eq!(s.selected, 1);
-    assert_eq!(s.phases[2].row().status, RowStatus::Pending);
+    assert_eq!(s.phases[2].status, RowStatus::Pending);
 }
 
 #[test]

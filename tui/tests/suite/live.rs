@@ -4,8 +4,10 @@
 
 use std::time::Duration;
 
-use tickbench_tui::term::Theme;
-use tickbench_tui::ticker::{start_client, Api, ClientOpts, TickerState};
+use tickbench_tui::theme::Theme;
+use tickbench_tui::ticker::api::Api;
+use tickbench_tui::ticker::feed::{start_client, ClientOpts};
+use tickbench_tui::ticker::state::TickerState;
 use tickbench_wire::Transport;
 use tokio_util::sync::CancellationToken;
 

@@ -47,13 +47,16 @@ fn tiny_and_odd_sizes_do_not_panic() {
         (81, 25),
         (200, 60),
     ] {
-        draw(w, h, |f| tickbench_tui::results_view::render(&res, f));
-        draw(w, h, |f| tickbench_tui::dashboard::render(&dash, f));
-        draw(w, h, |f| tickbench_tui::ticker::render(&tick, f));
+        draw(w, h, |f| tickbench_tui::results::view::render(&res, f));
+        draw(w, h, |f| tickbench_tui::dashboard::view::render(&dash, f));
+        draw(w, h, |f| tickbench_tui::ticker::view::render(&tick, f));
     }
 }
 
-fn results_state() -> tickbench_tui::results_view::ResultsState {
-    let a = tickbench_tui::results_view::LoadedRun::load(&data_dir("sample-run")).unwrap();
-    tickbench_tui::results_view::ResultsState::new(vec![a], tickbench_tui::term::Theme::default())
+fn results_state() -> tickbench_tui::results::state::ResultsState {
+    let a = tickbench_tui::results::load::LoadedRun::load(&data_dir("sample-run")).unwrap();
+    tickbench_tui::results::state::ResultsState::new(
+        vec![a],
+        tickbench_tui::theme::Theme::default(),
+    )
 }

@@ -1,6 +1,10 @@
 use crossterm::event::KeyCode;
-use tickbench_tui::results_view::{handle_key, render, text_report, LoadedRun, ResultsState};
-use tickbench_tui::term::Theme;
+use tickbench_tui::results::keys::handle_key;
+use tickbench_tui::results::load::LoadedRun;
+use tickbench_tui::results::state::ResultsState;
+use tickbench_tui::results::text::text_report;
+use tickbench_tui::results::view::render;
+use tickbench_tui::theme::Theme;
 use tickbench_tui::Action;
 
 use super::{ctrl, data_dir, draw, key};

@@ -1,8 +1,9 @@
 use crossterm::event::KeyCode;
-use tickbench_tui::term::Theme;
-use tickbench_tui::ticker::{
-    handle_key, render, ClientEvent, Link, SortKey, TickerState, FLASH_US, STALE_AFTER_US,
-};
+use tickbench_tui::theme::Theme;
+use tickbench_tui::ticker::feed::ClientEvent;
+use tickbench_tui::ticker::keys::handle_key;
+use tickbench_tui::ticker::state::{Link, SortKey, TickerState, FLASH_US, STALE_AFTER_US};
+use tickbench_tui::ticker::view::render;
 use tickbench_tui::Action;
 use tickbench_wire::{Gap, Quote, Snapshot, Tick, Transport};
 
@@ -83,7 +84,7 @@ fn scripted() -> TickerState {
     s
 }
 
-fn row<'a>(s: &'a TickerState, sym: &str) -> &'a tickbench_tui::ticker::QuoteRow {
+fn row<'a>(s: &'a TickerState, sym: &str) -> &'a tickbench_tui::ticker::state::QuoteRow {
     s.rows.iter().find(|r| r.sym == sym).unwrap()
 }
 
@@ -178,8 +179,8 @@ fn screen_when_stale_sorted_and_adding() {
 #[test]
 fn transport_keys_restart_the_client() {
     let mut s = scripted();
-    for (i, t) in Transport::ALL.iter().enumerate() {
-        let c = char::from(b'1' + i as u8);
+    for t in Transport::ALL.iter() {
+        let c = t.key();
         let want = if *t == Transport::Sse {
             Action::None
         } else {
