@@ -11,9 +11,8 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use crate::claims::fmt_us;
-use crate::experiment::{fmt_dur, fmt_num};
-use crate::record::Point;
+use crate::points::Point;
+use crate::units::{fmt_dur, fmt_num, fmt_us};
 
 /// A matrix axis a chart can use as its x.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

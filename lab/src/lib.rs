@@ -36,12 +36,17 @@
 //! - [`compare`]: the regression gate: metrics, thresholds, verdicts, Markdown and JSON output.
 
 pub mod charts;
+pub mod check;
 pub mod claims;
 pub mod compare;
 pub mod experiment;
+pub mod points;
 pub mod record;
 pub mod report;
 pub mod sweep;
+pub mod units;
+pub mod values;
+pub mod verdict;
 
 pub use compare::{compare, CompareOpts};
 pub use sweep::{sweep, SweepOpts};

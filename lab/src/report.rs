@@ -8,9 +8,10 @@ use std::path::Path;
 use anyhow::Context as _;
 
 use crate::charts::{self, Chart};
-use crate::claims::{self, fmt_us};
-use crate::experiment::{fmt_dur, fmt_num};
-use crate::record::{points, CellStatus, Point, SweepRecord};
+use crate::claims;
+use crate::points::{points, Point};
+use crate::record::{CellStatus, SweepRecord};
+use crate::units::{fmt_dur, fmt_num, fmt_us};
 
 /// Computes the verdict into `record` and writes sweep.json, sweep.csv, charts and report.md.
 pub fn write_all(record: &mut SweepRecord, dir: &Path) -> anyhow::Result<()> {

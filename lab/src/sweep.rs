@@ -26,10 +26,10 @@ use tickbench_wire::{Summary, SCHEMA_VERSION};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::claims::fmt_us;
-use crate::experiment::{fmt_dur, Cell, Experiment};
+use crate::experiment::{Cell, Experiment};
 use crate::record::{CellRecord, CellStatus, SweepRecord, SWEEP_KIND, SWEEP_SCHEMA};
 use crate::report;
+use crate::units::{fmt_dur, fmt_eta, fmt_us};
 
 /// `tickbench sweep` options.
 #[derive(Debug, Clone, clap::Args)]
@@ -473,18 +473,6 @@ fn settle_cell_dir(cells_dir: &Path, run_dir: &Path, id: &str) -> PathBuf {
         return target;
     }
     run_dir.to_path_buf()
-}
-
-/// `4m 10s`, `35s`.
-pub fn fmt_eta(d: Duration) -> String {
-    let s = d.as_secs();
-    if s >= 3600 {
-        format!("{}h {:02}m", s / 3600, (s % 3600) / 60)
-    } else if s >= 60 {
-        format!("{}m {:02}s", s / 60, s % 60)
-    } else {
-        format!("{s}s")
-    }
 }
 
 /// Prints one cell's progress on stderr until the run drops its sender: a line rewritten in place
