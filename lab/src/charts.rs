@@ -5,11 +5,13 @@
 //! transport and one combination of the *other* axes that vary, so `polling-waste` gets a line per
 //! poll interval when plotted against the tick rate. Axes spanning 20× or more are drawn on a log
 //! scale (values are log-transformed and the labels written back in real units, which keeps one
-//! coordinate type for both cases).
+//! coordinate type for both cases). A transport has one colour in every chart
+//! ([`Transport::colour`]); its second and later lines in a chart are lighter, with other markers.
 
 use std::path::Path;
 
 use plotters::prelude::*;
+use tickbench_wire::Transport;
 
 use crate::points::Point;
 use crate::units::{fmt_dur, fmt_num, fmt_us};
@@ -198,6 +200,16 @@ pub fn write_all(points: &[Point], dir: &Path) -> anyhow::Result<Vec<Chart>> {
     Ok(out)
 }
 
+/// The transport's colour ([`Transport::colour`], the same in every chart and in the terminal),
+/// mixed toward white for its second and later lines in one chart.
+fn colour(t: Transport, nth: usize) -> RGBAColor {
+    let (r, g, b) = t.colour();
+    let f = (nth as f64 * 0.3).min(0.6);
+    let mix = |c: u8| (f64::from(c) + (255.0 - f64::from(c)) * f).round() as u8;
+    RGBColor(mix(r), mix(g), mix(b)).to_rgba()
+}
+
+/// Axis labels of small quantities: `0`, `0.012`, `3.4`, `150`.
 fn fmt_small(v: f64) -> String {
     if v == 0.0 {
         "0".into()
@@ -258,6 +270,14 @@ fn draw(points: &[Point], dims: &[Dim], spec: &Spec, path: &Path) -> anyhow::Res
             None => series.push((name, vec![p])),
         }
     }
+    // The how-manyth line of its transport each series is (a poll line per interval): it keeps
+    // the transport's colour, lightened, with its own marker.
+    let mut seen = [0usize; Transport::COUNT];
+    let mut nth = |t: Transport| {
+        let n = seen[t.index()];
+        seen[t.index()] += 1;
+        n
+    };
     let xs: Vec<f64> = series
         .iter()
         .flat_map(|(_, v)| v.iter().filter_map(|p| x.value(p)))
@@ -334,13 +354,14 @@ fn draw(points: &[Point], dims: &[Dim], spec: &Spec, path: &Path) -> anyhow::Res
         .y_label_formatter(&yf)
         .light_line_style(WHITE.mix(0.0))
         .draw()?;
-    for (i, (name, pts)) in series.iter_mut().enumerate() {
+    for (name, pts) in series.iter_mut() {
         pts.sort_by(|a, b| {
             x.value(a)
                 .unwrap_or(0.0)
                 .total_cmp(&x.value(b).unwrap_or(0.0))
         });
-        let color = Palette99::pick(i).to_rgba();
+        let n = nth(pts[0].transport);
+        let color = colour(pts[0].transport, n);
         for (j, m) in metrics.iter().enumerate() {
             let data: Vec<(f64, f64)> = pts
                 .iter()
@@ -367,14 +388,19 @@ fn draw(points: &[Point], dims: &[Dim], spec: &Spec, path: &Path) -> anyhow::Res
                     .label(label)
                     .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 6, y)], style));
             }
-            chart.draw_series(
-                data.iter()
-                    .map(|&(a, b)| Circle::new((a, b), 3, ShapeStyle::from(&color).filled())),
-            )?;
+            let fill = ShapeStyle::from(&color).filled();
+            match n % 3 {
+                0 => chart.draw_series(data.iter().map(|&(a, b)| Circle::new((a, b), 3, fill)))?,
+                1 => chart.draw_series(
+                    data.iter()
+                        .map(|&(a, b)| TriangleMarker::new((a, b), 4, fill)),
+                )?,
+                _ => chart.draw_series(data.iter().map(|&(a, b)| Cross::new((a, b), 3, fill)))?,
+            };
         }
     }
-    for (i, p) in refs.iter().enumerate() {
-        let color = Palette99::pick(series.len() + i).to_rgba();
+    for p in &refs {
+        let color = colour(p.transport, nth(p.transport));
         let style = ShapeStyle::from(&color).stroke_width(1);
         let mut name = format!("{} (reference", p.transport.name());
         for d in &others {
@@ -416,7 +442,6 @@ fn draw(points: &[Point], dims: &[Dim], spec: &Spec, path: &Path) -> anyhow::Res
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tickbench_wire::Transport;
 
     fn pt(t: Transport, clients: u64, p50: f64) -> Point {
         Point {
@@ -483,5 +508,32 @@ mod tests {
         // nothing varies → no charts, no error
         let charts = write_all(&pts[..1], dir.path()).unwrap();
         assert!(charts.is_empty());
+    }
+
+    #[test]
+    fn a_transport_keeps_its_colour_in_every_chart() {
+        let dir = tempfile::tempdir().unwrap();
+        let hex = |t: Transport| {
+            let (r, g, b) = t.colour();
+            format!("#{r:02X}{g:02X}{b:02X}")
+        };
+        // sse listed first in one sweep, second in another: same colour both times
+        for order in [
+            [Transport::Sse, Transport::Longpoll],
+            [Transport::Longpoll, Transport::Sse],
+        ] {
+            let pts: Vec<Point> = order
+                .iter()
+                .flat_map(|t| [pt(*t, 100, 200.0), pt(*t, 1000, 400.0)])
+                .collect();
+            write_all(&pts, dir.path()).unwrap();
+            let svg = std::fs::read_to_string(dir.path().join("latency_vs_clients.svg"))
+                .unwrap()
+                .to_uppercase();
+            for t in order {
+                assert!(svg.contains(&hex(t)), "{t} in {}", hex(t));
+            }
+        }
+        assert_ne!(colour(Transport::Poll, 0), colour(Transport::Poll, 1));
     }
 }
