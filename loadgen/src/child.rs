@@ -1,28 +1,38 @@
 //! The embedded server: `tickbench serve` started as a separate child process, so the server and
-//! the load generator never share a CPU scheduler, an allocator or a runtime, and the server's CPU
-//! and memory can be read from `/proc/<pid>` on their own.
+//! its client (the load generator, or `tickbench view`) never share a CPU scheduler, an allocator
+//! or a runtime, and the server's CPU and memory can be read from `/proc/<pid>` on their own.
 //!
 //! The child is stopped when [`ChildServer`] is dropped (SIGTERM, then SIGKILL after a grace
 //! period), which covers normal ends, errors and Ctrl-C alike. It runs in its own process group so a
-//! terminal's Ctrl-C reaches only the load generator, which then stops the server in order.
+//! terminal's Ctrl-C reaches only its parent, which then stops the server in order.
 //!
 //! The child gets `--exit-on-stdin-close` and a pipe as stdin whose write end only this process
-//! holds: if the load generator is killed outright (SIGKILL, no `Drop`), the pipe closes and the
-//! server exits instead of lingering as an orphan. It also gets `--epoch-us T0`, the run's time
-//! origin, so [`ChildServer::restart`] brings back the same seeded stream on the same port: the
-//! restarted server regenerates every tick from T0 (same `seq`, `sseq`, prices and `ts`), so the
-//! clients resume by cursor with no gap and no duplicate.
+//! holds: if the parent is killed outright (SIGKILL, no `Drop`), the pipe closes and the server
+//! exits instead of lingering as an orphan. It also gets `--epoch-us T0`, the run's time origin, so
+//! [`ChildServer::restart`] brings back the same seeded stream on the same port: the restarted
+//! server regenerates every tick from T0 (same `seq`, `sseq`, prices and `ts`), so the clients
+//! resume by cursor with no gap and no duplicate.
+//!
+//! ```no_run
+//! use tickbench_loadgen::child::{ChildServer, ServerArgs};
+//! let exe = std::env::current_exe().unwrap();
+//! let server = ChildServer::start(ServerArgs { quiet: true, ..ServerArgs::new(exe) })?;
+//! println!("quotes at {}", server.url());
+//! // Dropping `server` stops the child.
+//! # Ok::<(), tickbench_loadgen::Error>(())
+//! ```
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
+
+use crate::error::Error;
 
 /// How long the child may take to print its address.
 const START_TIMEOUT: Duration = Duration::from_secs(15);
@@ -32,17 +42,40 @@ const STOP_GRACE: Duration = Duration::from_secs(3);
 /// What a child server is started with; kept so a restart starts the very same server.
 #[derive(Debug, Clone)]
 pub struct ServerArgs {
-    pub exe: std::path::PathBuf,
-    pub rate: f64,
-    pub seed: u64,
-    pub symbols: usize,
-    /// The run's time origin, µs since the Unix epoch (`--epoch-us`).
+    /// The `tickbench` executable (normally `std::env::current_exe()`).
+    pub exe: PathBuf,
+    /// `--rate`; `None` leaves the server's default.
+    pub rate: Option<f64>,
+    /// `--seed`; `None` leaves the server's default.
+    pub seed: Option<u64>,
+    /// `--symbols`; `None` leaves the server's default.
+    pub symbols: Option<usize>,
+    /// The stream's time origin, µs since the Unix epoch (`--epoch-us`); a restart keeps it.
     pub epoch_us: u64,
     /// Further `tickbench serve` flags, passed verbatim (`--server-arg`).
     pub extra: Vec<String>,
+    /// Drain the child's stderr instead of sharing this terminal's: a full-screen viewer must not
+    /// have its screen torn by server logs. Its last line is kept for the error when it fails to
+    /// start.
+    pub quiet: bool,
 }
 
-/// A running `tickbench serve` child.
+impl ServerArgs {
+    /// `exe serve` with the server's own defaults and the epoch now.
+    pub fn new(exe: impl Into<PathBuf>) -> ServerArgs {
+        ServerArgs {
+            exe: exe.into(),
+            rate: None,
+            seed: None,
+            symbols: None,
+            epoch_us: tickbench_wire::now_micros(),
+            extra: Vec::new(),
+            quiet: false,
+        }
+    }
+}
+
+/// A running `tickbench serve` child; dropping it stops the child.
 #[derive(Debug)]
 pub struct ChildServer {
     child: Child,
@@ -54,29 +87,15 @@ pub struct ChildServer {
 }
 
 impl ChildServer {
-    /// Starts `<exe> serve --addr 127.0.0.1:0 --rate R --seed S --symbols N` (epoch now) and waits
-    /// for its `listening on http://ADDR` line.
-    pub fn spawn(
-        exe: &Path,
-        rate: f64,
-        seed: u64,
-        symbols: usize,
-        extra: &[String],
-    ) -> anyhow::Result<ChildServer> {
-        let args = ServerArgs {
-            exe: exe.to_path_buf(),
-            rate,
-            seed,
-            symbols,
-            epoch_us: tickbench_wire::now_micros(),
-            extra: extra.to_vec(),
-        };
+    /// Starts `<exe> serve --addr 127.0.0.1:0` with `args` and waits for its
+    /// `listening on http://ADDR` line.
+    pub fn start(args: ServerArgs) -> Result<ChildServer, Error> {
         Self::spawn_with(args, "127.0.0.1:0")
     }
 
     /// Stops the server (SIGTERM: its clients get `bye`) and starts the same one again on the same
-    /// port, with the same seed, rate, symbols and epoch, so it continues the same sequence.
-    pub fn restart(&mut self) -> anyhow::Result<()> {
+    /// port, with the same arguments and epoch, so it continues the same sequence.
+    pub fn restart(&mut self) -> Result<(), Error> {
         self.stop();
         let addr = self.url.trim_start_matches("http://").to_string();
         let next = Self::spawn_with(self.args.clone(), &addr)?;
@@ -89,35 +108,64 @@ impl ChildServer {
         &self.args
     }
 
-    fn spawn_with(args: ServerArgs, addr: &str) -> anyhow::Result<ChildServer> {
-        let exe = args.exe.as_path();
-        let mut cmd = Command::new(exe);
-        cmd.args(["serve", "--addr", addr])
-            .arg("--rate")
-            .arg(args.rate.to_string())
-            .arg("--seed")
-            .arg(args.seed.to_string())
-            .arg("--symbols")
-            .arg(args.symbols.to_string())
-            .arg("--epoch-us")
+    fn spawn_with(args: ServerArgs, addr: &str) -> Result<ChildServer, Error> {
+        let mut cmd = Command::new(&args.exe);
+        cmd.args(["serve", "--addr", addr]);
+        if let Some(rate) = args.rate {
+            cmd.arg("--rate").arg(rate.to_string());
+        }
+        if let Some(seed) = args.seed {
+            cmd.arg("--seed").arg(seed.to_string());
+        }
+        if let Some(symbols) = args.symbols {
+            cmd.arg("--symbols").arg(symbols.to_string());
+        }
+        cmd.arg("--epoch-us")
             .arg(args.epoch_us.to_string())
             .arg("--exit-on-stdin-close")
             .args(&args.extra)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(if args.quiet {
+                Stdio::piped()
+            } else {
+                Stdio::inherit()
+            })
             .process_group(0);
-        // The server logs at info by default; under a load run only its warnings are news.
+        // The server logs at info by default; beside a load run or a viewer only its warnings are
+        // news.
         if std::env::var_os("RUST_LOG").is_none() {
             cmd.env("RUST_LOG", "warn");
         }
-        let mut child = cmd
-            .spawn()
-            .with_context(|| format!("starting the embedded server ({})", exe.display()))?;
+        let mut child = cmd.spawn().map_err(|source| Error::ServerStart {
+            exe: args.exe.clone(),
+            source,
+        })?;
+        let start_error = |source| Error::ServerStart {
+            exe: args.exe.clone(),
+            source,
+        };
         let stdout = child
             .stdout
             .take()
-            .context("embedded server has no stdout")?;
+            .ok_or_else(|| start_error(std::io::Error::other("no stdout pipe")))?;
+
+        // The last stderr line, kept for the start error; the thread drains the pipe for the
+        // child's whole life so it never blocks on a full pipe.
+        let stderr_tail = Arc::new(Mutex::new(String::new()));
+        if let Some(err) = child.stderr.take() {
+            let tail = Arc::clone(&stderr_tail);
+            std::thread::Builder::new()
+                .name("server-stderr".into())
+                .spawn(move || {
+                    for line in BufReader::new(err).lines().map_while(Result::ok) {
+                        if let Ok(mut t) = tail.lock() {
+                            *t = line;
+                        }
+                    }
+                })
+                .map_err(start_error)?;
+        }
 
         // Read the first line on a thread so a silent child cannot hang us; the thread keeps
         // draining stdout afterwards so the child never blocks on a full pipe.
@@ -130,7 +178,7 @@ impl ChildServer {
                 let _ = tx.send(first);
                 for _ in lines {}
             })
-            .context("spawning the server stdout reader")?;
+            .map_err(start_error)?;
 
         let stdin = child.stdin.take();
         let mut server = ChildServer {
@@ -143,18 +191,22 @@ impl ChildServer {
             Ok(Some(Ok(line))) => line,
             Ok(_) => {
                 let status = server.child.wait().ok();
-                anyhow::bail!(
-                    "the embedded server exited before listening ({})",
-                    status.map_or("unknown status".into(), |s| s.to_string())
-                );
+                // The stderr thread sees the pipe close right after the exit; give it a moment
+                // to store the last line.
+                std::thread::sleep(Duration::from_millis(50));
+                let stderr = stderr_tail.lock().map(|t| t.clone()).unwrap_or_default();
+                return Err(Error::ServerExited {
+                    status: status.map_or("unknown status".into(), |s| s.to_string()),
+                    stderr,
+                });
             }
-            Err(_) => anyhow::bail!(
-                "the embedded server did not report its address within {}s",
-                START_TIMEOUT.as_secs()
-            ),
+            Err(_) => {
+                return Err(Error::ServerSilent {
+                    secs: START_TIMEOUT.as_secs(),
+                })
+            }
         };
-        server.url = parse_listening(&line)
-            .with_context(|| format!("unexpected first line from the embedded server: {line:?}"))?;
+        server.url = parse_listening(&line).ok_or(Error::ServerLine(line))?;
         Ok(server)
     }
 
@@ -163,11 +215,12 @@ impl ChildServer {
         &self.url
     }
 
+    /// The child's process id (for `/proc/<pid>` readings).
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
 
-    /// SIGTERM, wait up to the grace period, then SIGKILL. Idempotent.
+    /// SIGTERM, wait up to the grace period, then SIGKILL. Idempotent; [`Drop`] calls it.
     pub fn stop(&mut self) {
         if let Ok(Some(_)) = self.child.try_wait() {
             return;
@@ -213,9 +266,26 @@ mod tests {
     }
 
     #[test]
+    fn a_quiet_child_reports_its_last_stderr_line() {
+        // `sh -c` ignores `serve ...` as positional args after the script.
+        let args = ServerArgs {
+            exe: "sh".into(),
+            extra: Vec::new(),
+            quiet: true,
+            ..ServerArgs::new("sh")
+        };
+        // `sh serve` fails reading a script called `serve`; its complaint is the last line.
+        let err = ChildServer::start(args).unwrap_err();
+        assert!(
+            matches!(err, Error::ServerExited { ref stderr, .. } if stderr.contains("serve")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
     fn a_child_that_prints_nothing_is_an_error_not_a_hang() {
         // `true` exits at once without output.
-        let err = ChildServer::spawn(Path::new("true"), 1.0, 1, 1, &[]).unwrap_err();
+        let err = ChildServer::start(ServerArgs::new("true")).unwrap_err();
         assert!(
             err.to_string().contains("exited before listening"),
             "{err:#}"

@@ -42,6 +42,7 @@
 pub mod chaos;
 pub mod child;
 pub mod clients;
+mod error;
 pub mod floor;
 pub mod opts;
 pub mod plain;
@@ -53,6 +54,7 @@ pub mod saturation;
 pub mod stats;
 pub mod worker;
 
+pub use error::Error;
 pub use floor::{measure_cross_thread_floor, measure_floor};
 pub use opts::{RunOpts, Watch};
 pub use plain::run;

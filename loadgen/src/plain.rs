@@ -9,7 +9,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::opts::RunOpts;
 use crate::progress::{Progress, Stage};
-use crate::results::{render_chaos_table, render_slow_table, render_table, warnings};
+use crate::results::table::Table;
+use crate::results::{self, render_chaos_table, render_slow_table, warnings};
 use crate::run::{cancel_on_signals, run_with_progress};
 
 /// Runs the comparison with plain output. Ctrl-C or SIGTERM stops it; what was measured is written
@@ -24,9 +25,11 @@ pub fn run(opts: RunOpts) -> anyhow::Result<()> {
     let result = run_with_progress(opts, Some(tx), cancel.clone());
     // The sender is dropped with the run, which ends the printer.
     let _ = printer.join();
-    let (summary, dir) = result?;
+    let (_, dir) = result?;
 
-    println!("{}", render_table(&summary));
+    // What is printed is what was written: the summary is read back as `show` reads it.
+    let summary = results::read(&dir)?;
+    println!("{}", Table::from_summary(&summary).plain());
     if let Some(t) = render_chaos_table(&summary) {
         println!("fault injection (proxy CPU is inside the load generator):\n{t}");
     }
@@ -36,7 +39,7 @@ pub fn run(opts: RunOpts) -> anyhow::Result<()> {
     for w in warnings(&summary) {
         println!("{w}");
     }
-    println!("{}", crate::results::report::floor_line(&summary));
+    println!("{}", results::report::floor_line(&summary));
     if summary.complete {
         println!("results: {}", dir.display());
     } else {

@@ -21,7 +21,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::chaos::{ChaosCounts, ChaosProxy};
-use crate::child::ChildServer;
+use crate::child::{ChildServer, ServerArgs};
 use crate::clients::{ClientConfig, ReadRate};
 use crate::floor::{measure_cross_thread_floor, measure_floor};
 use crate::opts::{RunOpts, Watch};
@@ -63,13 +63,13 @@ pub fn run_with_progress(
                 Some(p) => p.clone(),
                 None => std::env::current_exe().context("locating this executable")?,
             };
-            Some(Arc::new(Mutex::new(ChildServer::spawn(
-                &exe,
-                opts.rate,
-                opts.seed,
-                opts.symbols,
-                &opts.server_args,
-            )?)))
+            Some(Arc::new(Mutex::new(ChildServer::start(ServerArgs {
+                rate: Some(opts.rate),
+                seed: Some(opts.seed),
+                symbols: Some(opts.symbols),
+                extra: opts.server_args.clone(),
+                ..ServerArgs::new(exe)
+            })?)))
         }
     };
     let target = match (&opts.target, &child) {

@@ -4,7 +4,7 @@ use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::time::Duration;
 
-use tickbench_loadgen::results::read_summary;
+use tickbench_loadgen::results::read as read_summary;
 use tickbench_loadgen::{run_with_progress, Progress, RunOpts, Stage, Watch};
 use tickbench_server::{Config, ServerHandle};
 use tickbench_wire::Transport;

@@ -5,13 +5,16 @@
 //! - `latency.hlog`: per-second histograms of every phase, an HdrHistogram interval log ([`hlog`]);
 //! - `report.md` and `latency.svg`: the comparison for people ([`report`], [`svg`]);
 //!
-//! and `<out>/latest`, a relative symlink to the newest folder.
+//! and `<out>/latest`, a relative symlink to the newest folder. [`read`] is the one reader of a
+//! results folder's summary; [`table`] the comparison table every view renders.
 
 pub mod hgrm;
 pub mod hlog;
+pub mod read;
 pub mod report;
 pub mod summary;
 pub mod svg;
+pub mod table;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -21,8 +24,9 @@ use hdrhistogram::Histogram;
 use tickbench_wire::Summary;
 
 pub use hgrm::{hgrm_string, write_hgrm};
+pub use read::{parse, read, summary_file};
 pub use report::{render_chaos_table, render_report, render_slow_table, render_table, warnings};
-pub use summary::{latency_summary, read_summary, write_summary};
+pub use summary::{latency_summary, write_summary};
 
 /// The results folder of the running run, and what must accumulate there as phases end.
 #[derive(Debug)]
@@ -151,7 +155,7 @@ mod tests {
         ] {
             assert!(rd.path().join(f).is_file(), "{f} missing");
         }
-        assert_eq!(read_summary(rd.path()).unwrap(), s);
+        assert_eq!(read(rd.path()).unwrap(), s);
         // `latest` is relative and follows the newest folder.
         let link = std::fs::read_link(out.path().join("latest")).unwrap();
         assert!(link.is_relative());

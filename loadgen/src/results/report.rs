@@ -1,88 +1,15 @@
-//! The comparison table (also printed at the end of a plain run and reused by `show`/`compare`)
-//! and `report.md`, the human-readable page of a results folder.
+//! `report.md`, the human-readable page of a results folder: the comparison [`Table`], warnings,
+//! the fault-injection and slow-consumer tables, details and configuration.
 
 use std::fmt::Write as _;
 
 use tickbench_wire::{Summary, TransportSummary};
 
-/// Column headers of [`render_table`].
-const HEADERS: [&str; 13] = [
-    "transport",
-    "clients",
-    "deliveries/s",
-    "req/tick",
-    "empty %",
-    "bytes/tick",
-    "p50 ms",
-    "p99 ms",
-    "p99.9 ms",
-    "max ms",
-    "loss",
-    "srv CPU µs/tick",
-    "saturated",
-];
+use crate::results::table::Table;
 
-/// The comparison as a Markdown table: one row per transport, in run order.
+/// The comparison table in Markdown, as `report.md` shows it: [`Table::markdown`] of the run.
 pub fn render_table(summary: &Summary) -> String {
-    let rows: Vec<[String; 13]> = summary.transports.iter().map(row).collect();
-    let mut widths = HEADERS.map(|h| h.chars().count());
-    for r in &rows {
-        for (w, cell) in widths.iter_mut().zip(r) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    let line = |cells: &[String], out: &mut String| {
-        out.push('|');
-        for (i, (c, w)) in cells.iter().zip(widths).enumerate() {
-            // Names left-aligned, figures right-aligned, as a reader scans them.
-            if i == 0 || i == 12 {
-                let _ = write!(out, " {c:<w$} |");
-            } else {
-                let _ = write!(out, " {c:>w$} |");
-            }
-        }
-        out.push('\n');
-    };
-    line(&HEADERS.map(String::from), &mut out);
-    out.push('|');
-    for (i, w) in widths.iter().enumerate() {
-        let dashes = "-".repeat(*w);
-        if i == 0 || i == 12 {
-            let _ = write!(out, " {dashes} |");
-        } else {
-            let _ = write!(out, " {}: |", &dashes[1..]);
-        }
-    }
-    out.push('\n');
-    for r in &rows {
-        line(r, &mut out);
-    }
-    out
-}
-
-fn row(t: &TransportSummary) -> [String; 13] {
-    let ms = |us: u64| format!("{:.2}", us as f64 / 1000.0);
-    let loss = if t.gap_notices > 0 {
-        format!("{} (+{} declared)", t.loss(), t.gap_notices)
-    } else {
-        t.loss().to_string()
-    };
-    [
-        t.name.clone(),
-        t.clients.to_string(),
-        format!("{:.0}", t.deliveries_per_s()),
-        format!("{:.3}", t.requests_per_tick()),
-        format!("{:.1}", t.empty_pct()),
-        format!("{:.0}", t.bytes_per_tick()),
-        ms(t.latency_us.p50),
-        ms(t.latency_us.p99),
-        ms(t.latency_us.p999),
-        ms(t.latency_us.max),
-        loss,
-        format!("{:.1}", t.server_cpu_us_per_tick()),
-        if t.saturated { "SATURATED" } else { "no" }.to_string(),
-    ]
+    Table::from_summary(summary).markdown()
 }
 
 /// `--chaos`: faults injected and how the clients recovered, one row per transport; `None` when

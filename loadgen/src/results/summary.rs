@@ -1,12 +1,12 @@
-//! Writing and reading `summary.json`. Writes are atomic (a temporary file renamed over the old
-//! one), so a reader never sees half a file, and the run writes a `complete: false` summary before
-//! it measures anything, so an interrupted run can never pass for a complete one.
+//! Writing `summary.json` (reading is `results::read`). Writes are atomic (a temporary file renamed
+//! over the old one), so a reader never sees half a file, and the run writes a `complete: false`
+//! summary before it measures anything, so an interrupted run can never pass for a complete one.
 
 use std::path::Path;
 
 use anyhow::Context;
 use hdrhistogram::Histogram;
-use tickbench_wire::{LatencySummary, Summary, SCHEMA_VERSION};
+use tickbench_wire::{LatencySummary, Summary};
 
 /// The latency figures of a merged histogram (all zero when nothing was recorded).
 pub fn latency_summary(h: &Histogram<u64>) -> LatencySummary {
@@ -43,32 +43,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Reads a `summary.json`, or the `summary.json` inside a results folder (e.g. `results/latest`).
-pub fn read_summary(path: &Path) -> anyhow::Result<Summary> {
-    let file = if path.is_dir() {
-        path.join("summary.json")
-    } else {
-        path.to_path_buf()
-    };
-    let text =
-        std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-    let summary: Summary = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a tickbench summary", file.display()))?;
-    anyhow::ensure!(
-        summary.schema == SCHEMA_VERSION,
-        "{} has schema {} but this tickbench reads schema {}",
-        file.display(),
-        summary.schema,
-        SCHEMA_VERSION
-    );
-    Ok(summary)
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
     use std::collections::BTreeMap;
-    use tickbench_wire::{Floor, TransportSummary};
+    use tickbench_wire::{Floor, TransportSummary, SCHEMA_VERSION};
 
     pub(crate) fn sample_summary() -> Summary {
         let mut h = crate::stats::new_histogram();
@@ -118,26 +97,5 @@ pub(crate) mod tests {
                 extra,
             }],
         }
-    }
-
-    #[test]
-    fn summary_round_trips_through_the_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = sample_summary();
-        write_summary(&dir.path().join("summary.json"), &s).unwrap();
-        assert_eq!(read_summary(dir.path()).unwrap(), s);
-        assert_eq!(read_summary(&dir.path().join("summary.json")).unwrap(), s);
-        assert!(!dir.path().join("summary.tmp").exists());
-        let l = s.transports[0].latency_us;
-        assert!(l.min <= l.p50 && l.p50 <= l.p99 && l.p99 <= l.max);
-    }
-
-    #[test]
-    fn other_files_are_clear_errors() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("summary.json");
-        std::fs::write(&p, "{}").unwrap();
-        let e = read_summary(&p).unwrap_err();
-        assert!(format!("{e:#}").contains("not a tickbench summary"));
     }
 }
