@@ -1,9 +1,13 @@
 //! The two sides of a comparison: a `summary.json` or a `sweep.json` (or a folder holding one),
-//! read and schema-checked, then flattened into comparable phases.
+//! read and schema-checked, then flattened into comparable phases. A summary is decoded by the
+//! load generator's one reader ([`tickbench_loadgen::results::parse`]), like everywhere else.
 
 use std::path::Path;
 
 use tickbench_wire::{Floor, Summary, TransportSummary, SCHEMA_VERSION};
+
+use tickbench_loadgen::results;
+use tickbench_loadgen::Error as LoadgenError;
 
 use super::error::BadInput;
 use crate::record::{SweepRecord, SWEEP_KIND, SWEEP_SCHEMA};
@@ -137,9 +141,23 @@ pub fn load_run(path: &Path) -> Result<Run, BadInput> {
             found: s,
             expected: SCHEMA_VERSION,
         }),
-        Some(_) => serde_json::from_value(value)
+        // The schema number is checked above, before decoding, so that a newer file whose fields
+        // changed says "schema" rather than "not a summary"; the decoding is the one reader's.
+        Some(_) => results::parse(&text, &file)
             .map(Run::Summary)
-            .map_err(|e| unreadable(format!("not a tickbench summary.json: {e}"))),
+            .map_err(|e| match e {
+                LoadgenError::Schema {
+                    found, expected, ..
+                } => BadInput::Schema {
+                    path: shown.clone(),
+                    found: found.into(),
+                    expected,
+                },
+                LoadgenError::NotASummary { source, .. } => {
+                    unreadable(format!("not a tickbench summary.json: {source}"))
+                }
+                other => unreadable(other.to_string()),
+            }),
     }
 }
 
