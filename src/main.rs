@@ -59,7 +59,7 @@ fn main() -> ExitCode {
         }
         Command::View(opts) => tickbench_tui::view(opts),
         Command::Show(opts) => tickbench_tui::show(opts),
-        Command::Sweep(opts) => tickbench_lab::sweep(opts),
+        Command::Sweep(opts) => tickbench_lab::sweep(opts).map_err(Into::into),
         Command::Compare(opts) => return ExitCode::from(tickbench_lab::compare(opts)),
     };
     match result {

@@ -13,6 +13,7 @@ use std::path::Path;
 use plotters::prelude::*;
 use tickbench_wire::Transport;
 
+use crate::error::Error;
 use crate::points::Point;
 use crate::units::{fmt_dur, fmt_num, fmt_us};
 
@@ -105,13 +106,13 @@ struct Spec {
 }
 
 /// Draws every chart the points support into `dir`; returns those written, in report order.
-pub fn write_all(points: &[Point], dir: &Path) -> anyhow::Result<Vec<Chart>> {
+pub fn write_all(points: &[Point], dir: &Path) -> Result<Vec<Chart>, Error> {
     let dims = varying(points);
     let mut out = Vec::new();
     if dims.is_empty() {
         return Ok(out);
     }
-    std::fs::create_dir_all(dir)?;
+    std::fs::create_dir_all(dir).map_err(Error::io(format!("creating {}", dir.display())))?;
     let lat = [
         Metric {
             label: "p50",
@@ -190,7 +191,12 @@ pub fn write_all(points: &[Point], dir: &Path) -> anyhow::Result<Vec<Chart>> {
         });
     }
     for spec in specs {
-        if draw(points, &dims, &spec, &dir.join(&spec.file))? {
+        let path = dir.join(&spec.file);
+        let drawn = draw(points, &dims, &spec, &path).map_err(|e| Error::Chart {
+            message: e.to_string(),
+            path,
+        })?;
+        if drawn {
             out.push(Chart {
                 file: spec.file,
                 title: spec.title,
@@ -244,7 +250,13 @@ fn span(lo: f64, hi: f64) -> (f64, f64) {
     }
 }
 
-fn draw(points: &[Point], dims: &[Dim], spec: &Spec, path: &Path) -> anyhow::Result<bool> {
+/// Draws one chart; false when the points give it fewer than two x values or no y value.
+fn draw(
+    points: &[Point],
+    dims: &[Dim],
+    spec: &Spec,
+    path: &Path,
+) -> Result<bool, DrawingAreaErrorKind<std::io::Error>> {
     let Spec {
         x,
         metrics,

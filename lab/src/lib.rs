@@ -39,6 +39,7 @@ pub mod charts;
 pub mod check;
 pub mod claims;
 pub mod compare;
+pub mod error;
 pub mod experiment;
 pub mod points;
 pub mod record;
