@@ -1,5 +1,5 @@
-//! The `[verdict]` table of an experiment file: which built-in analysis judges the claim, and
-//! its parameters. The analyses themselves live in [`crate::claims`].
+//! The `[verdict]` table of an experiment file: which built-in analysis, with which parameters,
+//! judges the claim. The analyses themselves live in [`crate::claims`].
 
 use serde::{Deserialize, Serialize};
 use tickbench_wire::Transport;

@@ -1,5 +1,5 @@
-//! How quantities are written: numbers and durations short enough for cell ids and file names,
-//! latencies and ETAs for people.
+//! How quantities are written: one spelling of numbers, durations, latencies, ETAs for cell ids,
+//! file names, charts, sentences.
 //!
 //! Every module that prints a number with a unit asks here, so a cell id, a chart label and a
 //! verdict sentence spell `0.5` or `2s` the same way.

@@ -1,5 +1,5 @@
-//! The validated values of an experiment file: names, counts, rates and durations whose
-//! `Deserialize` rejects bad input, so every error carries the TOML span of the value at fault.
+//! The validated values of an experiment file: newtypes whose `Deserialize` rejects bad input, so
+//! every error carries the TOML span of the value at fault.
 
 use std::fmt;
 use std::time::Duration;

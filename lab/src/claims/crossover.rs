@@ -1,5 +1,5 @@
 //! The long-poll crossover claim: the tick rate from which a held-request transport is `factor` ×
-//! slower than the best streaming one, and whether its requests turn into a polling loop.
+//! slower than the best streaming one, its requests turning into a polling loop.
 
 use tickbench_wire::Transport;
 

@@ -1,5 +1,5 @@
-//! What every claim analysis reads the points with: which transports count as polled, held or
-//! streamed, which points measured a latency, and the line fit the slopes come from.
+//! The reading of points every claim analysis shares: transport kinds, measured latency, ordering,
+//! the least-squares fit the slopes come from.
 
 use tickbench_wire::transport::Kind;
 use tickbench_wire::Transport;

@@ -1,10 +1,10 @@
-//! Claim verdicts: each shipped experiment names a [`Check`] in its `[verdict]` table, and the
-//! report computes from the measured points whether the claim held on this run. Nothing here knows
-//! the expected answer; it only knows what evidence would support or refute the claim.
+//! Claim verdicts: the report computes from the measured points whether the claim an experiment's
+//! [`Check`] names held on this run. Nothing here knows the expected answer; it only knows what
+//! evidence would support or refute the claim.
 //!
-//! One file per analysis ([`empty_share`], [`crossover`], [`inverse_latency`], [`scale`]), the
-//! shared reading of the points in [`evidence`]; this file dispatches and adds the caveats that
-//! weaken any claim (a saturated instrument, lost ticks).
+//! One file per analysis (`empty_share`, `crossover`, `inverse_latency`, `scale`), the shared
+//! reading of the points in [`evidence`]; this file dispatches and adds the caveats that weaken any
+//! claim (a saturated instrument, lost ticks).
 
 mod crossover;
 mod empty_share;

@@ -1,6 +1,6 @@
-//! The two sides of a comparison: a `summary.json` or a `sweep.json` (or a folder holding one),
-//! read and schema-checked, then flattened into comparable phases. A summary is decoded by the
-//! load generator's one reader ([`tickbench_loadgen::results::parse`]), like everywhere else.
+//! The two sides of a comparison: a `summary.json` or a `sweep.json` (or a folder holding one) as
+//! schema-checked, comparable phases. A summary is decoded by the load generator's one reader
+//! ([`tickbench_loadgen::results::parse`]), like everywhere else.
 
 use std::path::Path;
 

@@ -1,4 +1,4 @@
-//! The result of a comparison: its rows, their verdicts and the gate's overall verdict.
+//! The result of a comparison: rows with their verdicts, summed up in the gate's verdict.
 
 /// The key of rows about the whole run rather than one phase.
 pub const RUN_KEY: &str = "(run)";

@@ -1,4 +1,4 @@
-//! The three views of a [`Comparison`]: the Markdown table, github-action-benchmark JSON and the
+//! The three views of a [`Comparison`]: the Markdown table, github-action-benchmark JSON, the
 //! `key=value` verdict for scripts.
 //!
 //! `--format gate` prints, one per line:

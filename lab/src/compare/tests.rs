@@ -1,4 +1,4 @@
-//! The gate's behaviour end to end inside the crate: two summaries in, rows and verdicts out, in
+//! The gate's behaviour end to end inside the crate: two summaries in, rows with verdicts out, in
 //! every output format.
 
 use super::gate::compare_runs;

@@ -1,5 +1,4 @@
-//! Tolerances of the gate and where they come from: defaults, a thresholds file with
-//! per-transport tables, flags.
+//! The gate's tolerances, layered: defaults < thresholds file < its per-transport table < flags.
 
 use std::collections::BTreeMap;
 

@@ -1,5 +1,5 @@
-//! `tickbench sweep`: runs an experiment's cells one after another, each on a fresh embedded
-//! server (or the `--target`), and writes the sweep folder:
+//! `tickbench sweep`: an experiment's cells measured one after another, each on a fresh embedded
+//! server (or the `--target`), into one sweep folder:
 //!
 //! ```text
 //! <out>/<UTC timestamp>-<experiment name>/
@@ -18,7 +18,7 @@
 //! # Layout
 //! - [`run`]: the loop over the cells and the sweep folder; [`runner`] measures one cell.
 //! - [`progress`], [`signals`]: what the user sees and how Ctrl-C stops it.
-//! - [`plan`] (`--dry-run`) and [`rebuild`] (`--rebuild`).
+//! - [`plan`](mod@plan) (`--dry-run`) and [`rebuild`](mod@rebuild) (`--rebuild`).
 
 pub mod plan;
 pub mod progress;

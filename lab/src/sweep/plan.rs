@@ -1,4 +1,4 @@
-//! `tickbench sweep --dry-run`: the cells and the expected time, nothing run.
+//! `tickbench sweep --dry-run`: the cells with the expected time; nothing runs.
 
 use crate::experiment::{Cell, Experiment};
 use crate::units::{fmt_dur, fmt_eta};

@@ -1,5 +1,4 @@
-//! `tickbench sweep --rebuild`: an existing sweep folder's report, charts and verdict recomputed
-//! from its sweep.json.
+//! `tickbench sweep --rebuild`: an existing sweep folder's outputs recomputed from its sweep.json.
 
 use std::path::Path;
 
@@ -29,8 +28,8 @@ mod tests {
     use tokio_util::sync::CancellationToken;
 
     use super::*;
-    use crate::sweep::run::run_sweep;
-    use crate::sweep::test_support::{cfg, exp, Fake};
+    use crate::sweep::run::{run_sweep, test_config};
+    use crate::sweep::test_support::{exp, Fake};
 
     #[test]
     fn rebuild_rewrites_the_report_from_sweep_json() {
@@ -42,7 +41,7 @@ mod tests {
         };
         let o = run_sweep(
             &exp(),
-            &cfg(tmp.path()),
+            &test_config(tmp.path()),
             &mut fake,
             CancellationToken::new(),
         )

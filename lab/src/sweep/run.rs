@@ -27,6 +27,16 @@ pub struct SweepConfig {
     pub quick: bool,
 }
 
+/// A config writing under `out` with a one-line experiment source, for tests.
+#[cfg(test)]
+pub(crate) fn test_config(out: &Path) -> SweepConfig {
+    SweepConfig {
+        source: "# the file\n".into(),
+        out: out.to_path_buf(),
+        ..SweepConfig::default()
+    }
+}
+
 /// What a finished (or stopped) sweep reports to its caller.
 #[derive(Debug, Clone)]
 pub struct SweepOutcome {
@@ -209,7 +219,7 @@ fn settle_cell_dir(cells_dir: &Path, run_dir: &Path, id: &str) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sweep::test_support::{cfg, exp, Fake};
+    use crate::sweep::test_support::{exp, Fake};
 
     #[test]
     fn full_sweep_writes_every_file() {
@@ -221,7 +231,7 @@ mod tests {
         };
         let o = run_sweep(
             &exp(),
-            &cfg(tmp.path()),
+            &test_config(tmp.path()),
             &mut fake,
             CancellationToken::new(),
         )
@@ -246,7 +256,7 @@ mod tests {
         };
         let o = run_sweep(
             &exp(),
-            &cfg(tmp.path()),
+            &test_config(tmp.path()),
             &mut fake,
             CancellationToken::new(),
         )
@@ -276,7 +286,7 @@ mod tests {
         };
         let o = run_sweep(
             &exp(),
-            &cfg(tmp.path()),
+            &test_config(tmp.path()),
             &mut fake,
             CancellationToken::new(),
         )

@@ -1,4 +1,4 @@
-//! How a sweep measures one cell: the [`CellRunner`] seam, and the load generator behind it.
+//! How a sweep measures one cell: the [`CellRunner`] seam, with the load generator behind it.
 
 use std::path::{Path, PathBuf};
 

@@ -1,4 +1,4 @@
-//! A fake cell runner and a tiny experiment for the sweep tests.
+//! Test doubles for the sweep: a fake cell runner, a tiny experiment.
 
 use std::path::{Path, PathBuf};
 
@@ -7,7 +7,6 @@ use tickbench_wire::Summary;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::run::SweepConfig;
 use super::runner::{CellError, CellRunner};
 use crate::experiment::{Cell, Experiment};
 use crate::record::test_support::{phase, summary};
@@ -51,12 +50,4 @@ pub(crate) fn exp() -> Experiment {
         "tiny.toml",
     )
     .unwrap()
-}
-
-pub(crate) fn cfg(out: &Path) -> SweepConfig {
-    SweepConfig {
-        source: "# the file\n".into(),
-        out: out.to_path_buf(),
-        ..SweepConfig::default()
-    }
 }

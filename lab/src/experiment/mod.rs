@@ -38,11 +38,16 @@ use serde::{Deserialize, Serialize};
 use tickbench_wire::transport::Kind;
 use tickbench_wire::Transport;
 
+mod cell;
+mod error;
+
+pub use cell::Cell;
+pub use error::ExperimentError;
+
+use error::{key_offset, key_position, line_col, unknown_field};
+
 use crate::check::Check;
-use crate::units::{fmt_dur, fmt_num};
-use crate::values::{
-    opt_duration, Count, Dur, LongpollTimeout, Name, NonEmpty, NonZeroDur, Positive,
-};
+use crate::values::{Count, Dur, LongpollTimeout, Name, NonEmpty, NonZeroDur, Positive};
 
 /// A parsed, validated experiment file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -105,20 +110,6 @@ fn default_seed() -> u64 {
 }
 fn default_repetitions() -> Count {
     Count(1)
-}
-
-/// Why an experiment file could not be used. The message is one line naming file, line and field.
-#[derive(Debug, thiserror::Error)]
-pub enum ExperimentError {
-    #[error("cannot read experiment file {path}: {error}")]
-    Read { path: String, error: String },
-    #[error("{path}:{line}:{column}: {message}")]
-    Invalid {
-        path: String,
-        line: usize,
-        column: usize,
-        message: String,
-    },
 }
 
 impl Experiment {
@@ -291,110 +282,6 @@ fn affected(uses: fn(Transport) -> bool) -> String {
         ),
         [] => "no transport".into(),
     }
-}
-
-/// One point of the matrix: one transport measured once on a fresh server. `None` means "the load
-/// generator's default" (the axis was not given, or does not apply to this transport).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Cell {
-    /// 0-based position in run order.
-    pub index: usize,
-    /// Stable name, e.g. `poll-c100-r5-i2s`: the cell's folder and its key in `compare`.
-    pub id: String,
-    pub transport: Transport,
-    pub clients: Option<u64>,
-    pub rate: Option<f64>,
-    #[serde(with = "opt_duration", default)]
-    pub poll_interval: Option<Duration>,
-    pub action_rate: Option<f64>,
-    /// 1-based repetition.
-    pub repetition: u32,
-    pub seed: u64,
-}
-
-impl Cell {
-    fn make_id(&self, with_rep: bool) -> String {
-        let mut id = self.transport.name().to_string();
-        if let Some(c) = self.clients {
-            id.push_str(&format!("-c{c}"));
-        }
-        if let Some(r) = self.rate {
-            id.push_str(&format!("-r{}", fmt_num(r)));
-        }
-        if let Some(i) = self.poll_interval {
-            id.push_str(&format!("-i{}", fmt_dur(i)));
-        }
-        if let Some(a) = self.action_rate {
-            id.push_str(&format!("-a{}", fmt_num(a)));
-        }
-        if with_rep {
-            id.push_str(&format!("-rep{}", self.repetition));
-        }
-        id
-    }
-
-    /// The cell's parameters for a human: `poll, 100 clients, 5 ticks/s, every 2s`.
-    pub fn describe(&self) -> String {
-        let mut s = self.transport.name().to_string();
-        if let Some(c) = self.clients {
-            s.push_str(&format!(", {c} clients"));
-        }
-        if let Some(r) = self.rate {
-            s.push_str(&format!(", {} ticks/s", fmt_num(r)));
-        }
-        if let Some(i) = self.poll_interval {
-            s.push_str(&format!(", every {}", fmt_dur(i)));
-        }
-        if let Some(a) = self.action_rate {
-            s.push_str(&format!(", {} actions/s", fmt_num(a)));
-        }
-        s.push_str(&format!(", seed {}", self.seed));
-        s
-    }
-}
-
-/// 1-based line and column of a byte offset.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.len() - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
-    (line, column)
-}
-
-/// The key of serde's "unknown field `key`, expected …" message.
-fn unknown_field(message: &str) -> Option<&str> {
-    let rest = message.strip_prefix("unknown field `")?;
-    rest.split('`').next()
-}
-
-/// Byte offset of the first `key =` line at or after `from`.
-fn key_offset(text: &str, from: usize, key: &str) -> Option<usize> {
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let t = line.trim_start();
-        if offset + line.len() > from {
-            if let Some(rest) = t.strip_prefix(key) {
-                if rest.trim_start().starts_with('=') {
-                    return Some(offset + line.len() - t.len());
-                }
-            }
-        }
-        offset += line.len();
-    }
-    None
-}
-
-/// Position of a top-level `key =` line (1,1 when not found).
-fn key_position(text: &str, key: &str) -> (usize, usize) {
-    for (i, line) in text.lines().enumerate() {
-        let t = line.trim_start();
-        if let Some(rest) = t.strip_prefix(key) {
-            if rest.trim_start().starts_with('=') {
-                return (i + 1, line.len() - t.len() + 1);
-            }
-        }
-    }
-    (1, 1)
 }
 
 #[cfg(test)]
