@@ -59,7 +59,7 @@ fn main() -> ExitCode {
         }
         Command::View(opts) => tickbench_tui::view(opts).map_err(anyhow::Error::from),
         Command::Show(opts) => tickbench_tui::show(opts).map_err(anyhow::Error::from),
-        Command::Sweep(opts) => tickbench_lab::sweep(opts),
+        Command::Sweep(opts) => tickbench_lab::sweep(opts).map_err(anyhow::Error::from),
         Command::Compare(opts) => return ExitCode::from(tickbench_lab::compare(opts)),
     };
     match result {

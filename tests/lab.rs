@@ -189,6 +189,37 @@ fn compare_json_is_github_action_benchmark_shaped() {
     assert!(names.contains(&"poll - empty responses"), "{names:?}");
 }
 
+/// `--format gate`: what .ci/run decides on, with exit codes to match.
+#[test]
+fn compare_gate_format_is_the_ci_verdict() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = write(tmp.path(), "base", &summary());
+    let b = base.to_str().unwrap();
+    let out = tickbench(&["compare", b, b, "--format", "gate"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "verdict=pass\nregressed=\nregressions=0\nwarnings=0\n"
+    );
+
+    let mut bad = summary();
+    bad.transports[2].gaps = 3;
+    bad.transports[0].requests = 2000;
+    let cur = write(tmp.path(), "bad", &bad);
+    let out = tickbench(&["compare", b, cur.to_str().unwrap(), "--format", "gate"]);
+    assert_eq!(out.status.code(), Some(1));
+    let gate = text(&out.stdout);
+    assert!(
+        gate.starts_with("verdict=regression\nregressed=poll,sse\n"),
+        "{gate}"
+    );
+
+    let missing = tmp.path().join("nope.json");
+    let out = tickbench(&["compare", b, missing.to_str().unwrap(), "--format", "gate"]);
+    assert_bad_input(&out, "no such file");
+    assert!(text(&out.stdout).starts_with("verdict=bad-input\nregressed=\n"));
+}
+
 #[test]
 fn compare_bad_input_is_exit_2_with_one_line() {
     let tmp = tempfile::tempdir().unwrap();

@@ -10,8 +10,9 @@
 //! `compare` reads two `summary.json` (or `sweep.json`) files and gates on what does not change
 //! between machines: loss must be 0, requests/bytes per delivered tick and the empty-answer share
 //! within a tolerance, latency relative to the loopback floor measured in the same run. See
-//! [`compare`] for the exact rules; CI runs
-//! `tickbench compare results/baseline <new results folder>` and fails on exit code 1.
+//! [`compare`](mod@compare) for the exact rules. CI runs `tickbench compare results/baseline <new results
+//! folder> --format gate` and reads its `verdict=` and `regressed=` lines (exit 0 pass, 1
+//! regression, 2 bad input).
 //!
 //! ```no_run
 //! use tickbench_lab::experiment::Experiment;
@@ -26,22 +27,43 @@
 //! ```
 //!
 //! # Layout
-//! - [`experiment`]: the experiment file schema, its validation (errors name line and field) and
-//!   matrix expansion into [`experiment::Cell`]s.
-//! - [`sweep`]: runs the cells (progress and ETA on stderr, Ctrl-C keeps partial results).
-//! - [`record`]: the `sweep.json` schema and the per-point medians everything else reads.
-//! - [`claims`]: the built-in verdict analyses an experiment's `[verdict]` table names.
+//! The experiment file, from the leaves up (each module uses only those above it):
+//! - [`units`]: how numbers, durations and latencies are written (cell ids, charts, sentences).
+//! - [`values`]: the validated TOML values (`Positive`, `Dur`, `Count`...), errors with spans.
+//! - [`check`]: the `[verdict]` table: which claim analysis judges the sweep.
+//! - [`experiment`]: the experiment file schema and its validation (errors name line and field);
+//!   `experiment/cell.rs` is one [`experiment::Cell`] of the matrix.
+//!
+//! What a sweep records and concludes:
+//! - [`verdict`]: a claim's outcome with its paragraph, as sweep.json stores it.
+//! - [`record`]: the `sweep.json` schema, cell by cell.
+//! - [`points`]: the cells folded into per-point medians, which everything below reads.
+//! - [`claims`]: one file per claim analysis, dispatched by [`claims::judge`].
+//! - [`charts`]: the SVG charts (`axis`, `spec`, `draw`); one colour per transport.
 //! - [`report`]: `sweep.json`, `sweep.csv`, `report.md`.
-//! - [`charts`]: the SVG charts.
-//! - [`compare`]: the regression gate: metrics, thresholds, verdicts, Markdown and JSON output.
+//! - [`error`]: the lab's [`Error`] (bad experiment file, I/O, interrupted, failed cells).
+//! - [`sweep`](mod@sweep): the command: `run` loops over the cells through a `runner`, with `progress`,
+//!   `signals`, `plan` (`--dry-run`) and `rebuild` (`--rebuild`).
+//!
+//! The regression gate, apart from the sweep (it reads `record` only):
+//! - [`compare`](mod@compare): `input` (summary.json through the load generator's reader, sweep.json),
+//!   `thresholds`, `gate` + `bound` (the rules), `model` (rows, verdict, regressed phases),
+//!   `render` (Markdown, benchmark JSON, `--format gate`), `cli`.
 
 pub mod charts;
+pub mod check;
 pub mod claims;
 pub mod compare;
+pub mod error;
 pub mod experiment;
+pub mod points;
 pub mod record;
 pub mod report;
 pub mod sweep;
+pub mod units;
+pub mod values;
+pub mod verdict;
 
 pub use compare::{compare, CompareOpts};
+pub use error::Error;
 pub use sweep::{sweep, SweepOpts};

@@ -5,15 +5,15 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::Context as _;
-
 use crate::charts::{self, Chart};
-use crate::claims::{self, fmt_us};
-use crate::experiment::{fmt_dur, fmt_num};
-use crate::record::{points, CellStatus, Point, SweepRecord};
+use crate::claims;
+use crate::error::Error;
+use crate::points::{points, Point};
+use crate::record::{CellStatus, SweepRecord};
+use crate::units::{fmt_dur, fmt_num, fmt_us};
 
 /// Computes the verdict into `record` and writes sweep.json, sweep.csv, charts and report.md.
-pub fn write_all(record: &mut SweepRecord, dir: &Path) -> anyhow::Result<()> {
+pub fn write_all(record: &mut SweepRecord, dir: &Path) -> Result<(), Error> {
     let pts = points(&record.cells);
     record.verdict = record
         .experiment
@@ -21,22 +21,25 @@ pub fn write_all(record: &mut SweepRecord, dir: &Path) -> anyhow::Result<()> {
         .as_ref()
         .map(|check| claims::judge(check, &pts));
     write_json(record, dir)?;
-    std::fs::write(dir.join("sweep.csv"), csv(record)).context("writing sweep.csv")?;
+    std::fs::write(dir.join("sweep.csv"), csv(record)).map_err(Error::io("writing sweep.csv"))?;
     let charts = charts::write_all(&pts, &dir.join("charts")).unwrap_or_else(|e| {
         tracing::warn!("charts not drawn: {e:#}");
         Vec::new()
     });
     std::fs::write(dir.join("report.md"), markdown(record, &pts, &charts))
-        .context("writing report.md")?;
+        .map_err(Error::io("writing report.md"))?;
     Ok(())
 }
 
 /// Writes sweep.json atomically (temp file + rename), so a reader or a Ctrl-C never sees half.
-pub fn write_json(record: &SweepRecord, dir: &Path) -> anyhow::Result<()> {
+pub fn write_json(record: &SweepRecord, dir: &Path) -> Result<(), Error> {
     let tmp = dir.join(".sweep.json.tmp");
-    let text = serde_json::to_string_pretty(record)?;
-    std::fs::write(&tmp, text + "\n").context("writing sweep.json")?;
-    std::fs::rename(&tmp, dir.join("sweep.json")).context("writing sweep.json")?;
+    let text = serde_json::to_string_pretty(record).map_err(|source| Error::Json {
+        what: "encoding sweep.json".into(),
+        source,
+    })?;
+    std::fs::write(&tmp, text + "\n").map_err(Error::io("writing sweep.json"))?;
+    std::fs::rename(&tmp, dir.join("sweep.json")).map_err(Error::io("writing sweep.json"))?;
     Ok(())
 }
 

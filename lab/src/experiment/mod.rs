@@ -31,12 +31,23 @@
 //! so every error, including "rate must be > 0", carries the TOML span: the message names the line,
 //! the column and the field at fault.
 
-use std::fmt;
 use std::path::Path;
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
+use tickbench_wire::transport::Kind;
 use tickbench_wire::Transport;
+
+mod cell;
+mod error;
+
+pub use cell::Cell;
+pub use error::ExperimentError;
+
+use error::{key_offset, key_position, line_col, unknown_field};
+
+use crate::check::Check;
+use crate::values::{Count, Dur, LongpollTimeout, Name, NonEmpty, NonZeroDur, Positive};
 
 /// A parsed, validated experiment file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -85,7 +96,7 @@ pub struct Experiment {
     pub repetitions: Count,
     /// How the report decides whether the claim held.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verdict: Option<crate::claims::Check>,
+    pub verdict: Option<Check>,
 }
 
 fn default_warmup() -> Dur {
@@ -99,20 +110,6 @@ fn default_seed() -> u64 {
 }
 fn default_repetitions() -> Count {
     Count(1)
-}
-
-/// Why an experiment file could not be used. The message is one line naming file, line and field.
-#[derive(Debug, thiserror::Error)]
-pub enum ExperimentError {
-    #[error("cannot read experiment file {path}: {error}")]
-    Read { path: String, error: String },
-    #[error("{path}:{line}:{column}: {message}")]
-    Invalid {
-        path: String,
-        line: usize,
-        column: usize,
-        message: String,
-    },
 }
 
 impl Experiment {
@@ -171,14 +168,16 @@ impl Experiment {
         if !self.poll_interval.is_empty() && !ts.iter().any(|t| uses_poll_interval(*t)) {
             return Err(at_key(
                 "poll_interval",
-                "poll_interval only affects the poll and jsonp transports, and none is listed"
-                    .into(),
+                format!(
+                    "poll_interval only affects {}",
+                    affected(uses_poll_interval)
+                ),
             ));
         }
         if !self.action_rate.is_empty() && !ts.iter().any(|t| uses_action_rate(*t)) {
             return Err(at_key(
                 "action_rate",
-                "action_rate only affects the piggyback transport, which is not listed".into(),
+                format!("action_rate only affects {}", affected(uses_action_rate)),
             ));
         }
         Ok(())
@@ -250,304 +249,38 @@ impl Experiment {
     }
 }
 
-/// True for the transports whose behaviour `poll_interval` sets.
+/// True for the transports whose behaviour `poll_interval` sets: those that ask on a schedule.
 pub fn uses_poll_interval(t: Transport) -> bool {
-    matches!(t, Transport::Poll | Transport::Jsonp)
+    match t.kind() {
+        Kind::Polled => true,
+        Kind::Piggyback | Kind::Held | Kind::Stream => false,
+    }
 }
 
-/// True for the transports whose behaviour `action_rate` sets.
+/// True for the transports whose behaviour `action_rate` sets: those whose ticks ride on the
+/// client's own application requests.
 pub fn uses_action_rate(t: Transport) -> bool {
-    t == Transport::Piggyback
-}
-
-/// One point of the matrix: one transport measured once on a fresh server. `None` means "the load
-/// generator's default" (the axis was not given, or does not apply to this transport).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Cell {
-    /// 0-based position in run order.
-    pub index: usize,
-    /// Stable name, e.g. `poll-c100-r5-i2s`: the cell's folder and its key in `compare`.
-    pub id: String,
-    pub transport: Transport,
-    pub clients: Option<u64>,
-    pub rate: Option<f64>,
-    #[serde(with = "opt_duration", default)]
-    pub poll_interval: Option<Duration>,
-    pub action_rate: Option<f64>,
-    /// 1-based repetition.
-    pub repetition: u32,
-    pub seed: u64,
-}
-
-impl Cell {
-    fn make_id(&self, with_rep: bool) -> String {
-        let mut id = self.transport.name().to_string();
-        if let Some(c) = self.clients {
-            id.push_str(&format!("-c{c}"));
-        }
-        if let Some(r) = self.rate {
-            id.push_str(&format!("-r{}", fmt_num(r)));
-        }
-        if let Some(i) = self.poll_interval {
-            id.push_str(&format!("-i{}", fmt_dur(i)));
-        }
-        if let Some(a) = self.action_rate {
-            id.push_str(&format!("-a{}", fmt_num(a)));
-        }
-        if with_rep {
-            id.push_str(&format!("-rep{}", self.repetition));
-        }
-        id
-    }
-
-    /// The cell's parameters for a human: `poll, 100 clients, 5 ticks/s, every 2s`.
-    pub fn describe(&self) -> String {
-        let mut s = self.transport.name().to_string();
-        if let Some(c) = self.clients {
-            s.push_str(&format!(", {c} clients"));
-        }
-        if let Some(r) = self.rate {
-            s.push_str(&format!(", {} ticks/s", fmt_num(r)));
-        }
-        if let Some(i) = self.poll_interval {
-            s.push_str(&format!(", every {}", fmt_dur(i)));
-        }
-        if let Some(a) = self.action_rate {
-            s.push_str(&format!(", {} actions/s", fmt_num(a)));
-        }
-        s.push_str(&format!(", seed {}", self.seed));
-        s
+    match t.kind() {
+        Kind::Piggyback => true,
+        Kind::Polled | Kind::Held | Kind::Stream => false,
     }
 }
 
-/// `5`, `0.5`, `2.25`: no trailing zeros, usable in file names.
-pub fn fmt_num(x: f64) -> String {
-    let s = format!("{x:.3}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    s.to_string()
-}
-
-/// `2s`, `500ms`, `1m`.
-pub fn fmt_dur(d: Duration) -> String {
-    humantime::format_duration(d).to_string().replace(' ', "")
-}
-
-/// 1-based line and column of a byte offset.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.len() - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
-    (line, column)
-}
-
-/// The key of serde's "unknown field `key`, expected …" message.
-fn unknown_field(message: &str) -> Option<&str> {
-    let rest = message.strip_prefix("unknown field `")?;
-    rest.split('`').next()
-}
-
-/// Byte offset of the first `key =` line at or after `from`.
-fn key_offset(text: &str, from: usize, key: &str) -> Option<usize> {
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let t = line.trim_start();
-        if offset + line.len() > from {
-            if let Some(rest) = t.strip_prefix(key) {
-                if rest.trim_start().starts_with('=') {
-                    return Some(offset + line.len() - t.len());
-                }
-            }
-        }
-        offset += line.len();
-    }
-    None
-}
-
-/// Position of a top-level `key =` line (1,1 when not found).
-fn key_position(text: &str, key: &str) -> (usize, usize) {
-    for (i, line) in text.lines().enumerate() {
-        let t = line.trim_start();
-        if let Some(rest) = t.strip_prefix(key) {
-            if rest.trim_start().starts_with('=') {
-                return (i + 1, line.len() - t.len() + 1);
-            }
-        }
-    }
-    (1, 1)
-}
-
-// ---- validated value types: their Deserialize impls are the validation ----
-
-/// `[a-z0-9_-]{1,64}`: safe in a folder name on every OS.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct Name(pub String);
-
-impl<'de> Deserialize<'de> for Name {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        let ok = !s.is_empty()
-            && s.len() <= 64
-            && s.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-        if ok {
-            Ok(Name(s))
-        } else {
-            Err(serde::de::Error::custom(format!(
-                "name '{s}' must be 1-64 characters of a-z, 0-9, '-' or '_'"
-            )))
-        }
-    }
-}
-
-impl fmt::Display for Name {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// A list that must have at least one element.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(transparent)]
-pub struct NonEmpty<T>(pub Vec<T>);
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for NonEmpty<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = Vec::<T>::deserialize(d)?;
-        if v.is_empty() {
-            Err(serde::de::Error::custom("the list must not be empty"))
-        } else {
-            Ok(NonEmpty(v))
-        }
-    }
-}
-
-/// An integer ≥ 1 (clients, repetitions, watch).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct Count(pub u64);
-
-impl<'de> Deserialize<'de> for Count {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = i64::deserialize(d)?;
-        if (1..=1_000_000).contains(&v) {
-            Ok(Count(v as u64))
-        } else {
-            Err(serde::de::Error::custom(format!(
-                "{v} is out of range: expected an integer from 1 to 1000000"
-            )))
-        }
-    }
-}
-
-/// A finite number > 0 (tick rate, action rate). Integers are accepted (`rate = [1, 5]`).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-#[serde(transparent)]
-pub struct Positive(pub f64);
-
-impl<'de> Deserialize<'de> for Positive {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Num {
-            I(i64),
-            F(f64),
-        }
-        let v =
-            match Num::deserialize(d).map_err(|_| serde::de::Error::custom("expected a number"))? {
-                Num::I(i) => i as f64,
-                Num::F(f) => f,
-            };
-        if v.is_finite() && v > 0.0 && v <= 1e6 {
-            Ok(Positive(v))
-        } else {
-            Err(serde::de::Error::custom(format!(
-                "{v} is out of range: expected a number > 0 and <= 1000000"
-            )))
-        }
-    }
-}
-
-/// A humantime duration string (`"2s"`, `"500ms"`, `"1m 30s"`), zero allowed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Dur(pub Duration);
-
-impl Serialize for Dur {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&humantime::format_duration(self.0).to_string())
-    }
-}
-
-impl<'de> Deserialize<'de> for Dur {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        humantime::parse_duration(&s).map(Dur).map_err(|e| {
-            serde::de::Error::custom(format!(
-                "invalid duration '{s}': {e} (write e.g. \"2s\", \"500ms\", \"1m\")"
-            ))
-        })
-    }
-}
-
-/// A duration > 0 (the measured window).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NonZeroDur(pub Duration);
-
-impl Serialize for NonZeroDur {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        Dur(self.0).serialize(s)
-    }
-}
-
-impl<'de> Deserialize<'de> for NonZeroDur {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let Dur(v) = Dur::deserialize(d)?;
-        if v.is_zero() {
-            Err(serde::de::Error::custom(
-                "the duration must be greater than 0",
-            ))
-        } else {
-            Ok(NonZeroDur(v))
-        }
-    }
-}
-
-/// Long-poll hold timeout: whole seconds 1-120, as the server accepts (docs/protocol.md).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LongpollTimeout(pub Duration);
-
-impl Serialize for LongpollTimeout {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        Dur(self.0).serialize(s)
-    }
-}
-
-impl<'de> Deserialize<'de> for LongpollTimeout {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let Dur(v) = Dur::deserialize(d)?;
-        if v.subsec_nanos() == 0 && (1..=120).contains(&v.as_secs()) {
-            Ok(LongpollTimeout(v))
-        } else {
-            Err(serde::de::Error::custom(
-                "longpoll_timeout must be whole seconds from 1s to 120s",
-            ))
-        }
-    }
-}
-
-/// `Option<Duration>` as a humantime string in sweep.json.
-mod opt_duration {
-    use super::*;
-
-    pub fn serialize<S: Serializer>(v: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
-        match v {
-            Some(d) => s.serialize_some(&Dur(*d)),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-        Ok(Option::<Dur>::deserialize(d)?.map(|d| d.0))
+/// "the poll and jsonp transports, and none is listed" / "the piggyback transport, which is not
+/// listed": the transports an axis affects, named from [`Transport::ALL`].
+fn affected(uses: fn(Transport) -> bool) -> String {
+    let names: Vec<&str> = Transport::ALL
+        .into_iter()
+        .filter(|t| uses(*t))
+        .map(Transport::name)
+        .collect();
+    match names.as_slice() {
+        [one] => format!("the {one} transport, which is not listed"),
+        [rest @ .., last] => format!(
+            "the {} and {last} transports, and none is listed",
+            rest.join(", ")
+        ),
+        [] => "no transport".into(),
     }
 }
 
@@ -711,12 +444,5 @@ duration = "1s"
             names,
             ["longpoll-vs-rate", "piggyback", "polling-waste", "scale"]
         );
-    }
-
-    #[test]
-    fn number_formatting() {
-        assert_eq!(fmt_num(5.0), "5");
-        assert_eq!(fmt_num(0.5), "0.5");
-        assert_eq!(fmt_dur(Duration::from_millis(1500)), "1s500ms");
     }
 }

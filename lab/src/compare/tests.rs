@@ -1,0 +1,300 @@
+//! The gate's behaviour end to end inside the crate: two summaries in, rows with verdicts out, in
+//! every output format.
+
+use super::gate::compare_runs;
+use super::input::Run;
+use super::model::{Comparison, GateVerdict, Row, RowVerdict};
+use super::opts::{test_opts as opts, CompareOpts};
+use super::render::gate_bad_input;
+use super::thresholds::Thresholds;
+use crate::record::test_support::{phase, summary};
+use tickbench_wire::Summary;
+
+fn th() -> Thresholds {
+    Thresholds::default()
+}
+
+fn cmp(b: Summary, c: Summary) -> Comparison {
+    compare_runs(&Run::Summary(b), &Run::Summary(c), &th(), false, false).unwrap()
+}
+
+fn verdict_of<'a>(c: &'a Comparison, key: &str, metric: &str) -> &'a Row {
+    c.rows
+        .iter()
+        .find(|r| r.key == key && r.metric == metric)
+        .unwrap_or_else(|| panic!("no row {key} {metric}"))
+}
+
+fn pair() -> Summary {
+    summary(vec![phase("poll"), phase("sse")])
+}
+
+#[test]
+fn identical_runs_pass() {
+    let c = cmp(pair(), pair());
+    assert_eq!(c.exit_code(), 0, "{}", c.markdown());
+    assert_eq!(c.regressions(), 0);
+    assert_eq!(c.warnings(), 0);
+    assert!(c.markdown().contains("**PASS**"));
+}
+
+#[test]
+fn loss_is_gated_at_zero_whatever_the_baseline() {
+    let mut cur = pair();
+    cur.transports[1].gaps = 1;
+    let c = cmp(pair(), cur);
+    assert_eq!(c.exit_code(), 1);
+    assert_eq!(
+        verdict_of(&c, "sse", "loss (gaps+dup+ooo)").verdict,
+        RowVerdict::Regression
+    );
+}
+
+#[test]
+fn relative_tolerances_flag_and_forgive() {
+    let mut cur = pair();
+    cur.transports[0].requests = 700; // +40 % requests per tick > 15 %
+    cur.transports[1].bytes = 1_600_000; // +6.7 % bytes per tick < 10 %
+    let c = cmp(pair(), cur);
+    assert_eq!(
+        verdict_of(&c, "poll", "requests per tick").verdict,
+        RowVerdict::Regression
+    );
+    assert_eq!(
+        verdict_of(&c, "sse", "bytes per tick").verdict,
+        RowVerdict::Ok
+    );
+    // a looser flag forgives it
+    let opts = CompareOpts {
+        tol_requests_per_tick: Some(0.25),
+        ..opts()
+    };
+    let mut cur = pair();
+    cur.transports[0].requests = 560;
+    let t = Thresholds::load(&opts).unwrap();
+    let c = compare_runs(&Run::Summary(pair()), &Run::Summary(cur), &t, false, false).unwrap();
+    assert_eq!(c.exit_code(), 0);
+}
+
+#[test]
+fn latency_is_floor_relative_for_push_and_absolute_only_on_request() {
+    // current machine twice as slow in every respect: floor and latency double → not a regression
+    let mut cur = pair();
+    cur.floor_us.p50 *= 2.0;
+    cur.transports[1].latency_us.p50 *= 2;
+    cur.transports[1].latency_us.p99 *= 2;
+    cur.transports[1].server_cpu_s *= 2.0;
+    let c = cmp(pair(), cur.clone());
+    assert_eq!(c.exit_code(), 0, "{}", c.markdown());
+    assert_eq!(
+        verdict_of(&c, "sse", "latency p50").verdict,
+        RowVerdict::Info
+    );
+    // ...but --absolute sees it
+    let c = compare_runs(
+        &Run::Summary(pair()),
+        &Run::Summary(cur),
+        &th(),
+        true,
+        false,
+    )
+    .unwrap();
+    assert_eq!(
+        verdict_of(&c, "sse", "latency p50").verdict,
+        RowVerdict::Regression
+    );
+    assert_eq!(
+        verdict_of(&c, "sse", "server CPU per tick").verdict,
+        RowVerdict::Regression
+    );
+    // the floor alone dropped 10× (noise on a busy machine): ratios jump, nothing fails
+    let mut cur = pair();
+    cur.floor_us.p50 /= 10.0;
+    let c = cmp(pair(), cur);
+    assert_eq!(c.exit_code(), 0, "{}", c.markdown());
+    assert!(verdict_of(&c, "sse", "latency p50 / floor p50")
+        .delta
+        .contains("floor 20.0 → 2.0 µs"));
+    // same floor, p99 quadrupled → within the tail's own +400 %; sextupled → regression
+    let mut cur = pair();
+    cur.transports[1].latency_us.p99 *= 4;
+    let c = cmp(pair(), cur.clone());
+    assert_eq!(
+        verdict_of(&c, "sse", "latency p99 / floor p50").verdict,
+        RowVerdict::Ok
+    );
+    cur.transports[1].latency_us.p99 = cur.transports[1].latency_us.p99 / 4 * 6;
+    let c = cmp(pair(), cur);
+    assert_eq!(
+        verdict_of(&c, "sse", "latency p99 / floor p50").verdict,
+        RowVerdict::Regression
+    );
+    // poll latency is schedule-bound: gated as measured, not divided by the floor
+    let mut cur = pair();
+    cur.floor_us.p50 /= 4.0;
+    let c = cmp(pair(), cur);
+    assert_eq!(
+        verdict_of(&c, "poll", "latency p50 (schedule-bound)").verdict,
+        RowVerdict::Ok
+    );
+    // ...and a doubled poll latency (say, the interval doubled by mistake) fails
+    let mut base = pair();
+    base.transports[0].latency_us.p50 = 500_000;
+    let mut cur = base.clone();
+    cur.transports[0].latency_us.p50 *= 2;
+    let c = cmp(base, cur);
+    assert_eq!(
+        verdict_of(&c, "poll", "latency p50 (schedule-bound)").verdict,
+        RowVerdict::Regression
+    );
+}
+
+#[test]
+fn saturation_and_incomplete_warn_and_fail_under_strict() {
+    let mut cur = pair();
+    cur.complete = false;
+    cur.transports[1].saturated = true;
+    cur.transports[1].saturation_reasons = vec!["loadgen CPU 99 %".into()];
+    let c = cmp(pair(), cur.clone());
+    assert_eq!(c.exit_code(), 0);
+    assert_eq!(c.warnings(), 2);
+    assert!(c.markdown().contains("loadgen CPU 99 %"));
+    let c = compare_runs(
+        &Run::Summary(pair()),
+        &Run::Summary(cur),
+        &th(),
+        false,
+        true,
+    )
+    .unwrap();
+    assert_eq!(c.exit_code(), 1);
+    assert!(c.markdown().contains("**FAIL**"));
+}
+
+#[test]
+fn a_phase_that_delivered_nothing_is_a_regression() {
+    let mut cur = pair();
+    let p = &mut cur.transports[1];
+    p.delivered = 0;
+    p.requests = 0;
+    p.bytes = 0;
+    p.latency_us = Default::default();
+    let c = cmp(pair(), cur);
+    assert_eq!(c.exit_code(), 1, "{}", c.markdown());
+    assert_eq!(
+        verdict_of(&c, "sse", "delivered").verdict,
+        RowVerdict::Regression
+    );
+    let mut cur = pair();
+    cur.transports[1].delivered /= 3;
+    let c = cmp(pair(), cur);
+    assert_eq!(
+        verdict_of(&c, "sse", "deliveries per second").verdict,
+        RowVerdict::Warning
+    );
+}
+
+#[test]
+fn differing_configuration_is_a_warning() {
+    let mut base = pair();
+    base.config = serde_json::json!({"clients": 100, "label": "a", "rate": 100.0});
+    let mut cur = pair();
+    cur.config = serde_json::json!({"clients": 200, "label": "b", "rate": 100.0});
+    let c = cmp(base, cur);
+    let row = verdict_of(&c, "(run)", "configuration");
+    assert_eq!(row.verdict, RowVerdict::Warning);
+    assert_eq!(row.delta, "runs configured differently: clients 100 → 200");
+}
+
+#[test]
+fn missing_and_new_phases() {
+    let cur = summary(vec![phase("sse"), phase("stream")]);
+    let c = cmp(pair(), cur);
+    assert_eq!(
+        verdict_of(&c, "poll", "present").verdict,
+        RowVerdict::Warning
+    );
+    assert_eq!(
+        verdict_of(&c, "stream", "present").verdict,
+        RowVerdict::Info
+    );
+    let err = compare_runs(
+        &Run::Summary(pair()),
+        &Run::Summary(summary(vec![phase("iframe")])),
+        &th(),
+        false,
+        false,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "no common transport (baseline has: poll, sse; current has: iframe)"
+    );
+}
+
+#[test]
+fn json_is_custom_smaller_is_better() {
+    let c = cmp(pair(), pair());
+    let v = c.json();
+    let arr = v.as_array().unwrap();
+    assert!(!arr.is_empty());
+    for item in arr {
+        let o = item.as_object().unwrap();
+        assert!(o["name"].is_string() && o["unit"].is_string() && o["value"].is_number());
+        for k in o.keys() {
+            assert!(
+                ["name", "unit", "value", "range", "extra"].contains(&k.as_str()),
+                "{k}"
+            );
+        }
+    }
+    assert!(arr
+        .iter()
+        .any(|i| i["name"] == "sse - latency p99 / floor p50"));
+    // info rows (not smaller-is-better gates) stay out
+    assert!(!arr
+        .iter()
+        .any(|i| i["name"] == "sse - deliveries per second"));
+}
+
+#[test]
+fn gate_format_names_the_verdict_and_the_regressed_phases() {
+    let c = cmp(pair(), pair());
+    assert_eq!(
+        c.gate(),
+        "verdict=pass\nregressed=\nregressions=0\nwarnings=0\n"
+    );
+    let mut cur = pair();
+    cur.transports[1].gaps = 1;
+    cur.transports[0].requests = 700;
+    cur.transports[0].gaps = 2;
+    let c = cmp(pair(), cur.clone());
+    assert_eq!(c.verdict(), GateVerdict::Regression);
+    assert_eq!(
+        c.regressed(),
+        ["poll", "sse"],
+        "each phase once, in table order"
+    );
+    assert!(c
+        .gate()
+        .starts_with("verdict=regression\nregressed=poll,sse\nregressions=3\n"));
+    // a warning fails only under --strict, and then names its phase
+    let mut cur = pair();
+    cur.transports[1].saturated = true;
+    let c = cmp(pair(), cur.clone());
+    assert_eq!((c.verdict(), c.regressed().len()), (GateVerdict::Pass, 0));
+    let c = compare_runs(
+        &Run::Summary(pair()),
+        &Run::Summary(cur),
+        &th(),
+        false,
+        true,
+    )
+    .unwrap();
+    assert_eq!(c.verdict(), GateVerdict::Regression);
+    assert_eq!(c.regressed(), ["sse"]);
+    assert!(
+        gate_bad_input("x: no such file\nor folder").starts_with("verdict=bad-input\nregressed=\n")
+    );
+    assert_eq!(GateVerdict::BadInput.exit_code(), 2);
+}

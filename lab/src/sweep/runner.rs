@@ -1,0 +1,85 @@
+//! How a sweep measures one cell: the [`CellRunner`] seam, with the load generator behind it.
+
+use std::path::{Path, PathBuf};
+
+use tickbench_loadgen::progress::Progress;
+use tickbench_loadgen::{RunOpts, Watch};
+use tickbench_wire::Summary;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::experiment::{Cell, Experiment};
+
+/// Why a cell could not be measured: whatever the runner reports, recorded in the cell's `error`
+/// and the sweep goes on (a cell's failure is data, not a reason to stop).
+pub type CellError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Runs one cell. The real one drives the load generator; tests substitute their own.
+pub trait CellRunner {
+    /// Measures `cell`, writing its results folder under `out`; returns the summary and that
+    /// folder. Must return promptly (with a `complete: false` summary or an error) once `cancel`
+    /// fires.
+    fn run(
+        &mut self,
+        exp: &Experiment,
+        cell: &Cell,
+        out: &Path,
+        progress: mpsc::Sender<Progress>,
+        cancel: CancellationToken,
+    ) -> Result<(Summary, PathBuf), CellError>;
+}
+
+/// The load generator as a [`CellRunner`].
+#[derive(Debug, Clone, Default)]
+pub struct LoadgenRunner {
+    pub target: Option<String>,
+    pub workers: Option<usize>,
+    pub server_bin: Option<PathBuf>,
+}
+
+impl CellRunner for LoadgenRunner {
+    fn run(
+        &mut self,
+        exp: &Experiment,
+        cell: &Cell,
+        out: &Path,
+        progress: mpsc::Sender<Progress>,
+        cancel: CancellationToken,
+    ) -> Result<(Summary, PathBuf), CellError> {
+        let mut o = RunOpts {
+            target: self.target.clone(),
+            transports: vec![cell.transport],
+            duration: exp.duration.0,
+            warmup: exp.warmup.0,
+            ramp: exp.ramp.0,
+            seed: cell.seed,
+            label: cell.id.clone(),
+            out: out.to_path_buf(),
+            no_tui: true,
+            server_bin: self.server_bin.clone(),
+            ..RunOpts::default()
+        };
+        if let Some(c) = cell.clients {
+            o.clients = c;
+        }
+        if let Some(r) = cell.rate {
+            o.rate = r;
+        }
+        if let Some(i) = cell.poll_interval {
+            o.poll_interval = i;
+        }
+        if let Some(a) = cell.action_rate {
+            o.action_rate = a;
+        }
+        if let Some(t) = exp.longpoll_timeout {
+            o.longpoll_timeout = t.0;
+        }
+        if let Some(w) = exp.watch {
+            o.watch = Watch::Count(w.0 as usize);
+        }
+        if let Some(w) = self.workers {
+            o.workers = w;
+        }
+        tickbench_loadgen::run_with_progress(o, Some(progress), cancel).map_err(Into::into)
+    }
+}
