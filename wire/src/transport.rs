@@ -207,11 +207,6 @@ impl Transport {
         Transport::ALL.into_iter().find(|t| t.key() == c)
     }
 
-    /// True for the transports that hold one response open and push into it.
-    pub const fn is_streaming(self) -> bool {
-        matches!(self.kind(), Kind::Stream)
-    }
-
     /// True when the latency is set by the client's own schedule (a poll interval, an action
     /// rate) rather than by the server's push path: such latency is compared with itself, never
     /// with the loopback floor.

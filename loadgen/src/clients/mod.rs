@@ -39,10 +39,10 @@ pub mod streaming;
 
 pub use config::{ClientConfig, ReadRate};
 pub use dispatch::run_client;
-pub use tickbench_wire::framing::{Frame, FrameParser, ParseError};
 pub use http::http_client;
 pub use seq::SeqChecker;
 pub use sink::{ErrorKind, SeqOutcome, Sink};
+pub use tickbench_wire::framing::{Frame, FrameParser, ParseError};
 
 #[cfg(test)]
 pub(crate) mod test_util {

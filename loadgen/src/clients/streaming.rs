@@ -17,9 +17,9 @@ use tickbench_wire::{now_micros, Transport};
 use tokio::time::timeout;
 
 use super::http::{classify, retry_after};
+use super::sink::{ErrorKind, Sink};
 use super::slowlink;
 use super::state::{ClientState, Failure};
-use super::sink::{ErrorKind, Sink};
 
 /// Response header carrying the cursor a stream starts at.
 pub const NEXT_HEADER: &str = "x-tickbench-next";
