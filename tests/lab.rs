@@ -156,7 +156,7 @@ fn compare_warns_on_saturation_and_fails_with_strict() {
 }
 
 #[test]
-fn compare_json_is_github_action_benchmark_shaped() {
+fn compare_benchmark_is_github_action_benchmark_shaped() {
     let tmp = tempfile::tempdir().unwrap();
     let base = write(tmp.path(), "base", &summary());
     let out = tickbench(&[
@@ -164,7 +164,7 @@ fn compare_json_is_github_action_benchmark_shaped() {
         base.to_str().unwrap(),
         base.to_str().unwrap(),
         "--format",
-        "json",
+        "benchmark",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
@@ -187,6 +187,30 @@ fn compare_json_is_github_action_benchmark_shaped() {
         "{names:?}"
     );
     assert!(names.contains(&"poll - empty responses"), "{names:?}");
+}
+
+/// `--format json`: the verdict and the regressed phases, decided in Rust.
+#[test]
+fn compare_json_carries_the_verdict() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = write(tmp.path(), "base", &summary());
+    let b = base.to_str().unwrap();
+    let mut bad = summary();
+    bad.transports[2].gaps = 3;
+    bad.transports[0].requests = 2000;
+    let cur = write(tmp.path(), "bad", &bad);
+    let out = tickbench(&["compare", b, cur.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    assert_eq!(v["verdict"], "regression");
+    assert_eq!(v["regressed"], serde_json::json!(["poll", "sse"]));
+
+    let missing = tmp.path().join("nope.json");
+    let out = tickbench(&["compare", b, missing.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    assert_eq!(v["verdict"], "bad-input");
+    assert!(v["error"].as_str().unwrap().contains("no such file"), "{v}");
 }
 
 /// `--format gate`: what .ci/run decides on, with exit codes to match.

@@ -5,17 +5,23 @@ use super::gate::compare_runs;
 use super::input::load_run;
 use super::model::{Comparison, GateVerdict};
 use super::opts::{CompareOpts, Format};
-use super::render::gate_bad_input;
+use super::render::{gate_bad_input, json_bad_input};
 use super::thresholds::Thresholds;
 
 /// `tickbench compare`: prints the chosen format on stdout and returns the exit code (0 pass,
 /// 1 regression, 2 bad input).
 pub fn compare(opts: CompareOpts) -> u8 {
     let result = run_compare(&opts);
-    if opts.format == Format::Gate {
-        // The script reads stdout; the reason still goes to stderr for the log.
-        if let Err(e) = &result {
-            let _ = print(&gate_bad_input(&e.to_string()));
+    // A script reads stdout; the reason still goes to stderr for the log.
+    if let Err(e) = &result {
+        match opts.format {
+            Format::Gate => {
+                let _ = print(&gate_bad_input(&e.to_string()));
+            }
+            Format::Json => {
+                let _ = print(&pretty(&json_bad_input(&e.to_string())));
+            }
+            Format::Md | Format::Benchmark => {}
         }
     }
     match result {
@@ -47,14 +53,18 @@ fn run_compare(opts: &CompareOpts) -> Result<(Comparison, String), BadInput> {
     let cmp = compare_runs(&baseline, &current, &thresholds, opts.absolute, opts.strict)?;
     let out = match opts.format {
         Format::Md => cmp.markdown(),
-        Format::Json => {
-            let mut s = serde_json::to_string_pretty(&cmp.json()).unwrap_or_else(|_| "[]".into());
-            s.push('\n');
-            s
-        }
+        Format::Json => pretty(&cmp.json()),
+        Format::Benchmark => pretty(&cmp.benchmark()),
         Format::Gate => cmp.gate(),
     };
     Ok((cmp, out))
+}
+
+/// Pretty JSON with a final newline.
+fn pretty(v: &serde_json::Value) -> String {
+    let mut s = serde_json::to_string_pretty(v).unwrap_or_else(|_| "null".into());
+    s.push('\n');
+    s
 }
 
 /// Writes `out` to stdout; a closed pipe (`| head`) is not an error.

@@ -13,8 +13,9 @@ pub struct CompareOpts {
     /// them for one transport or sweep cell. Flags override the file.
     #[arg(long, value_name = "FILE")]
     pub thresholds: Option<PathBuf>,
-    /// Output: a Markdown table (`md`), github-action-benchmark "customSmallerIsBetter" JSON
-    /// (`json`), or the verdict for scripts (`gate`: `key=value` lines, see [`super::render`]).
+    /// Output: a Markdown table (`md`), the whole comparison with its verdict as JSON (`json`),
+    /// github-action-benchmark "customSmallerIsBetter" JSON (`benchmark`), or the verdict for
+    /// shell scripts (`gate`: `key=value` lines, see [`super::render`]).
     #[arg(long, value_enum, default_value_t = Format::Md)]
     pub format: Format,
     /// Also gate absolute latency (p50, p99) and server CPU per tick. Only meaningful when both
@@ -56,8 +57,10 @@ pub struct CompareOpts {
 pub enum Format {
     /// The table a person reads (and CI logs show).
     Md,
-    /// github-action-benchmark's "customSmallerIsBetter" array, for a dashboard.
+    /// The comparison as a JSON object: `verdict`, `regressed` phases, counts and every row.
     Json,
+    /// github-action-benchmark's "customSmallerIsBetter" array, for a dashboard.
+    Benchmark,
     /// `verdict=`, `regressed=`, `regressions=`, `warnings=`: what a script decides on.
     Gate,
 }

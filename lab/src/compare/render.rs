@@ -1,5 +1,10 @@
-//! The three views of a [`Comparison`]: the Markdown table, github-action-benchmark JSON, the
-//! `key=value` verdict for scripts.
+//! The views of a [`Comparison`]: the Markdown table, the JSON object with the verdict, the
+//! github-action-benchmark array, the `key=value` verdict for shell scripts.
+//!
+//! `--format json` prints one object: `verdict` (`pass`, `regression`, `bad-input`), `regressed`
+//! (the phases with a regression), `regressions` and `warnings` (row counts), `baseline`,
+//! `current` and `rows` (every gated metric: `phase`, `metric`, `unit`, `baseline`, `current`,
+//! `delta`, `limit`, `verdict`). Bad input prints `verdict: "bad-input"` and an `error`.
 //!
 //! `--format gate` prints, one per line:
 //!
@@ -18,6 +23,17 @@ use std::fmt::Write as _;
 use super::model::{Comparison, GateVerdict, RowVerdict};
 
 impl RowVerdict {
+    /// The verdict in JSON: `ok`, `better`, `regression`, `warning`, `info`.
+    fn name(self) -> &'static str {
+        match self {
+            RowVerdict::Ok => "ok",
+            RowVerdict::Better => "better",
+            RowVerdict::Regression => "regression",
+            RowVerdict::Warning => "warning",
+            RowVerdict::Info => "info",
+        }
+    }
+
     /// The verdict cell of the Markdown table.
     fn md(self) -> &'static str {
         match self {
@@ -79,9 +95,38 @@ impl Comparison {
         s
     }
 
-    /// github-action-benchmark "customSmallerIsBetter": `[{"name","unit","value","range","extra"}]`,
-    /// one entry per gated metric of the current run.
+    /// The comparison and its verdict (`--format json`; layout in the module docs).
     pub fn json(&self) -> serde_json::Value {
+        let rows: Vec<serde_json::Value> = self
+            .rows
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "phase": r.key,
+                    "metric": r.metric,
+                    "unit": r.unit,
+                    "baseline": r.baseline,
+                    "current": r.current,
+                    "delta": r.delta,
+                    "limit": r.limit,
+                    "verdict": r.verdict.name(),
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "verdict": self.verdict().as_str(),
+            "regressed": self.regressed(),
+            "regressions": self.regressions(),
+            "warnings": self.warnings(),
+            "baseline": self.baseline,
+            "current": self.current,
+            "rows": rows,
+        })
+    }
+
+    /// github-action-benchmark "customSmallerIsBetter": `[{"name","unit","value","range","extra"}]`,
+    /// one entry per gated metric of the current run (`--format benchmark`).
+    pub fn benchmark(&self) -> serde_json::Value {
         let items: Vec<serde_json::Value> = self
             .rows
             .iter()
@@ -137,6 +182,17 @@ pub(crate) fn fmt_opt(v: Option<f64>) -> String {
         Some(v) if v.abs() >= 100.0 => format!("{v:.1}"),
         Some(v) => format!("{v:.3}"),
     }
+}
+
+/// `--format json` for input that could not be compared: the verdict and the reason.
+pub fn json_bad_input(error: &str) -> serde_json::Value {
+    serde_json::json!({
+        "verdict": GateVerdict::BadInput.as_str(),
+        "regressed": [],
+        "regressions": 0,
+        "warnings": 0,
+        "error": error,
+    })
 }
 
 /// `--format gate` for input that could not be compared: the verdict and the one-line reason.

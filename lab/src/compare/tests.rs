@@ -233,9 +233,23 @@ fn missing_and_new_phases() {
 }
 
 #[test]
-fn json_is_custom_smaller_is_better() {
+fn json_carries_the_verdict_and_every_row() {
     let c = cmp(pair(), pair());
     let v = c.json();
+    assert_eq!(v["verdict"], "pass");
+    assert_eq!(v["regressed"], serde_json::json!([]));
+    assert_eq!(v["regressions"], 0);
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), c.rows.len());
+    assert!(rows
+        .iter()
+        .any(|r| r["phase"] == "sse" && r["metric"] == "latency p99 / floor p50"));
+}
+
+#[test]
+fn benchmark_is_custom_smaller_is_better() {
+    let c = cmp(pair(), pair());
+    let v = c.benchmark();
     let arr = v.as_array().unwrap();
     assert!(!arr.is_empty());
     for item in arr {
