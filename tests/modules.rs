@@ -157,6 +157,17 @@ fn strip(text: &str) -> String {
 /// Every path the text names under `prefix` (`crate::`, `super::`, `self::` or `child::`),
 /// with `{a, b::{c, d}}` groups expanded, as segment lists after the prefix.
 fn paths_after(text: &str, prefix: &str) -> Vec<Vec<String>> {
+    scan(text, prefix, false)
+}
+
+/// Like [`paths_after`] for a child module's name, except inside a `use` statement that does not
+/// start with it: in `use std::{fmt::Write}` or `use crate::a::{b::X}`, `fmt`/`b` are not
+/// children of the module being read.
+fn child_paths(text: &str, prefix: &str) -> Vec<Vec<String>> {
+    scan(text, prefix, true)
+}
+
+fn scan(text: &str, prefix: &str, only_path_starts: bool) -> Vec<Vec<String>> {
     let mut out = Vec::new();
     let bytes = text.as_bytes();
     let mut from = 0;
@@ -170,32 +181,12 @@ fn paths_after(text: &str, prefix: &str) -> Vec<Vec<String>> {
                 continue;
             }
         }
-        let (paths, _) = parse_tree(&text[from..]);
-        out.extend(paths);
-    }
-    out
-}
-
-/// Like [`paths_after`] for a child module's name, except inside a `use` statement that does not
-/// start with it: in `use std::{fmt::Write}` or `use crate::a::{b::X}`, `fmt`/`b` are not
-/// children of the module being read.
-fn child_paths(text: &str, prefix: &str) -> Vec<Vec<String>> {
-    let mut out = Vec::new();
-    let bytes = text.as_bytes();
-    let mut from = 0;
-    while let Some(i) = text[from..].find(prefix) {
-        let at = from + i;
-        from = at + prefix.len();
-        if at > 0 {
-            let prev = bytes[at - 1];
-            if prev.is_ascii_alphanumeric() || prev == b'_' || prev == b':' {
-                continue;
-            }
-        }
-        if let Some(u) = text[..at].rfind("use ") {
-            let between = &text[u + 4..at];
-            if !between.contains(';') && !between.trim().is_empty() {
-                continue;
+        if only_path_starts {
+            if let Some(u) = text[..at].rfind("use ") {
+                let between = &text[u + 4..at];
+                if !between.contains(';') && !between.trim().is_empty() {
+                    continue;
+                }
             }
         }
         let (paths, _) = parse_tree(&text[from..]);
