@@ -252,9 +252,7 @@ impl Drop for FanoutFloor {
 }
 
 fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> std::io::Result<JoinHandle<()>> {
-    std::thread::Builder::new()
-        .name(name.to_string())
-        .spawn(f)
+    std::thread::Builder::new().name(name.to_string()).spawn(f)
 }
 
 fn write_loop(rx: mpsc::Receiver<Msg>, sh: &Shared, me: usize) {
@@ -405,7 +403,11 @@ fn open(mut s: TcpStream, sh: &Shared, universe: &Universe, transport: Transport
         None
     };
     if path != transport.path() {
-        return answer(s, "404 Not Found", r#"{"error":"the fan-out floor serves one path"}"#);
+        return answer(
+            s,
+            "404 Not Found",
+            r#"{"error":"the fan-out floor serves one path"}"#,
+        );
     }
     let bits = match watchlist(query, universe) {
         Ok(b) => b,

@@ -226,6 +226,7 @@ mod tests {
             config: serde_json::Value::Null,
             floor_us: Floor::default(),
             floor_cross_us: None,
+            fanout_floor: None,
             transports: Vec::new(),
         };
         t.columns = Table::from_summary(&sample).columns;
