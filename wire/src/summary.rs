@@ -46,7 +46,7 @@ pub struct Summary {
     /// Absent in files written before it was measured, and in runs without a push transport or
     /// with `--no-fanout-floor`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fanout_floor: Option<TransportSummary>,
+    pub fanout_floor: Option<Box<TransportSummary>>,
 }
 
 impl Summary {

@@ -161,7 +161,7 @@ impl Coordinator {
             for t in &mut summary.transports {
                 t.floor_multiples = tickbench_wire::FloorMultiples::of(t, &floor);
             }
-            summary.fanout_floor = Some(floor);
+            summary.fanout_floor = Some(Box::new(floor));
             results.write_summary(&summary)?;
         }
         drop(workers);
