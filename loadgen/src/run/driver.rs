@@ -258,13 +258,18 @@ impl Coordinator {
                 cancel: phase_cancel.clone(),
             }))?;
         }
-        self.send(Progress::PhaseStarted {
-            transport,
-            index,
-            of: self.opts.transports.len(),
-            clients: self.opts.clients,
-            duration: end,
-        });
+        // The fan-out floor's phase is not a transport's: observers (dashboard, plain
+        // progress) see its result in the final summary only, not as a second run of a row.
+        let observed = self.fanout.is_none();
+        if observed {
+            self.send(Progress::PhaseStarted {
+                transport,
+                index,
+                of: self.opts.transports.len(),
+                clients: self.opts.clients,
+                duration: end,
+            });
+        }
 
         let mut window = Window {
             chaos_on: self.proxy.is_some(),
@@ -404,6 +409,9 @@ impl Coordinator {
             }
             prev_steal = steal_now.or(prev_steal);
             let iv = second.interval;
+            if !observed {
+                continue;
+            }
             self.send(Progress::Second(Box::new(SecondSnapshot {
                 transport,
                 stage,
