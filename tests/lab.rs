@@ -51,6 +51,8 @@ fn phase(name: &str) -> TransportSummary {
         saturated: false,
         saturation_reasons: vec![],
         schedule_lag_us_p99: 200,
+        floor_multiples: None,
+        steal_pct: None,
         extra: Default::default(),
     }
 }
@@ -68,6 +70,7 @@ fn summary() -> Summary {
             p99: 40.0,
         },
         floor_cross_us: None,
+        fanout_floor: None,
         transports: vec![phase("poll"), phase("longpoll"), phase("sse")],
     }
 }

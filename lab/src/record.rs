@@ -128,6 +128,8 @@ pub(crate) mod test_support {
             saturated: false,
             saturation_reasons: vec![],
             schedule_lag_us_p99: 100,
+            floor_multiples: None,
+            steal_pct: None,
             extra: BTreeMap::new(),
         }
     }
@@ -145,6 +147,7 @@ pub(crate) mod test_support {
                 p99: 40.0,
             },
             floor_cross_us: None,
+            fanout_floor: None,
             transports: phases,
         }
     }

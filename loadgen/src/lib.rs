@@ -37,7 +37,8 @@
 //! - [`child`]: [`child::ChildServer`], the embedded server child process (used by `run` and by
 //!   `tickbench view`).
 //! - [`chaos`]: `--chaos`, the fault-injecting TCP proxy between clients and server.
-//! - [`floor`]: the loopback TCP ping-pong floor.
+//! - [`floor`]: the loopback TCP ping-pong floors and the fan-out floor.
+//! - [`steal`]: CPU steal per phase from `/proc/stat`.
 //! - [`procstat`]: CPU and RSS from `/proc`.
 //! - [`saturation`]: when the load generator is the bottleneck.
 //! - [`results`]: the results folder (`summary.json`, `.hgrm`, `latency.hlog`, `report.md`,
@@ -60,6 +61,7 @@ pub mod run;
 pub mod saturation;
 pub mod share;
 pub mod stats;
+pub mod steal;
 pub mod worker;
 
 pub use error::Error;

@@ -97,6 +97,12 @@ pub struct RunOpts {
     /// How many times slower than its tick rate a slow client reads.
     #[arg(long, default_value_t = 10.0, value_parser = parse_factor)]
     pub slow_factor: f64,
+    /// Skip the fan-out floor: the extra phase, after the transports, of the first push
+    /// transport's clients against a minimal threaded writer, which every push transport's
+    /// latency and CPU per delivery is shown as a multiple of.
+    #[arg(long)]
+    #[serde(default)]
+    pub no_fanout_floor: bool,
 }
 
 /// Lets [`RunOpts::default`] come from clap itself, so the two can never disagree.

@@ -4,29 +4,70 @@
 //! transport and every client shares (a batch of ticks shares one allocation). Readers hold a
 //! cursor (`seq`), never a queue: a slow reader costs the server nothing but its cursor, and when
 //! its cursor falls behind the oldest retained tick it is told so with a [`Gap`] and continues
-//! from the oldest one. Waiting readers are woken through a [`watch`] channel carrying the next
-//! seq to be published, so nobody polls in a loop.
+//! from the oldest one.
+//!
+//! Streams also get each tick already framed in their format ([`Framed`]): at publish time, for
+//! every format that has an open stream, the tick is framed once into the same allocation as its
+//! JSON, and [`Journal::read_framed`] hands out shared slices of it. A tick published before any
+//! stream of its format was open is framed on read instead (a backlog, off the common path).
+//!
+//! Waiting streams are woken per symbol ([`crate::wakeups`]): a publish wakes only the streams
+//! that watch one of its symbols, so nobody polls in a loop and nobody scans for nothing.
+//! Long-polls still wait on a [`watch`] channel carrying the next seq to be published.
 
 use std::collections::VecDeque;
 use std::io::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
 use tickbench_wire::{Gap, Quote};
 use tokio::sync::watch;
 
+use crate::frames::Framed;
 use crate::market::{RawTick, Universe};
+use crate::wakeups::{Registration, Wakeups};
 
 /// Most journal entries one [`Journal::read`] scans under the lock: bounds how long a reader
 /// with a sparse watchlist can hold the lock. The caller sees `next` advanced and asks again.
 pub const SCAN_MAX: usize = 65_536;
 
-/// One retained tick.
+/// Regions of one entry's buffer: its JSON, then one per [`Framed`] format.
+const REGIONS: usize = 1 + Framed::COUNT;
+
+/// One retained tick: its JSON and its frames in one shared buffer.
 #[derive(Debug, Clone)]
 struct Entry {
     sym: u32,
-    json: Bytes,
+    /// Region `r` is `buf[offs[r]..offs[r + 1]]`: 0 the JSON, `1 + f.index()` the tick framed in
+    /// format `f` (empty when it was not framed at publish time).
+    offs: [u32; REGIONS + 1],
+    buf: Bytes,
+}
+
+impl Entry {
+    fn region(&self, r: usize) -> Bytes {
+        self.buf
+            .slice(self.offs[r] as usize..self.offs[r + 1] as usize)
+    }
+
+    fn json(&self) -> Bytes {
+        self.region(0)
+    }
+
+    fn json_len(&self) -> usize {
+        (self.offs[1] - self.offs[0]) as usize
+    }
+
+    /// The tick framed in `f`, if it was at publish time.
+    fn framed(&self, f: Framed) -> Option<Bytes> {
+        let r = 1 + f.index();
+        (self.offs[r + 1] > self.offs[r]).then(|| self.region(r))
+    }
+
+    fn json_slice(&self) -> &[u8] {
+        &self.buf[self.offs[0] as usize..self.offs[1] as usize]
+    }
 }
 
 /// One tick ready for the journal: its raw values plus its encoded JSON.
@@ -91,6 +132,19 @@ pub struct ReadOut {
     pub next: u64,
 }
 
+/// What one [`Journal::read_framed`] found (the frames themselves went to the caller's queue).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FramedRead {
+    /// Set when the requested cursor had fallen out of the journal.
+    pub gap: Option<Gap>,
+    /// Matching ticks queued.
+    pub ticks: usize,
+    /// Their total framed bytes.
+    pub bytes: usize,
+    /// One past the last seq scanned: the cursor to read from next.
+    pub next: u64,
+}
+
 /// Which symbols a reader wants: a bitset over symbol ids (`None` = all), so the per-tick test
 /// is one shift and mask.
 #[derive(Debug, Clone, Default)]
@@ -109,6 +163,21 @@ impl SymFilter {
             bits[id as usize / 64] |= 1 << (id % 64);
         }
         SymFilter { bits: Some(bits) }
+    }
+
+    /// The ids it names, ascending (`None` = all).
+    pub fn ids(&self) -> Option<Vec<u32>> {
+        let bits = self.bits.as_ref()?;
+        let mut ids = Vec::new();
+        for (w, &word) in bits.iter().enumerate() {
+            let mut word = word;
+            while word != 0 {
+                let b = word.trailing_zeros();
+                ids.push(w as u32 * 64 + b);
+                word &= word - 1;
+            }
+        }
+        Some(ids)
     }
 
     #[inline]
@@ -130,8 +199,35 @@ pub struct Journal {
     retain: usize,
     /// Mirror of `Inner::next` for lock-free "from now" cursors.
     next: AtomicU64,
-    /// Next seq to be published; readers `changed().await` on it.
+    /// Next seq to be published; long-polls `changed().await` on it.
     head: watch::Sender<u64>,
+    /// Streams' wake-ups, by symbol.
+    wakeups: Arc<Wakeups>,
+    /// Open streams per [`Framed`] format: a format is framed at publish time while its count
+    /// is not zero.
+    in_use: [AtomicUsize; Framed::COUNT],
+}
+
+/// One open stream of a [`Framed`] format, counted while it lives (see [`Journal::use_framing`]).
+#[derive(Debug)]
+pub struct FramingUse {
+    journal: Arc<Journal>,
+    f: Framed,
+}
+
+impl Drop for FramingUse {
+    fn drop(&mut self) {
+        self.journal.in_use[self.f.index()].fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl std::fmt::Debug for Journal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Journal")
+            .field("retain", &self.retain)
+            .field("next", &self.next)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Journal {
@@ -167,6 +263,24 @@ impl Journal {
             retain,
             next: AtomicU64::new(1),
             head,
+            wakeups: Arc::new(Wakeups::new(universe.len())),
+            in_use: Default::default(),
+        }
+    }
+
+    /// Registers a stream's wake-up for the symbols of `filter`: it is woken by every publish
+    /// of one of them, and only by those, until the registration is dropped.
+    pub fn register(&self, filter: &SymFilter) -> Registration {
+        self.wakeups.register(filter.ids().as_deref())
+    }
+
+    /// Counts an open stream of format `f` until the returned guard drops: from now on every
+    /// published tick is framed in `f` once, at publish time.
+    pub fn use_framing(self: &Arc<Self>, f: Framed) -> FramingUse {
+        self.in_use[f.index()].fetch_add(1, Ordering::Relaxed);
+        FramingUse {
+            journal: self.clone(),
+            f,
         }
     }
 
@@ -201,19 +315,48 @@ impl Journal {
         self.head.subscribe()
     }
 
-    /// Appends ticks (their `seq`s must continue the journal) and wakes every waiting reader once.
+    /// Appends ticks (their `seq`s must continue the journal), each framed once in every format
+    /// with an open stream, and wakes the streams that watch their symbols.
     pub fn append(&self, ticks: &[Encoded]) {
         if ticks.is_empty() {
             return;
         }
+        let formats: Vec<Framed> = Framed::ALL
+            .into_iter()
+            .filter(|f| self.in_use[f.index()].load(Ordering::Relaxed) > 0)
+            .collect();
+        // One allocation for the whole batch: every tick's JSON and frames, framed before the
+        // lock is taken.
+        let per_tick: usize = ticks.iter().map(|t| t.json.len()).sum::<usize>() / ticks.len();
+        let mut buf = Vec::with_capacity(ticks.len() * (per_tick * (1 + formats.len()) + 160));
+        let mut offs = Vec::with_capacity(ticks.len());
+        for t in ticks {
+            let start = buf.len();
+            let mut o = [0u32; REGIONS + 1];
+            buf.extend_from_slice(&t.json);
+            o[1] = (buf.len() - start) as u32;
+            for (i, f) in Framed::ALL.into_iter().enumerate() {
+                if formats.contains(&f) {
+                    f.tick(&mut buf, t.seq, &t.json);
+                }
+                o[i + 2] = (buf.len() - start) as u32;
+            }
+            offs.push((start, o));
+        }
+        let all = Bytes::from(buf);
+        let mut syms: Vec<u32> = ticks.iter().map(|t| t.raw.sym).collect();
+        syms.sort_unstable();
+        syms.dedup();
         let next = {
             let mut g = self.inner.write().unwrap_or_else(|e| e.into_inner());
-            for t in ticks {
+            for (i, t) in ticks.iter().enumerate() {
                 debug_assert_eq!(t.seq, g.next);
                 g.quotes[t.raw.sym as usize].apply(t.seq, t.sseq, t.ts, &t.raw);
+                let (start, o) = offs[i];
                 g.ring.push_back(Entry {
                     sym: t.raw.sym,
-                    json: t.json.clone(),
+                    offs: o,
+                    buf: all.slice(start..start + o[REGIONS] as usize),
                 });
                 g.next = t.seq + 1;
             }
@@ -226,6 +369,7 @@ impl Journal {
             g.next
         };
         self.head.send_replace(next);
+        self.wakeups.notify(syms);
     }
 
     /// Accounts for ticks that are never retained: a restart's replay of ticks older than the
@@ -249,6 +393,7 @@ impl Journal {
             g.next
         };
         self.head.send_replace(next);
+        self.wakeups.notify_everyone();
     }
 
     /// Reads matching ticks with `seq >= since` (0 = the oldest retained), at most `max_ticks`
@@ -278,8 +423,8 @@ impl Journal {
         for e in g.ring.range(offset..).take(SCAN_MAX) {
             seq += 1;
             if filter.matches(e.sym) {
-                out.bytes += e.json.len();
-                out.ticks.push((seq - 1, e.json.clone()));
+                out.bytes += e.json_len();
+                out.ticks.push((seq - 1, e.json()));
                 if out.ticks.len() >= max_ticks || out.bytes >= max_bytes {
                     break;
                 }
@@ -287,6 +432,67 @@ impl Journal {
         }
         out.next = seq;
         out
+    }
+
+    /// Like [`Journal::read`], for a stream of format `f`: queues each matching tick's frame
+    /// onto `out` (a shared slice of what was framed at publish time: no copy, no allocation
+    /// once `out` has grown) and returns what it found. Ticks published before any stream of
+    /// `f` was open are framed here, several into one buffer.
+    pub fn read_framed(
+        &self,
+        since: u64,
+        filter: &SymFilter,
+        f: Framed,
+        max_ticks: usize,
+        max_bytes: usize,
+        out: &mut VecDeque<Bytes>,
+    ) -> FramedRead {
+        let g = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        let mut res = FramedRead::default();
+        let mut start = since.max(1);
+        if since == 0 {
+            start = g.first;
+        } else if since < g.first {
+            res.gap = Some(Gap {
+                from: since,
+                to: g.first - 1,
+            });
+            start = g.first;
+        }
+        let start = start.min(g.next);
+        let offset = (start - g.first) as usize;
+        let mut seq = start;
+        // Ticks framed here, not at publish time: flushed as one chunk before the next shared one.
+        let mut late: Vec<u8> = Vec::new();
+        for e in g.ring.range(offset..).take(SCAN_MAX) {
+            seq += 1;
+            if !filter.matches(e.sym) {
+                continue;
+            }
+            match e.framed(f) {
+                Some(b) => {
+                    if !late.is_empty() {
+                        out.push_back(std::mem::take(&mut late).into());
+                    }
+                    res.bytes += b.len();
+                    out.push_back(b);
+                }
+                None => {
+                    let before = late.len();
+                    f.tick(&mut late, seq - 1, e.json_slice());
+                    res.bytes += late.len() - before;
+                }
+            }
+            res.ticks += 1;
+            if res.ticks >= max_ticks || res.bytes >= max_bytes {
+                break;
+            }
+        }
+        if !late.is_empty() {
+            out.push_back(late.into());
+        }
+        res.next = seq;
+        res
     }
 
     /// Latest quotes of `ids` (all when `None`) and the cursor consistent with them.
@@ -370,5 +576,64 @@ mod tests {
         );
         let t: tickbench_wire::Tick = serde_json::from_str(&s).unwrap();
         assert_eq!(t.last, 189.2);
+    }
+
+    fn tick(seq: u64, sym: u32) -> Encoded {
+        let raw = RawTick {
+            sym,
+            bid_c: 100,
+            ask_c: 102,
+            last_c: 101,
+            size: 1,
+        };
+        let mut buf = Vec::new();
+        encode_tick(&mut buf, seq, seq, "S", &raw, seq);
+        Encoded {
+            seq,
+            sseq: seq,
+            ts: seq,
+            raw,
+            json: buf.into(),
+        }
+    }
+
+    #[test]
+    fn framed_reads_share_publish_time_frames_and_frame_the_rest_late() {
+        let universe = Universe::new(4, 1);
+        let journal = Arc::new(Journal::new(&universe, 3, 0));
+        let sse = Framed::Sse;
+        // Published before any SSE stream: framed on read.
+        journal.append(&[tick(1, 0), tick(2, 1)]);
+        let _use = journal.use_framing(sse);
+        journal.append(&[tick(3, 0), tick(4, 0)]);
+        let mut q = VecDeque::new();
+        let all = SymFilter::all();
+        let r = journal.read_framed(1, &all, sse, 100, usize::MAX, &mut q);
+        // Retains 3: seq 1 fell out.
+        assert_eq!(r.gap, Some(Gap { from: 1, to: 1 }));
+        assert_eq!((r.ticks, r.next), (3, 5));
+        let got: Vec<u8> = q.iter().flat_map(|b| b.to_vec()).collect();
+        let mut want = Vec::new();
+        for t in [tick(2, 1), tick(3, 0), tick(4, 0)] {
+            sse.tick(&mut want, t.seq, &t.json);
+        }
+        assert_eq!(got, want);
+        assert_eq!(r.bytes, want.len());
+        // The late-framed tick is one chunk, the shared ones one each.
+        assert_eq!(q.len(), 3);
+        let shared = journal.inner.read().unwrap().ring[2].framed(sse).unwrap();
+        assert_eq!(
+            shared.as_ptr(),
+            q[2].as_ptr(),
+            "a slice of the journal's buffer, not a copy"
+        );
+        // A watchlist skips what it does not watch; JSON reads are unchanged.
+        q.clear();
+        let one = SymFilter::of(&[1], 4);
+        let r = journal.read_framed(2, &one, sse, 100, usize::MAX, &mut q);
+        assert_eq!((r.ticks, r.next, q.len()), (1, 5, 1));
+        assert_eq!(one.ids(), Some(vec![1]));
+        let out = journal.read(3, &all, 100, usize::MAX);
+        assert_eq!(out.ticks[0].1, tick(3, 0).json);
     }
 }

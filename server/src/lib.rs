@@ -33,7 +33,10 @@
 //! - [`market`]: the symbol universe and the seeded random walk (GBM prices, Poisson arrivals,
 //!   Zipf popularity).
 //! - [`metrics`]: the counters behind `/metrics`, one set per transport.
-//! - [`journal`]: the ring of encoded ticks, cursors, gaps, latest quotes, reader wake-ups.
+//! - [`frames`]: [`Framed`](frames::Framed), the streaming formats a tick is framed in once.
+//! - [`wakeups`]: per-symbol reader wake-ups (a publish wakes only the streams watching it).
+//! - [`journal`]: the ring of encoded and framed ticks, cursors, gaps, latest quotes, reader
+//!   wake-ups.
 //! - [`generator`]: the startup replay, the paced generator thread and the producer that
 //!   encodes and publishes.
 //! - [`state`]: [`AppState`](state::AppState), what every handler shares.
@@ -57,6 +60,7 @@ pub mod config;
 pub mod conn;
 pub mod endpoints;
 pub mod error;
+pub mod frames;
 pub mod generator;
 mod handle;
 pub mod journal;
@@ -69,6 +73,7 @@ mod run;
 pub mod serve;
 pub mod state;
 pub mod transports;
+pub mod wakeups;
 
 pub use config::Config;
 pub use error::Error;

@@ -29,7 +29,10 @@ pub use api::{
     ApiError, OrderAck, OrderRequest, OrderResponse, Quote, QuoteResponse, Side, Snapshot,
     SymbolInfo, Symbols,
 };
-pub use summary::{Floor, LatencySummary, Summary, TransportSummary, SCHEMA_VERSION};
+pub use summary::{
+    Floor, FloorMultiples, LatencySummary, Summary, TransportSummary, HIGH_STEAL_PCT,
+    SCHEMA_VERSION,
+};
 pub use tick::{Batch, Control, Gap, Tick};
 pub use transport::{ParseTransportError, Transport};
 

@@ -40,6 +40,45 @@ pub struct Summary {
     pub floor_cross_us: Option<Floor>,
     /// One entry per transport phase, in run order.
     pub transports: Vec<TransportSummary>,
+    /// The fan-out floor measured in the same run: a phase of the first push transport's clients
+    /// (same count, tick rate, watchlists and parser) against a minimal writer (one thread per
+    /// core, one `write` per delivery, no runtime); its `server_cpu_s` is the writer's CPU.
+    /// Absent in files written before it was measured, and in runs without a push transport or
+    /// with `--no-fanout-floor`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fanout_floor: Option<Box<TransportSummary>>,
+}
+
+impl Summary {
+    /// `t`'s latency and server CPU per delivery as multiples of this run's fan-out floor, when
+    /// the run measured one and `t` delivered anything.
+    pub fn floor_multiples(&self, t: &TransportSummary) -> Option<FloorMultiples> {
+        FloorMultiples::of(t, self.fanout_floor.as_ref()?)
+    }
+}
+
+/// A push transport's figures divided by the fan-out floor's (1.0 = as cheap and as fast as the
+/// minimal writer; 0 where the floor's figure is 0).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+pub struct FloorMultiples {
+    pub latency_p50: f64,
+    pub latency_p99: f64,
+    /// Server CPU per delivered tick over the floor writer's.
+    pub cpu_per_delivery: f64,
+}
+
+impl FloorMultiples {
+    /// `t` over `floor`; `None` when either delivered nothing.
+    pub fn of(t: &TransportSummary, floor: &TransportSummary) -> Option<FloorMultiples> {
+        if t.delivered == 0 || floor.delivered == 0 {
+            return None;
+        }
+        Some(FloorMultiples {
+            latency_p50: ratio(t.latency_us.p50 as f64, floor.latency_us.p50 as f64),
+            latency_p99: ratio(t.latency_us.p99 as f64, floor.latency_us.p99 as f64),
+            cpu_per_delivery: ratio(t.server_cpu_us_per_tick(), floor.server_cpu_us_per_tick()),
+        })
+    }
 }
 
 /// Loopback one-way floor, µs (half of a 64-byte TCP_NODELAY round trip).
@@ -115,6 +154,15 @@ pub struct TransportSummary {
     /// 99th percentile of how late the load generator fired its scheduled requests, µs.
     #[serde(default)]
     pub schedule_lag_us_p99: u64,
+    /// This phase's latency and server CPU per delivery as multiples of the run's fan-out floor
+    /// (a copy of [`Summary::floor_multiples`] written when the run ends, for readers of the
+    /// JSON; absent before the floor was measured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub floor_multiples: Option<FloorMultiples>,
+    /// CPU time the hypervisor gave other guests during the phase's measured window, percent of
+    /// the machine's CPU time (`steal` in `/proc/stat`); absent where it was not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steal_pct: Option<f64>,
     /// Anything else a phase measured (fault-injection counts, slow-client figures, …), by name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub extra: BTreeMap<String, f64>,
@@ -155,7 +203,22 @@ impl TransportSummary {
     pub fn error_count(&self) -> u64 {
         self.errors.values().sum()
     }
+
+    /// Load generator CPU per delivered tick, µs.
+    pub fn loadgen_cpu_us_per_tick(&self) -> f64 {
+        1e6 * ratio(self.loadgen_cpu_s, self.delivered as f64)
+    }
+
+    /// The hypervisor took enough CPU from the machine during the window
+    /// ([`HIGH_STEAL_PCT`]) that its tail latencies say more about the host than the server.
+    pub fn high_steal(&self) -> bool {
+        self.steal_pct.is_some_and(|s| s >= HIGH_STEAL_PCT)
+    }
 }
+
+/// Steal, percent of CPU time, from which a phase is flagged: on an idle 2-core guest a single
+/// stall of tens of ms in a 4 s phase is already a few percent, and decides the phase's p99.
+pub const HIGH_STEAL_PCT: f64 = 2.0;
 
 fn ratio(a: f64, b: f64) -> f64 {
     if b > 0.0 {

@@ -117,6 +117,14 @@ pub fn warnings(summary: &Summary) -> Vec<String> {
                 t.name
             ));
         }
+        if t.high_steal() {
+            out.push(format!(
+                "STEAL {}: the hypervisor took {:.1} % of the machine's CPU during the window (≥ {} %): its tail latencies describe the host",
+                t.name,
+                t.steal_pct.unwrap_or(0.0),
+                tickbench_wire::HIGH_STEAL_PCT
+            ));
+        }
         if t.clients_receiving < t.clients {
             out.push(format!(
                 "{}: only {} of {} clients received a tick",
@@ -240,6 +248,16 @@ pub fn floor_line(summary: &Summary) -> String {
         line.push_str(&format!(
             "; across threads p50 {:.1} µs, p99 {:.1} µs",
             c.p50, c.p99
+        ));
+    }
+    if let Some(ff) = &summary.fanout_floor {
+        line.push_str(&format!(
+            "\nfan-out floor ({}, one write per delivery, no runtime): p50 {:.2} ms, p99 {:.2} ms, {:.1} µs CPU per delivery (load generator {:.1} µs)",
+            ff.name,
+            ff.latency_us.p50 as f64 / 1000.0,
+            ff.latency_us.p99 as f64 / 1000.0,
+            ff.server_cpu_us_per_tick(),
+            ff.loadgen_cpu_us_per_tick(),
         ));
     }
     line

@@ -72,6 +72,7 @@ pub(crate) mod tests {
                 p99: 30.0,
             },
             floor_cross_us: None,
+            fanout_floor: None,
             transports: vec![TransportSummary {
                 name: "poll".into(),
                 clients: 10,
@@ -96,6 +97,8 @@ pub(crate) mod tests {
                 saturated: false,
                 saturation_reasons: vec![],
                 schedule_lag_us_p99: 150,
+                floor_multiples: None,
+                steal_pct: None,
                 extra,
             }],
         }

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use crate::chaos::{ChaosCounts, ChaosProxy};
 use crate::child::ChildServer;
 use crate::error::Error;
-use crate::floor::{measure_cross_thread_floor, measure_floor};
+use crate::floor::{measure_cross_thread_floor, measure_floor, FanoutConfig, FanoutFloor};
 use crate::opts::RunOpts;
 use crate::procstat;
 use crate::progress::{Progress, SecondSnapshot, Stage};
@@ -24,6 +24,7 @@ use crate::run::restarter::lock;
 use crate::run::window::{cpu_delta, Second, Window};
 use crate::saturation::{self, Load};
 use crate::stats::Interval;
+use crate::steal::{self, StealWindow};
 use crate::worker::{Command, PhasePlan, Worker};
 
 /// Round trips of the floor measurement.
@@ -47,6 +48,9 @@ pub(super) struct Coordinator {
     /// The embedded server (locked by the restarter while it restarts it).
     child: Option<Arc<Mutex<ChildServer>>>,
     proxy: Option<Arc<ChaosProxy>>,
+    /// The fan-out floor while its phase runs: the clients connect to it instead, and its
+    /// threads' CPU is the phase's "server" CPU (and not the load generator's).
+    fanout: Option<FanoutFloor>,
 }
 
 impl Coordinator {
@@ -96,6 +100,7 @@ impl Coordinator {
             symbols,
             child,
             proxy,
+            fanout: None,
         })
     }
 
@@ -121,6 +126,7 @@ impl Coordinator {
             floor_us: floor,
             floor_cross_us: Some(floor_cross),
             transports: Vec::new(),
+            fanout_floor: None,
         };
         results.write_summary(&summary)?;
         self.send(Progress::Started {
@@ -148,6 +154,16 @@ impl Coordinator {
                 self.send(Progress::PhaseFinished(Box::new(t)));
             }
         }
+        if let Some(floor) = self
+            .fanout_floor(&transports, &workers, &mut results, run_start)
+            .await?
+        {
+            for t in &mut summary.transports {
+                t.floor_multiples = tickbench_wire::FloorMultiples::of(t, &floor);
+            }
+            summary.fanout_floor = Some(Box::new(floor));
+            results.write_summary(&summary)?;
+        }
         drop(workers);
 
         summary.complete = !self.cancel.is_cancelled();
@@ -158,6 +174,50 @@ impl Coordinator {
             dir: dir.clone(),
         });
         Ok((summary, dir))
+    }
+
+    /// The fan-out floor's phase (see `crate::floor::fanout`), with the first push transport of
+    /// the run; `None` when skipped, interrupted, or the run has no push transport.
+    async fn fanout_floor(
+        &mut self,
+        transports: &[Transport],
+        workers: &[Worker],
+        results: &mut ResultsDir,
+        run_start: Instant,
+    ) -> Result<Option<TransportSummary>, Error> {
+        let push = transports.iter().copied().find(|t| match t.kind() {
+            tickbench_wire::transport::Kind::Stream => true,
+            tickbench_wire::transport::Kind::Polled
+            | tickbench_wire::transport::Kind::Piggyback
+            | tickbench_wire::transport::Kind::Held => false,
+        });
+        let Some(transport) = push.filter(|_| !self.opts.no_fanout_floor) else {
+            return Ok(None);
+        };
+        if self.cancel.is_cancelled() {
+            return Ok(None);
+        }
+        let cfg = FanoutConfig {
+            transport,
+            symbols: self.symbols.symbols.len(),
+            seed: self.symbols.seed,
+            rate: self.symbols.rate,
+            writers: 0,
+        };
+        let floor = tokio::task::spawn_blocking(move || FanoutFloor::start(cfg))
+            .await
+            .map_err(floor_task)?
+            .map_err(Error::os("starting the fan-out floor"))?;
+        self.fanout = Some(floor);
+        let index = transports.len();
+        let phase = self
+            .phase(transport, index, workers, results, run_start)
+            .await;
+        if let Some(f) = self.fanout.take() {
+            // Joins its threads: off the runtime.
+            let _ = tokio::task::spawn_blocking(move || drop(f)).await;
+        }
+        phase
     }
 
     /// One transport phase. `None` when interrupted before its measured window began.
@@ -174,6 +234,13 @@ impl Coordinator {
         let phase_cancel = self.cancel.child_token();
         let start = Instant::now();
 
+        let client_base = match &self.fanout {
+            Some(f) => reqwest::Url::parse(&format!("{}/", f.url())).map_err(|e| Error::Os {
+                what: "building the fan-out floor URL".into(),
+                source: std::io::Error::other(e),
+            })?,
+            None => self.client_base.clone(),
+        };
         // Clients round-robin over the workers, start times spread evenly over the ramp.
         let mut plans: Vec<Vec<_>> = (0..workers.len()).map(|_| Vec::new()).collect();
         for i in 0..o.clients {
@@ -181,7 +248,7 @@ impl Coordinator {
             plans[i as usize % workers.len()].push((
                 offset,
                 self.population
-                    .client_config(o, &self.client_base, transport, index, i),
+                    .client_config(o, &client_base, transport, index, i),
             ));
         }
         for (w, clients) in workers.iter().zip(plans) {
@@ -191,13 +258,18 @@ impl Coordinator {
                 cancel: phase_cancel.clone(),
             }))?;
         }
-        self.send(Progress::PhaseStarted {
-            transport,
-            index,
-            of: self.opts.transports.len(),
-            clients: self.opts.clients,
-            duration: end,
-        });
+        // The fan-out floor's phase is not a transport's: observers (dashboard, plain
+        // progress) see its result in the final summary only, not as a second run of a row.
+        let observed = self.fanout.is_none();
+        if observed {
+            self.send(Progress::PhaseStarted {
+                transport,
+                index,
+                of: self.opts.transports.len(),
+                clients: self.opts.clients,
+                duration: end,
+            });
+        }
 
         let mut window = Window {
             chaos_on: self.proxy.is_some(),
@@ -210,6 +282,9 @@ impl Coordinator {
         let mut prev_server = pid.and_then(|p| procstat::sample(Some(p)));
         let mut prev_chaos = self.chaos_counts();
         let mut prev_next = self.healthz_next().await;
+        let mut prev_steal = steal::read();
+        let mut steal_window = StealWindow::default();
+        let mut prev_fanout = self.fanout.as_ref().map(|f| (f.cpu(), f.next_seq()));
         let mut interrupted = false;
         while prev_t.duration_since(start) < end && !interrupted {
             let since = prev_t.duration_since(start);
@@ -236,8 +311,13 @@ impl Coordinator {
             // server, so a slow /healthz answer cannot stretch the interval.
             let now = Instant::now();
             let self_now = procstat::sample(None);
-            // `None` while a chaos restart holds the server: no sample, no liveness check.
-            let now_pid = self.current_server_pid();
+            let steal_now = steal::read();
+            // `None` while a chaos restart holds the server: no sample, no liveness check. The
+            // fan-out floor's phase samples the floor instead.
+            let now_pid = match self.fanout {
+                Some(_) => None,
+                None => self.current_server_pid(),
+            };
             if now_pid != pid {
                 // A restarted server is a new process: its CPU counts from its own zero.
                 prev_server = now_pid.and_then(|p| procstat::sample(Some(p)));
@@ -266,7 +346,7 @@ impl Coordinator {
             let (intervals, next) = tokio::join!(collect_all(workers), self.healthz_next());
             let dt = now.duration_since(prev_t).as_secs_f64().max(1e-6);
             prev_t = now;
-            let second = Second {
+            let mut second = Second {
                 interval: intervals?,
                 dt,
                 loadgen_cpu_s: cpu_delta(prev_self, self_now),
@@ -279,6 +359,15 @@ impl Coordinator {
                 server: server_now,
             };
             (prev_self, prev_server) = (self_now.or(prev_self), server_now.or(prev_server));
+            if let (Some(f), Some((cpu0, next0))) = (&self.fanout, prev_fanout) {
+                // The floor's threads run in this process: their CPU is the phase's server CPU.
+                let (cpu, next) = (f.cpu(), f.next_seq());
+                let d = cpu.saturating_sub(cpu0).as_secs_f64();
+                second.server_cpu_s = d;
+                second.loadgen_cpu_s = (second.loadgen_cpu_s - d).max(0.0);
+                second.generated = next.saturating_sub(next0);
+                prev_fanout = Some((cpu, next));
+            }
             if let (Some(a), Some(b)) = (prev_next, next) {
                 if b.uptime_s < a.uptime_s {
                     window.restarts_seen += 1;
@@ -305,16 +394,24 @@ impl Coordinator {
             if stage == Stage::Measure {
                 window.add(&second, loadgen_cpu_pct, reasons.clone());
                 window.chaos.add(&chaos);
-                results.interval(
-                    transport,
-                    period_start_sys,
-                    Duration::from_secs_f64(dt),
-                    &second.interval.latency,
-                )?;
+                steal_window.add(prev_steal, steal_now);
+                // The floor's seconds are not a transport's: kept out of `latency.hlog`.
+                if self.fanout.is_none() {
+                    results.interval(
+                        transport,
+                        period_start_sys,
+                        Duration::from_secs_f64(dt),
+                        &second.interval.latency,
+                    )?;
+                }
             } else {
                 window.unrecorded(&second.interval, transport, stage);
             }
+            prev_steal = steal_now.or(prev_steal);
             let iv = second.interval;
+            if !observed {
+                continue;
+            }
             self.send(Progress::Second(Box::new(SecondSnapshot {
                 transport,
                 stage,
@@ -352,8 +449,11 @@ impl Coordinator {
         if window.secs == 0.0 {
             return Ok(None);
         }
-        let (summary, latency) = window.into_summary(transport, self.opts.clients);
-        results.phase_done(transport, latency)?;
+        let (mut summary, latency) = window.into_summary(transport, self.opts.clients);
+        summary.steal_pct = steal_window.pct();
+        if self.fanout.is_none() {
+            results.phase_done(transport, latency)?;
+        }
         Ok(Some(summary))
     }
 

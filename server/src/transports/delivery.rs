@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use tickbench_wire::Transport;
 
 use super::feed::Feed;
-use crate::journal::ReadOut;
+use crate::journal::{FramedRead, ReadOut};
 use crate::state::AppState;
 
 /// Counts one batch answer (poll, JSONP, long-poll, piggyback) of `bytes` body bytes.
@@ -27,4 +27,21 @@ pub fn count_chunk(state: &AppState, t: Transport, feed: &Feed, bytes: usize) {
         }
     }
     p.bytes.fetch_add(bytes as u64, Relaxed);
+}
+
+/// Counts one journal read of a framed stream (its ticks and their framed bytes, and the gap
+/// notice if any; the notice's own bytes are counted by [`count_bytes`]). Once per read, not
+/// once per tick: the counters are shared by every connection.
+pub fn count_framed(state: &AppState, t: Transport, r: &FramedRead) {
+    let p = state.metrics.t(t);
+    p.deliveries.fetch_add(r.ticks as u64, Relaxed);
+    p.bytes.fetch_add(r.bytes as u64, Relaxed);
+    if r.gap.is_some() {
+        p.gaps.fetch_add(1, Relaxed);
+    }
+}
+
+/// Counts `bytes` body bytes of a control frame (gap notice, heartbeat, `bye`).
+pub fn count_bytes(state: &AppState, t: Transport, bytes: usize) {
+    state.metrics.t(t).bytes.fetch_add(bytes as u64, Relaxed);
 }

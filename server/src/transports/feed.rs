@@ -1,18 +1,20 @@
-//! The cursor-following feed every stream reads: what the next chunk of a stream says (ticks, a
-//! heartbeat, or `bye`), read from the journal only when the connection can take more.
+//! The cursor-following feed a stream reads when its format is not framed once at publish
+//! time: what the next chunk of a stream says (ticks as JSON, a heartbeat, or `bye`), read from
+//! the journal only when the connection can take more. The HTTP streams use [`super::framed`],
+//! which follows the journal the same way but delivers frames shared by every stream.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::Stream;
 use tickbench_wire::{now_micros, Gap, Transport};
-use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::conn::{Conn, ConnCtl};
 use crate::journal::SymFilter;
 use crate::metrics::OpenGuard;
 use crate::state::AppState;
+use crate::wakeups::Registration;
 
 /// Most ticks one stream chunk carries.
 pub const CHUNK_TICKS: usize = 4_096;
@@ -36,7 +38,8 @@ struct FeedState {
     state: Arc<AppState>,
     cursor: u64,
     filter: SymFilter,
-    rx: watch::Receiver<u64>,
+    /// Woken by publishes of the symbols it watches (see `crate::wakeups`).
+    wait: Registration,
     heartbeat_at: Instant,
     /// The connection, told when the stream stands at the journal head.
     conn: Option<Arc<ConnCtl>>,
@@ -77,7 +80,7 @@ pub fn start_cursor(state: &AppState, since: u64) -> u64 {
     }
 }
 
-/// Follows the journal from `since`: waits on the head watch (no polling), yields all pending
+/// Follows the journal from `since`: waits for a publish of a watched symbol (no polling), yields all pending
 /// matching ticks at once when woken, a heartbeat when idle, and `Bye` on shutdown.
 pub fn feed(
     state: Arc<AppState>,
@@ -93,7 +96,7 @@ pub fn feed(
     }
     let fs = FeedState {
         conn,
-        rx: state.journal.subscribe(),
+        wait: state.journal.register(&filter),
         _open: OpenGuard::new(state.metrics.clone(), transport),
         state,
         cursor: since,
@@ -120,9 +123,9 @@ pub fn feed(
                 fs.done = true;
                 return Some((Feed::Bye, fs));
             }
-            // Mark the head as seen *before* reading, so a publish racing with the read still
-            // wakes the `changed()` below.
-            fs.rx.borrow_and_update();
+            // Clear the wake-up *before* reading, so a publish racing with the read still
+            // wakes the `notified()` below.
+            fs.wait.reset();
             let out = fs
                 .state
                 .journal
@@ -153,13 +156,7 @@ pub fn feed(
                     fs.done = true;
                     return Some((Feed::Bye, fs));
                 }
-                r = fs.rx.changed() => {
-                    if r.is_err() {
-                        fs.done = true;
-                        return Some((Feed::Bye, fs));
-                    }
-                    None
-                }
+                _ = fs.wait.notified() => None,
                 _ = tokio::time::sleep_until(fs.heartbeat_at) => {
                     fs.heartbeat_at = Instant::now() + hb;
                     Some(Feed::Heartbeat(now_micros()))

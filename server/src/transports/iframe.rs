@@ -5,22 +5,14 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::response::Response;
-use tickbench_wire::framing::{Encoder, Iframe};
 use tickbench_wire::Transport;
 
-use super::streaming::{encode, framed_response, preamble};
+use super::streaming::shared_response;
 use crate::conn::Conn;
+use crate::frames::Framed;
 use crate::params::Params;
 use crate::state::AppState;
 
 pub async fn handler(State(st): State<Arc<AppState>>, conn: Conn, p: Params) -> Response {
-    framed_response(
-        st,
-        Transport::Iframe,
-        p,
-        Iframe::CONTENT_TYPE,
-        preamble::<Iframe>(),
-        encode::<Iframe>,
-        conn,
-    )
+    shared_response(st, Transport::Iframe, Framed::Iframe, p, conn)
 }

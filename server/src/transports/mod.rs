@@ -2,8 +2,10 @@
 //!
 //! - Batch answers: [`poll`], [`jsonp`] (a `/poll` with `callback=`), [`longpoll`],
 //!   [`piggyback`], their bodies encoded by `tickbench_wire::framing`.
-//! - Streams: [`stream`] (NDJSON), [`sse`], [`multipart`], [`iframe`]. Each reads the journal
-//!   through a [`feed`] and answers with [`streaming`]'s response, framed by its wire format.
+//! - Streams: [`stream`] (NDJSON), [`sse`], [`multipart`], [`iframe`]. Each follows the journal
+//!   through a [`framed`] feed (frames shared by every stream, framed once at publish time) and
+//!   answers with [`streaming`]'s response; [`feed`] is the same cursor-following loop yielding
+//!   JSON ticks, for a format that is framed per read.
 //! - [`delivery`] counts what each answer or chunk delivered.
 //!
 //! The router (`app`) picks the handler of each transport; nothing here knows the router.
@@ -44,6 +46,7 @@
 
 pub mod delivery;
 pub mod feed;
+pub mod framed;
 pub mod streaming;
 
 pub mod iframe;

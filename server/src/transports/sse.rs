@@ -13,12 +13,12 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use tickbench_wire::framing::{Encoder, Sse};
 use tickbench_wire::Transport;
 
-use super::streaming::{encode, framed_response, preamble};
+use super::streaming::shared_response;
 use crate::api_error::ApiError;
 use crate::conn::Conn;
+use crate::frames::Framed;
 use crate::params::Params;
 use crate::state::AppState;
 
@@ -49,13 +49,5 @@ pub async fn handler(
         }
     };
     let p = Params { since, ..p };
-    Ok(framed_response(
-        st,
-        Transport::Sse,
-        p,
-        Sse::CONTENT_TYPE,
-        preamble::<Sse>(),
-        encode::<Sse>,
-        conn,
-    ))
+    Ok(shared_response(st, Transport::Sse, Framed::Sse, p, conn))
 }

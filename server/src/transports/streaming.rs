@@ -1,5 +1,6 @@
-//! Stream responses: headers, the format's preamble, then one body chunk per [`Feed`] item in the
-//! transport's wire format.
+//! Stream responses: headers, the format's preamble, then the body: [`shared_response`]'s frames
+//! shared through the journal (every HTTP stream), or [`framed_response`]'s one chunk per [`Feed`]
+//! item framed per read (a format the journal does not frame once).
 
 use std::sync::Arc;
 
@@ -11,7 +12,9 @@ use tickbench_wire::{Control, Transport};
 
 use super::delivery;
 use super::feed::{feed, start_cursor, Feed};
+use super::framed::FramedFeed;
 use crate::conn::Conn;
+use crate::frames::Framed;
 use crate::params::Params;
 use crate::state::AppState;
 
@@ -76,5 +79,26 @@ pub fn framed_response(
     let body = futures_util::stream::iter(preamble.map(Ok)).chain(body);
     let mut resp = Response::new(axum::body::Body::from_stream(body));
     stream_headers(&mut resp, content_type, start);
+    resp
+}
+
+/// Builds a streaming response whose body is a [`FramedFeed`]: the preamble, then the frames the
+/// journal framed once per tick in `format`, shared by every stream of it.
+pub fn shared_response(
+    state: Arc<AppState>,
+    transport: Transport,
+    format: Framed,
+    p: Params,
+    conn: Conn,
+) -> Response {
+    state
+        .metrics
+        .t(transport)
+        .requests
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let start = start_cursor(&state, p.since);
+    let body = FramedFeed::new(state, p.since, p.filter, transport, format, conn);
+    let mut resp = Response::new(axum::body::Body::from_stream(body));
+    stream_headers(&mut resp, format.content_type(), start);
     resp
 }

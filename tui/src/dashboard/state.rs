@@ -143,6 +143,8 @@ impl PhaseView {
             saturated: false,
             saturation_reasons: Vec::new(),
             schedule_lag_us_p99: 0,
+            floor_multiples: None,
+            steal_pct: None,
             extra: BTreeMap::new(),
         }
     }
@@ -234,6 +236,7 @@ impl DashState {
             config: serde_json::Value::Null,
             floor_us: self.floor.unwrap_or_default(),
             floor_cross_us: None,
+            fanout_floor: None,
             transports: self.phases.iter().map(PhaseView::summary).collect(),
         };
         Table::from_summary(&draft)

@@ -41,7 +41,7 @@ fn drop_rank(key: ColumnKey) -> Option<u8> {
         | ColumnKey::P99
         | ColumnKey::P999
         | ColumnKey::Loss => None,
-        ColumnKey::ServerCpuPerTick => Some(0),
+        ColumnKey::ServerCpuPerTick | ColumnKey::FloorMultiples => Some(0),
         ColumnKey::BytesPerTick => Some(1),
         ColumnKey::RequestsPerTick => Some(2),
         // The `!` on the name still says it.
@@ -190,6 +190,7 @@ pub fn render_table(
                 | ColumnKey::Max
                 | ColumnKey::Loss
                 | ColumnKey::ServerCpuPerTick
+                | ColumnKey::FloorMultiples
                 | ColumnKey::Saturated => String::new(),
             };
             aligned(text, c, Style::new())
@@ -226,6 +227,7 @@ mod tests {
             config: serde_json::Value::Null,
             floor_us: Floor::default(),
             floor_cross_us: None,
+            fanout_floor: None,
             transports: Vec::new(),
         };
         t.columns = Table::from_summary(&sample).columns;

@@ -13,7 +13,10 @@
 mod markdown;
 mod plain;
 
-use tickbench_wire::{Summary, TransportSummary};
+use tickbench_wire::{FloorMultiples, Summary, TransportSummary};
+
+/// [`Row::transport`] of the fan-out floor's row.
+pub const FANOUT_FLOOR_ROW: &str = "fanout-floor";
 
 /// Which figure a column shows; a view that cannot fit every column drops them by key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -30,6 +33,9 @@ pub enum ColumnKey {
     Max,
     Loss,
     ServerCpuPerTick,
+    /// Latency p50, p99 and server CPU per delivery as multiples of the run's fan-out floor
+    /// (only in tables of runs that measured one).
+    FloorMultiples,
     Saturated,
 }
 
@@ -100,17 +106,45 @@ const COLUMNS: [Column; 13] = [
     col(ColumnKey::Saturated, "saturated", Align::Left),
 ];
 
+/// The fan-out floor column, placed after the server CPU column when the run has a floor.
+const FLOOR_COLUMN: Column = col(
+    ColumnKey::FloorMultiples,
+    "× fan-out floor p50/p99/CPU",
+    Align::Right,
+);
+
 const fn col(key: ColumnKey, header: &'static str, align: Align) -> Column {
     Column { key, header, align }
 }
 
 impl Table {
-    /// One row per phase of `summary`, in run order.
+    /// One row per phase of `summary`, in run order. A run that measured the fan-out floor
+    /// also gets the [`ColumnKey::FloorMultiples`] column and, last, the floor's own row
+    /// (transport `fanout-floor`, its multiples 1).
     pub fn from_summary(summary: &Summary) -> Table {
-        Table {
-            columns: COLUMNS.to_vec(),
-            rows: summary.transports.iter().map(row).collect(),
+        let mut columns = COLUMNS.to_vec();
+        let floor = summary.fanout_floor.as_ref();
+        if floor.is_some() {
+            let at = columns
+                .iter()
+                .position(|c| c.key == ColumnKey::ServerCpuPerTick)
+                .map_or(columns.len(), |i| i + 1);
+            columns.insert(at, FLOOR_COLUMN);
         }
+        let mut rows: Vec<Row> = summary
+            .transports
+            .iter()
+            .map(|t| row(t, &columns, floor.map(|_| summary.floor_multiples(t))))
+            .collect();
+        if let Some(f) = floor {
+            let mut r = row(f, &columns, Some(FloorMultiples::of(f, f)));
+            r.transport = FANOUT_FLOOR_ROW.into();
+            if let Some(i) = columns.iter().position(|c| c.key == ColumnKey::Transport) {
+                r.cells[i].text = format!("fan-out floor ({})", f.name);
+            }
+            rows.push(r);
+        }
+        Table { columns, rows }
     }
 
     /// Each column's width in characters: the widest of its header and its cells.
@@ -159,7 +193,9 @@ impl Table {
     }
 }
 
-fn row(t: &TransportSummary) -> Row {
+/// `t`'s row with a cell per column of `columns`; `multiples` is `Some` when the table has the
+/// floor column (then `Some(None)` when `t` has no multiples, e.g. it delivered nothing).
+fn row(t: &TransportSummary, columns: &[Column], multiples: Option<Option<FloorMultiples>>) -> Row {
     let ms = |us: u64| plain_cell(format!("{:.2}", us as f64 / 1000.0));
     let loss = if t.gap_notices > 0 {
         format!("{} (+{} declared)", t.loss(), t.gap_notices)
@@ -202,6 +238,30 @@ fn row(t: &TransportSummary) -> Row {
             },
         ],
     }
+    .with_floor(columns, multiples)
+}
+
+impl Row {
+    /// Inserts the floor-multiples cell where `columns` has that column.
+    fn with_floor(mut self, columns: &[Column], multiples: Option<Option<FloorMultiples>>) -> Row {
+        let (Some(m), Some(at)) = (
+            multiples,
+            columns
+                .iter()
+                .position(|c| c.key == ColumnKey::FloorMultiples),
+        ) else {
+            return self;
+        };
+        let text = match m {
+            Some(m) => format!(
+                "{:.2} / {:.2} / {:.2}",
+                m.latency_p50, m.latency_p99, m.cpu_per_delivery
+            ),
+            None => "-".into(),
+        };
+        self.cells.insert(at, plain_cell(text));
+        self
+    }
 }
 
 fn plain_cell(text: String) -> Cell {
@@ -239,6 +299,35 @@ mod tests {
             (sat.text.as_str(), sat.severity),
             ("SATURATED", Severity::Bad)
         );
+    }
+
+    #[test]
+    fn a_run_with_a_fanout_floor_shows_multiples_and_the_floor_row() {
+        let mut s = sample_summary();
+        assert!(!Table::from_summary(&s)
+            .columns
+            .iter()
+            .any(|c| c.key == ColumnKey::FloorMultiples));
+        let mut floor = s.transports[0].clone();
+        floor.name = "sse".into();
+        floor.latency_us.p50 /= 2;
+        floor.latency_us.p99 /= 4;
+        floor.server_cpu_s /= 2.0;
+        s.fanout_floor = Some(Box::new(floor));
+        let t = Table::from_summary(&s);
+        assert_eq!(t.rows.len(), 2);
+        assert!(t.rows.iter().all(|r| r.cells.len() == t.columns.len()));
+        let at = t
+            .columns
+            .iter()
+            .position(|c| c.key == ColumnKey::FloorMultiples)
+            .unwrap();
+        assert_eq!(t.columns[at - 1].key, ColumnKey::ServerCpuPerTick);
+        assert_eq!(t.rows[0].cells[at].text, "2.00 / 4.00 / 2.00");
+        assert_eq!(t.rows[1].transport, FANOUT_FLOOR_ROW);
+        assert_eq!(t.rows[1].cells[0].text, "fan-out floor (sse)");
+        assert_eq!(t.rows[1].cells[at].text, "1.00 / 1.00 / 1.00");
+        assert!(t.markdown().contains("fan-out floor (sse)"));
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! The loopback floor: how fast two sockets on this machine can exchange 64 bytes, measured before
-//! the phases so every latency in the results can be read against what the kernel alone costs.
+//! The loopback floors: how fast two sockets on this machine can exchange 64 bytes (within one
+//! thread, and between two threads), measured before the phases so every latency in the results
+//! can be read against what the kernel alone costs.
 
 use tickbench_wire::Floor;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

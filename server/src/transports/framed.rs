@@ -1,0 +1,252 @@
+//! [`FramedFeed`]: the body of an HTTP stream whose format is framed once per tick at publish
+//! time (NDJSON, SSE, multipart, iframe): it follows the journal by cursor exactly like
+//! [`super::feed`], but what it yields are the journal's shared frames, one body chunk per tick.
+//!
+//! The common path of a delivery is: the publish wakes the task (only streams watching the
+//! tick's symbol are woken), one journal read under the shared read lock queues the frames of
+//! every pending tick into the stream's own queue (reused: no allocation once it has grown), and
+//! each frame goes to hyper as a [`Bytes`] clone, which hyper's chunked encoder writes with a
+//! vectored write (its chunk header is built in place): no formatting, allocation or exclusive
+//! lock per delivery. Gap notices, heartbeats and `bye` are framed when they happen; a read that
+//! finds a backlog joins its frames into one chunk (see [`SHARED_MAX`]).
+//!
+//! A hand-written [`Stream`] rather than an `async` block: the heartbeat timer and the shutdown
+//! future are created once per stream, not once per wait, and a wait is a flag check.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_util::Stream;
+use tickbench_wire::{now_micros, Control, Transport};
+use tokio::time::{Instant, Sleep};
+use tokio_util::sync::WaitForCancellationFutureOwned;
+
+use super::delivery;
+use super::feed::{CHUNK_BYTES, CHUNK_TICKS};
+use crate::conn::{Conn, ConnCtl};
+use crate::frames::Framed;
+use crate::journal::{FramingUse, SymFilter};
+use crate::metrics::OpenGuard;
+use crate::state::AppState;
+use crate::wakeups::Registration;
+
+/// Most frames one read hands to hyper as separate body chunks. A read that finds more (a
+/// stream catching up on a backlog) copies them into one chunk instead: hyper flushes after 16
+/// queued buffers and writes a chunk header per chunk, so a backlog sent frame by frame would
+/// take a write per 16 ticks, where one copy per read lets it write up to a chunk's worth
+/// ([`CHUNK_BYTES`]) at once. The fan-out case, a tick or two per wake-up, never copies.
+const SHARED_MAX: usize = 4;
+
+/// Where a stream stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Running,
+    /// Too far behind: the connection task resets the socket and drops this body. Nothing more
+    /// is sent and the body does not end (see `feed`: a `bye` or a clean end would only queue
+    /// behind the data the reset discards).
+    Cut,
+    /// `bye` was sent.
+    Done,
+}
+
+/// One stream's body; see the module docs.
+pub struct FramedFeed {
+    state: Arc<AppState>,
+    transport: Transport,
+    format: Framed,
+    /// What the response starts with, until sent.
+    preamble: Option<Bytes>,
+    cursor: u64,
+    filter: SymFilter,
+    wait: Registration,
+    /// Frames read but not yet handed to hyper.
+    queue: VecDeque<Bytes>,
+    /// When the next heartbeat is due; moved on every delivery, applied to `sleep` lazily.
+    heartbeat_at: Instant,
+    sleep: Pin<Box<Sleep>>,
+    cancelled: Pin<Box<WaitForCancellationFutureOwned>>,
+    /// The connection, told when the stream stands at the journal head.
+    conn: Option<Arc<ConnCtl>>,
+    /// It returned `Pending` while standing at the head.
+    waiting: bool,
+    phase: Phase,
+    _open: OpenGuard,
+    _framing: FramingUse,
+}
+
+impl Drop for FramedFeed {
+    fn drop(&mut self) {
+        if let Some(c) = &self.conn {
+            c.stream_ended();
+        }
+    }
+}
+
+impl FramedFeed {
+    /// A stream of `transport` (framed in `format`) following the journal from `since`.
+    pub fn new(
+        state: Arc<AppState>,
+        since: u64,
+        filter: SymFilter,
+        transport: Transport,
+        format: Framed,
+        conn: Conn,
+    ) -> FramedFeed {
+        let conn = conn.map(|c| c.0);
+        if let Some(c) = &conn {
+            c.stream_started(transport);
+        }
+        let mut pre = Vec::new();
+        format.preamble(&mut pre);
+        let heartbeat_at = Instant::now() + state.config.heartbeat;
+        FramedFeed {
+            preamble: (!pre.is_empty()).then(|| pre.into()),
+            cursor: since,
+            wait: state.journal.register(&filter),
+            filter,
+            queue: VecDeque::new(),
+            heartbeat_at,
+            sleep: Box::pin(tokio::time::sleep_until(heartbeat_at)),
+            cancelled: Box::pin(state.cancel.clone().cancelled_owned()),
+            conn,
+            waiting: false,
+            phase: Phase::Running,
+            _open: OpenGuard::new(state.metrics.clone(), transport),
+            _framing: state.journal.use_framing(format),
+            transport,
+            format,
+            state,
+        }
+    }
+
+    fn caught_up(&self) {
+        if let Some(c) = &self.conn {
+            c.caught_up();
+        }
+    }
+
+    /// A control frame, counted as body bytes.
+    fn control(&mut self, c: &Control) -> Bytes {
+        let b = self.format.control_bytes(c);
+        delivery::count_bytes(&self.state, self.transport, b.len());
+        b
+    }
+
+    fn bye(&mut self) -> Poll<Option<Result<Bytes, Infallible>>> {
+        self.phase = Phase::Done;
+        Poll::Ready(Some(Ok(self.control(&Control::bye()))))
+    }
+
+    /// Ready when the heartbeat is due (the timer is re-armed lazily to `heartbeat_at`).
+    fn poll_heartbeat(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        loop {
+            if self.sleep.deadline() < self.heartbeat_at {
+                let at = self.heartbeat_at;
+                self.sleep.as_mut().reset(at);
+            }
+            match self.sleep.as_mut().poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(()) if self.sleep.deadline() >= self.heartbeat_at => {
+                    return Poll::Ready(())
+                }
+                Poll::Ready(()) => continue,
+            }
+        }
+    }
+}
+
+impl Stream for FramedFeed {
+    type Item = Result<Bytes, Infallible>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if let Some(p) = this.preamble.take() {
+            return Poll::Ready(Some(Ok(p)));
+        }
+        match this.phase {
+            Phase::Running => {}
+            Phase::Cut => return Poll::Pending,
+            Phase::Done => return Poll::Ready(None),
+        }
+        // The common path: a frame already read.
+        if let Some(b) = this.queue.pop_front() {
+            return Poll::Ready(Some(Ok(b)));
+        }
+        if let Some(c) = &this.conn {
+            if c.cut_if_behind(this.state.config.stream_max_behind, &this.state.metrics) {
+                this.phase = Phase::Cut;
+                return Poll::Pending;
+            }
+        }
+        if std::mem::take(&mut this.waiting) {
+            // It stood at the head until now.
+            this.caught_up();
+        }
+        loop {
+            if this.state.cancel.is_cancelled() {
+                return this.bye();
+            }
+            // Clear the wake-up *before* reading, so a publish racing with the read still
+            // makes `poll_notified` below ready.
+            this.wait.reset();
+            let journal = &this.state.journal;
+            let r = journal.read_framed(
+                this.cursor,
+                &this.filter,
+                this.format,
+                CHUNK_TICKS,
+                CHUNK_BYTES,
+                &mut this.queue,
+            );
+            this.cursor = r.next;
+            let head = journal.next_seq();
+            if this.cursor >= head {
+                this.caught_up();
+            }
+            if r.gap.is_some() || r.ticks > 0 {
+                this.heartbeat_at = Instant::now() + this.state.config.heartbeat;
+                delivery::count_framed(&this.state, this.transport, &r);
+                if this.queue.len() > SHARED_MAX {
+                    let mut one = Vec::with_capacity(r.bytes);
+                    for b in this.queue.drain(..) {
+                        one.extend_from_slice(&b);
+                    }
+                    this.queue.push_back(one.into());
+                }
+                if let Some(g) = r.gap {
+                    return Poll::Ready(Some(Ok(this.control(&Control::Gap(g)))));
+                }
+                if let Some(b) = this.queue.pop_front() {
+                    return Poll::Ready(Some(Ok(b)));
+                }
+            }
+            if this.cursor < head {
+                // The scan was capped (sparse watchlist): keep going, but let others run.
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            if let Some(c) = &this.conn {
+                c.waiting();
+            }
+            if this.cancelled.as_mut().poll(cx).is_ready() {
+                return this.bye();
+            }
+            if this.wait.poll_notified(cx).is_ready() {
+                this.caught_up();
+                continue;
+            }
+            if this.poll_heartbeat(cx).is_ready() {
+                this.heartbeat_at = Instant::now() + this.state.config.heartbeat;
+                this.caught_up();
+                return Poll::Ready(Some(Ok(this.control(&Control::Heartbeat(now_micros())))));
+            }
+            this.waiting = true;
+            return Poll::Pending;
+        }
+    }
+}
