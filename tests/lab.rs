@@ -69,6 +69,7 @@ fn summary() -> Summary {
         },
         floor_cross_us: None,
         transports: vec![phase("poll"), phase("longpoll"), phase("sse")],
+        browser: None,
     }
 }
 

@@ -146,6 +146,7 @@ pub(crate) mod test_support {
             },
             floor_cross_us: None,
             transports: phases,
+            browser: None,
         }
     }
 

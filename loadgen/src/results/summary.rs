@@ -98,6 +98,7 @@ pub(crate) mod tests {
                 schedule_lag_us_p99: 150,
                 extra,
             }],
+            browser: None,
         }
     }
 }

@@ -227,6 +227,7 @@ mod tests {
             floor_us: Floor::default(),
             floor_cross_us: None,
             transports: Vec::new(),
+            browser: None,
         };
         t.columns = Table::from_summary(&sample).columns;
         t.rows.push(ModelRow {
