@@ -12,7 +12,11 @@ const STALL_MS = 5000;
 TB.compare = function (el, q, protocol, cspViolations) {
   el('compare').hidden = false;
   const started = performance.now();
-  const names = Object.keys(TB.techniques);
+  // Each technique in `tabs` frames, as a user with that many tabs of one site open: the frames
+  // share the browser's connections to this origin the way tabs do.
+  const tabs = Math.min(4, Math.max(1, Number(q.get('tabs')) || 2));
+  const names = [];
+  for (let i = 1; i <= tabs; i++) for (const n of Object.keys(TB.techniques)) names.push(i === 1 ? n : n + '#' + i);
   const keep = q.get('symbols') ? '&symbols=' + encodeURIComponent(q.get('symbols')) : '';
   const frames = new Map();
   const rows = new Map();
@@ -23,7 +27,7 @@ TB.compare = function (el, q, protocol, cspViolations) {
     cap.textContent = name;
     const f = document.createElement('iframe');
     f.title = name;
-    f.src = '/?transport=' + encodeURIComponent(name) + '&embed=1' + keep;
+    f.src = '/?transport=' + encodeURIComponent(name.split('#')[0]) + '&embed=1' + keep;
     fig.append(cap, f);
     el('frames').appendChild(fig);
     frames.set(name, f);
@@ -64,10 +68,11 @@ TB.compare = function (el, q, protocol, cspViolations) {
         ? 'Over HTTP/2 every technique shares one multiplexed connection: nothing waits for a connection.'
         : 'Every technique is receiving ticks.';
     }
-    const holders = TB.HOLDS_CONNECTION.filter((n) => !stalled.includes(n));
+    const holding = names.filter((n) => TB.HOLDS_CONNECTION.includes(n.split('#')[0]));
+    const holders = holding.filter((n) => !stalled.includes(n));
     if (p === 'http/1.1') {
       return 'Stalled: ' + stalled.join(', ') + '. Over HTTP/1.1 Chromium opens at most 6 connections per host, and ' +
-        TB.HOLDS_CONNECTION.length + ' of these techniques (' + TB.HOLDS_CONNECTION.join(', ') + ') each keep one busy for good. ' +
+        holding.length + ' frames here (' + tabs + ' tabs of ' + TB.HOLDS_CONNECTION.join(', ') + ') each want one for good. ' +
         (holders.length ? 'Those holding connections now: ' + holders.join(', ') + '. ' : '') +
         'The stalled ones\' requests (and frame loads) wait in the browser\'s queue for a connection that never frees up. ' +
         'WebSockets are pooled apart, so ws keeps flowing. Over HTTP/2 (serve --tls) all of them share one connection.';

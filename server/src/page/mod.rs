@@ -98,7 +98,7 @@ fn check_query(query: &str, st: &AppState) -> Result<(), ApiError> {
     params::parse(query, st)?;
     let mut seen = Vec::new();
     for (k, v) in form_urlencoded::parse(query.as_bytes()) {
-        let known = ["transport", "view", "interval", "actions", "embed"];
+        let known = ["transport", "view", "interval", "actions", "embed", "tabs"];
         if !known.contains(&k.as_ref()) {
             continue;
         }
@@ -115,6 +115,7 @@ fn check_query(query: &str, st: &AppState) -> Result<(), ApiError> {
             }
             "interval" => number(&v, "interval", 50, 600_000, "milliseconds")?,
             "actions" => number(&v, "actions", 0, 100, "actions per second")?,
+            "tabs" => number(&v, "tabs", 1, 4, "tabs")?,
             "embed" if v != "0" && v != "1" => {
                 return Err(ApiError::param("embed", "embed must be 0 or 1"));
             }
