@@ -15,7 +15,7 @@
 //! through [`tickbench_loadgen::BrowserPhase`], a hook the binary fills with [`run_phase`].
 //!
 //! # Layout
-//! - [`error`]: [`Error`].
+//! - [`error`]: the [`Error`] type.
 //! - [`install`]: finding chromium, installing it with apt-get when missing.
 //! - [`cdp`]: [`Browser`], the chromium process and the DevTools protocol over its pipe.
 //! - [`tab`]: [`Tab`](tab::Tab), one page: navigate, evaluate, wait, screenshot.

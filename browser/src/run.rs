@@ -110,7 +110,7 @@ pub fn run(opts: BrowserOpts) -> Result<(Summary, PathBuf), Error> {
         floor_us: Floor::default(),
         floor_cross_us: None,
         transports: Vec::new(),
-        browser: Some(section),
+        browser: Some(Box::new(section)),
     };
     let report = results.path().join("report.md");
     std::fs::write(&report, render_browser_report(&summary)).map_err(|source| Error::Write {

@@ -41,9 +41,10 @@ pub struct Summary {
     /// One entry per transport phase, in run order.
     pub transports: Vec<TransportSummary>,
     /// The browser phase (`tickbench browser`, `tickbench run --browser`): each technique in a
-    /// real page in headless Chromium. Absent when no browser ran.
+    /// real page in headless Chromium. Absent when no browser ran. Boxed: a `Summary` is moved
+    /// around by value and most have none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub browser: Option<BrowserSection>,
+    pub browser: Option<Box<BrowserSection>>,
 }
 
 /// What headless Chromium measured: one page per technique, and the compare view.

@@ -81,7 +81,7 @@ pub fn render_browser_section(b: &BrowserSection) -> String {
         } else {
             let _ = writeln!(
                 out,
-                "Stalled (received nothing): **{}**. Over HTTP/1.1 Chromium opens at most 6 connections per host and the held streams keep them busy.\n",
+                "Stalled (no tick for the last 5 s of the view): **{}**. Over HTTP/1.1 Chromium opens at most 6 connections per host and the held streams keep them busy.\n",
                 c.stalled.join(", ")
             );
         }

@@ -163,7 +163,7 @@ impl Coordinator {
                 .await
                 .map_err(|e| Error::Browser(format!("the browser phase stopped: {e}")))?
                 .map_err(Error::Browser)?;
-            summary.browser = Some(section);
+            summary.browser = Some(Box::new(section));
             results.write_summary(&summary)?;
         }
 

@@ -70,7 +70,7 @@ struct Dashboard {
 /// What the run does between frames.
 enum RunEvent {
     /// It returned.
-    Done(RunResult),
+    Done(Box<RunResult>),
     /// A signal cancelled it.
     Signalled,
 }
@@ -110,7 +110,7 @@ impl Screen for Dashboard {
     async fn wake(&mut self) -> RunEvent {
         tokio::select! {
             r = &mut self.feed.done, if self.outcome.is_none() => RunEvent::Done(
-                r.unwrap_or(Err(Error::RunPanicked)),
+                Box::new(r.unwrap_or(Err(Error::RunPanicked))),
             ),
             _ = self.feed.cancel.cancelled(), if !self.state.stopping => RunEvent::Signalled,
             else => std::future::pending().await,
@@ -120,6 +120,7 @@ impl Screen for Dashboard {
     fn woke(&mut self, ev: RunEvent) -> Flow<Self::Output> {
         match ev {
             RunEvent::Done(r) => {
+                let r = *r;
                 self.drain();
                 match &r {
                     Ok((summary, dir)) => {
