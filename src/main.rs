@@ -32,6 +32,8 @@ enum Command {
     Sweep(tickbench_lab::SweepOpts),
     /// Compare two runs: exit 0 if nothing regressed, 1 on regression, 2 on bad input.
     Compare(tickbench_lab::CompareOpts),
+    /// Open the page in headless Chromium once per technique and write results/.
+    Browser(tickbench_browser::BrowserOpts),
 }
 
 fn main() -> ExitCode {
@@ -50,7 +52,10 @@ fn main() -> ExitCode {
 
     let result = match command {
         Command::Serve(opts) => tickbench_server::run(opts).map_err(anyhow::Error::from),
-        Command::Run(opts) => {
+        Command::Run(mut opts) => {
+            if opts.browser {
+                opts.browser_phase = Some(tickbench_browser::run_phase(&opts));
+            }
             if !opts.no_tui && std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
                 tickbench_tui::dashboard(opts).map_err(anyhow::Error::from)
             } else {
@@ -61,6 +66,9 @@ fn main() -> ExitCode {
         Command::Show(opts) => tickbench_tui::show(opts).map_err(anyhow::Error::from),
         Command::Sweep(opts) => tickbench_lab::sweep(opts).map_err(anyhow::Error::from),
         Command::Compare(opts) => return ExitCode::from(tickbench_lab::compare(opts)),
+        Command::Browser(opts) => tickbench_browser::run(opts)
+            .map(drop)
+            .map_err(anyhow::Error::from),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -72,6 +72,7 @@ fn summary() -> Summary {
         floor_cross_us: None,
         fanout_floor: None,
         transports: vec![phase("poll"), phase("longpoll"), phase("sse")],
+        browser: None,
     }
 }
 

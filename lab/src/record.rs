@@ -149,6 +149,7 @@ pub(crate) mod test_support {
             floor_cross_us: None,
             fanout_floor: None,
             transports: phases,
+            browser: None,
         }
     }
 

@@ -46,6 +46,9 @@ pub enum Error {
     /// The embedded server died during a phase: every later figure would be an error count.
     #[error("the embedded server (pid {pid}) exited during the {transport} phase")]
     ServerDied { pid: u32, transport: String },
+    /// `--browser`: the browser phase could not be run (no chromium, the page failed, …).
+    #[error("browser phase: {0}")]
+    Browser(String),
     /// A load generator worker thread stopped (it panicked): the run cannot be completed.
     #[error("a load generator worker thread stopped unexpectedly")]
     WorkerStopped,

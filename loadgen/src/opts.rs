@@ -103,6 +103,31 @@ pub struct RunOpts {
     #[arg(long)]
     #[serde(default)]
     pub no_fanout_floor: bool,
+    /// After the transport phases, open the browser page in headless Chromium once per technique
+    /// against the same server (`tickbench browser`'s measurement); its table joins report.md.
+    #[arg(long)]
+    pub browser: bool,
+    /// What `--browser` runs, supplied by the binary: the load generator does not depend on the
+    /// browser crate (that crate depends on this one for the embedded server and the results).
+    #[arg(skip)]
+    #[serde(skip)]
+    pub browser_phase: Option<BrowserPhase>,
+}
+
+/// The browser phase's signature: given the server's base URL (`http://127.0.0.1:PORT`) and the
+/// results folder (for screenshots), measure and return the `browser` section of the summary,
+/// or one line saying why not.
+pub type BrowserPhaseFn =
+    dyn Fn(&str, &std::path::Path) -> Result<tickbench_wire::BrowserSection, String> + Send + Sync;
+
+/// `--browser`'s measurement, plugged in by the `tickbench` binary.
+#[derive(Clone)]
+pub struct BrowserPhase(pub std::sync::Arc<BrowserPhaseFn>);
+
+impl fmt::Debug for BrowserPhase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BrowserPhase(..)")
+    }
 }
 
 /// Lets [`RunOpts::default`] come from clap itself, so the two can never disagree.
@@ -161,6 +186,10 @@ impl RunOpts {
         ensure(
             self.slow_factor.is_finite() && self.slow_factor >= 1.0,
             "--slow-factor must be a number ≥ 1",
+        )?;
+        ensure(
+            !self.browser || self.browser_phase.is_some(),
+            "--browser needs the tickbench binary's browser phase (RunOpts::browser_phase is unset)",
         )?;
         if let Some(c) = &self.chaos {
             ensure(

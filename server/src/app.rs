@@ -12,6 +12,7 @@ use axum::Router;
 use tickbench_wire::Transport;
 
 use crate::endpoints;
+use crate::page;
 use crate::state::AppState;
 use crate::transports::{iframe, longpoll, multipart, piggyback, poll, sse, stream};
 
@@ -22,7 +23,7 @@ pub fn app(state: Arc<AppState>) -> Router {
     for t in Transport::ALL {
         router = transport_routes(router, t);
     }
-    router
+    page::routes(router)
         .route("/snapshot", get(endpoints::snapshot))
         .route("/symbols", get(endpoints::symbols))
         .route("/healthz", get(endpoints::healthz))

@@ -46,6 +46,7 @@
 //!   too far behind asks for a reset.
 //! - [`transports`]: one file per push technique, with the stream feed, stream response and
 //!   delivery counting they share (the bytes of each format are `tickbench_wire::framing`'s).
+//! - [`page`]: the browser page at `/` (embedded HTML and JavaScript, strict CSP).
 //! - [`endpoints`]: `/snapshot`, `/symbols`, `/healthz`, `/metrics`, the 404/405 fallbacks.
 //! - [`app`]: the router (every transport's routes from one exhaustive `match`) and the
 //!   middleware every answer passes.
@@ -68,6 +69,7 @@ pub mod json;
 pub mod market;
 pub mod metrics;
 pub mod opts;
+pub mod page;
 pub mod params;
 mod run;
 pub mod serve;

@@ -16,12 +16,15 @@
 //! - [`framing`]: one file per response format (NDJSON, SSE, multipart, iframe, batch, JSONP),
 //!   each with the server's encoder and the client's parser and a round-trip test.
 //! - [`query`]: the query parameters (`since`, `symbols`, `limit`, `timeout`, `callback`).
+//! - [`technique`]: the browser page's techniques ([`Technique`]: how a browser reads each
+//!   transport) and the facts the page, its route and the browser driver share.
 //! - [`summary`]: the `summary.json` schema.
 
 pub mod api;
 pub mod framing;
 pub mod query;
 pub mod summary;
+pub mod technique;
 pub mod tick;
 pub mod transport;
 
@@ -30,9 +33,10 @@ pub use api::{
     SymbolInfo, Symbols,
 };
 pub use summary::{
-    Floor, FloorMultiples, LatencySummary, Summary, TransportSummary, HIGH_STEAL_PCT,
-    SCHEMA_VERSION,
+    BrowserCompare, BrowserSection, BrowserTechnique, Floor, FloorMultiples, LatencySummary,
+    Summary, TransportSummary, HIGH_STEAL_PCT, SCHEMA_VERSION,
 };
+pub use technique::{ParseTechniqueError, Technique};
 pub use tick::{Batch, Control, Gap, Tick};
 pub use transport::{ParseTransportError, Transport};
 

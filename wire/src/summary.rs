@@ -47,6 +47,11 @@ pub struct Summary {
     /// with `--no-fanout-floor`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fanout_floor: Option<Box<TransportSummary>>,
+    /// The browser phase (`tickbench browser`, `tickbench run --browser`): each technique in a
+    /// real page in headless Chromium. Absent when no browser ran. Boxed: a `Summary` is moved
+    /// around by value and most have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub browser: Option<Box<BrowserSection>>,
 }
 
 impl Summary {
@@ -79,6 +84,79 @@ impl FloorMultiples {
             cpu_per_delivery: ratio(t.server_cpu_us_per_tick(), floor.server_cpu_us_per_tick()),
         })
     }
+}
+
+/// What headless Chromium measured: one page per technique, and the compare view.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct BrowserSection {
+    /// The browser's own version string (`Chrome/156.0…`).
+    pub browser: String,
+    /// The page URL the techniques were opened at (without the query).
+    pub url: String,
+    /// Symbols each page watched.
+    pub symbols: u64,
+    /// One row per technique, in the order opened.
+    pub techniques: Vec<BrowserTechnique>,
+    /// The compare view (every technique at once in one page), when it was opened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compare: Option<BrowserCompare>,
+}
+
+/// One technique's page, read from `window.tickbench.stats()` at the end of its window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct BrowserTechnique {
+    /// Technique name (`poll`, `stream-xhr`, `ws`, …).
+    pub name: String,
+    /// HTTP version the page was loaded over, as the browser reports it (`http/1.1`, `h2`).
+    #[serde(default)]
+    pub protocol: String,
+    /// Length of the measured window, seconds.
+    pub duration_s: f64,
+    /// Ticks the page received (after its sequence checks) inside the window.
+    pub delivered: u64,
+    pub gaps: u64,
+    pub duplicates: u64,
+    pub out_of_order: u64,
+    pub gap_notices: u64,
+    pub reconnects: u64,
+    /// Requests the page made (stream (re)connects, script tags and frames count as requests).
+    pub requests: u64,
+    /// Response bytes the page received (estimated from the framing where the browser API hides
+    /// them: EventSource, the forever iframe).
+    pub bytes: u64,
+    /// Browser clock at parse time − the tick's scheduled `ts`, µs, from the page's log-bucket
+    /// histogram (about 3% resolution).
+    pub latency_us: LatencySummary,
+    /// Errors the page saw (failed requests, parse errors, CSP violations).
+    #[serde(default)]
+    pub errors: u64,
+    /// The page's screenshot, relative to the results folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screenshot: Option<String>,
+}
+
+impl BrowserTechnique {
+    /// Ticks lost without notice or mangled: must be 0.
+    pub fn loss(&self) -> u64 {
+        self.gaps + self.duplicates + self.out_of_order
+    }
+}
+
+/// The compare view: every technique in one page, sharing the browser's connections to one
+/// origin.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct BrowserCompare {
+    /// HTTP version of the page (`http/1.1`: 6 connections per origin; `h2`: one multiplexed).
+    pub protocol: String,
+    /// How long the view was open, seconds.
+    pub duration_s: f64,
+    /// Techniques that received nothing while the view was open, waiting for a connection.
+    pub stalled: Vec<String>,
+    /// Ticks each technique received, by name.
+    pub delivered: BTreeMap<String, u64>,
+    /// The page's screenshot, relative to the results folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screenshot: Option<String>,
 }
 
 /// Loopback one-way floor, µs (half of a 64-byte TCP_NODELAY round trip).

@@ -3,11 +3,13 @@
 //! - `summary.json`: the [`tickbench_wire::Summary`] (provisional `complete: false` from the start);
 //! - `<transport>.hgrm`: each phase's merged histogram as HdrHistogram percentile text ([`hgrm`]);
 //! - `latency.hlog`: per-second histograms of every phase, an HdrHistogram interval log ([`hlog`]);
-//! - `report.md` and `latency.svg`: the comparison for people ([`report`], [`svg`]);
+//! - `report.md` and `latency.svg`: the comparison for people ([`report`], [`svg`]; the browser
+//!   phase's table is [`browser`]'s);
 //!
 //! and `<out>/latest`, a relative symlink to the newest folder. [`read()`] is the one reader of a
 //! results folder's summary; [`table`] the comparison table every view renders.
 
+pub mod browser;
 pub mod hgrm;
 pub mod hlog;
 mod read;

@@ -183,6 +183,9 @@ pub fn render_report(summary: &Summary) -> String {
         out.push('\n');
     }
     out.push_str("![latency by percentile](latency.svg)\n\n");
+    if let Some(b) = &summary.browser {
+        out.push_str(&super::browser::render_browser_section(b));
+    }
     let _ = writeln!(out, "## Details\n");
     let _ = writeln!(
         out,

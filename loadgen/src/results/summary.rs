@@ -101,6 +101,7 @@ pub(crate) mod tests {
                 steal_pct: None,
                 extra,
             }],
+            browser: None,
         }
     }
 }

@@ -127,6 +127,7 @@ impl Coordinator {
             floor_cross_us: Some(floor_cross),
             transports: Vec::new(),
             fanout_floor: None,
+            browser: None,
         };
         results.write_summary(&summary)?;
         self.send(Progress::Started {
@@ -165,6 +166,22 @@ impl Coordinator {
             results.write_summary(&summary)?;
         }
         drop(workers);
+
+        // `--browser`: the page in headless Chromium against the same server (not through the
+        // chaos proxy), after the transport phases so neither disturbs the other.
+        if let (true, Some(phase), false) = (
+            self.opts.browser,
+            self.opts.browser_phase.clone(),
+            self.cancel.is_cancelled(),
+        ) {
+            let (url, dir) = (self.target.clone(), results.path().to_path_buf());
+            let section = tokio::task::spawn_blocking(move || (phase.0)(&url, &dir))
+                .await
+                .map_err(|e| Error::Browser(format!("the browser phase stopped: {e}")))?
+                .map_err(Error::Browser)?;
+            summary.browser = Some(Box::new(section));
+            results.write_summary(&summary)?;
+        }
 
         summary.complete = !self.cancel.is_cancelled();
         results.finish(&summary)?;

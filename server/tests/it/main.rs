@@ -8,6 +8,7 @@ mod errors;
 mod hostile;
 mod in_process;
 mod limits;
+mod page;
 mod polling;
 mod restart;
 mod shutdown;

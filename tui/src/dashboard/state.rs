@@ -238,6 +238,7 @@ impl DashState {
             floor_cross_us: None,
             fanout_floor: None,
             transports: self.phases.iter().map(PhaseView::summary).collect(),
+            browser: None,
         };
         Table::from_summary(&draft)
     }

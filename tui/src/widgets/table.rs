@@ -229,6 +229,7 @@ mod tests {
             floor_cross_us: None,
             fanout_floor: None,
             transports: Vec::new(),
+            browser: None,
         };
         t.columns = Table::from_summary(&sample).columns;
         t.rows.push(ModelRow {
