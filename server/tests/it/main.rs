@@ -5,10 +5,13 @@
 mod common;
 mod determinism;
 mod errors;
+mod golden;
 mod hostile;
 mod in_process;
 mod limits;
+mod market;
 mod polling;
+mod replay;
 mod restart;
 mod shutdown;
 mod slow;
