@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use rand::{rngs::SmallRng, Rng, SeedableRng};
+use rand::{rngs::SmallRng, RngExt, SeedableRng};
 use tickbench_wire::{ApiError, Batch, Gap, Tick};
 
 use super::backoff::Backoff;

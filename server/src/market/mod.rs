@@ -16,7 +16,7 @@ pub mod reference;
 use std::collections::HashMap;
 
 use rand::distr::weighted::WeightedIndex;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Exp1, StandardNormal};
 
