@@ -248,6 +248,7 @@ impl<S: Sink> ClientState<S> {
                 self.cursor = Some(0);
                 self.last_event_id = None;
                 self.seq.reset();
+                self.sink.new_stream(old, epoch);
                 false
             }
             _ => true,
