@@ -89,10 +89,11 @@ impl Default for Config {
 
 impl Config {
     /// This config replaying `replay`; `rate` becomes the replay's mean rate (what `/symbols`
-    /// reports).
+    /// reports) and `symbols` the tape's count.
     pub fn with_replay(self, replay: Replay) -> Config {
         Config {
             rate: replay.rate(),
+            symbols: replay.tape.universe().len(),
             replay: Some(replay),
             ..self
         }
