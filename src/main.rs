@@ -103,9 +103,10 @@ fn usage_error(e: clap::Error) -> ExitCode {
     }
 }
 
-/// Logs go to stderr so stdout stays machine-readable (`serve` prints its address there first).
-/// The full-screen commands log nothing below `warn` unless `RUST_LOG` asks, so logs do not tear
-/// the screen.
+/// Logs go to stderr so stdout stays machine-readable (`serve` prints its address there first);
+/// while a full screen is up they go to the screen instead (and to `view --log FILE`), never
+/// across it (see `tickbench_tui::log`). The full-screen commands log nothing below `warn`
+/// unless `RUST_LOG` asks.
 fn init_tracing(command: &Command) {
     let default = match command {
         Command::Serve(_) => "info",
@@ -115,7 +116,7 @@ fn init_tracing(command: &Command) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(tickbench_tui::log::writer())
         .init();
 }
 

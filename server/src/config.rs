@@ -1,9 +1,12 @@
 //! [`Config`]: what the server simulates and how it protects itself, with the limits each
 //! setting must stay within.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::Error;
+use crate::feed::{replay::MAX_SPEED, Replay, Source};
+use crate::market::{Market, OpenBurst, Pacing, Universe};
 
 /// Highest accepted `--rate`, ticks/s.
 pub const MAX_RATE: f64 = 1_000_000.0;
@@ -56,6 +59,12 @@ pub struct Config {
     /// bookkeeping). 0 leaves the kernel's autotuning, which lets one slow reader pin megabytes
     /// of kernel memory that no RSS figure shows and hide its backlog from `stream_max_behind`.
     pub sndbuf: usize,
+    /// The opening burst (`--open-burst`): the first seconds at many times `rate`.
+    pub open_burst: Option<OpenBurst>,
+    /// Replay this tape instead of simulating (`--replay`): its symbols are the universe and
+    /// `seed`, `symbols` and `open_burst` do not apply. Set it with [`Config::with_replay`],
+    /// which also sets `rate` to the replay's mean rate.
+    pub replay: Option<Replay>,
 }
 
 impl Default for Config {
@@ -72,11 +81,54 @@ impl Default for Config {
             epoch_us: None,
             stream_max_behind: Duration::from_secs(30),
             sndbuf: DEFAULT_SNDBUF,
+            open_burst: None,
+            replay: None,
         }
     }
 }
 
 impl Config {
+    /// This config replaying `replay`; `rate` becomes the replay's mean rate (what `/symbols`
+    /// reports) and `symbols` the tape's count.
+    pub fn with_replay(self, replay: Replay) -> Config {
+        Config {
+            rate: replay.rate(),
+            symbols: replay.tape.universe().len(),
+            replay: Some(replay),
+            ..self
+        }
+    }
+
+    /// The symbols: the tape's, or `symbols` built-in and generated ones from `seed`.
+    pub fn universe(&self) -> Arc<Universe> {
+        match &self.replay {
+            Some(r) => r.tape.universe().clone(),
+            None => Arc::new(Universe::new(self.symbols, self.seed)),
+        }
+    }
+
+    /// The rate of the simulated market's Poisson clock over the session.
+    pub fn pacing(&self) -> Pacing {
+        Pacing {
+            rate: self.rate,
+            burst: self.open_burst,
+        }
+    }
+
+    /// Where the ticks come from, at the start of the session, over `universe` (this config's
+    /// [`universe`](Self::universe)).
+    pub fn source(&self, universe: &Universe) -> Source {
+        match &self.replay {
+            Some(r) => Source::Tape(r.player()),
+            None => Market::paced(universe, self.seed, self.pacing()).into(),
+        }
+    }
+
+    /// True when ticks are scheduled (a rate, or a tape): the paced generator thread runs.
+    pub fn scheduled(&self) -> bool {
+        self.rate > 0.0 || self.replay.is_some()
+    }
+
     /// Rejects values the server cannot honour, with a message naming the setting.
     pub fn validate(&self) -> Result<(), Error> {
         self.check().map_err(Error::BadConfig)
@@ -95,6 +147,21 @@ impl Config {
             return Err("heartbeat must be greater than 0".into());
         }
         check_sndbuf(self.sndbuf)?;
+        if let Some(b) = &self.open_burst {
+            b.check()?;
+            if self.rate * b.factor > MAX_RATE {
+                return Err(format!(
+                    "open-burst: rate {} × {} is over the {MAX_RATE} ticks/s limit",
+                    self.rate, b.factor
+                ));
+            }
+        }
+        if let Some(r) = &self.replay {
+            check_speed(r.speed)?;
+            if self.open_burst.is_some() {
+                return Err("open-burst does not apply to a replayed tape".into());
+            }
+        }
         if self.header_timeout.is_zero() {
             return Err("header-timeout must be greater than 0".into());
         }
@@ -111,10 +178,13 @@ impl Config {
             // Replaying costs one market step per tick since the epoch; refuse work that would
             // take minutes rather than start silently late.
             let behind_s = now.saturating_sub(t0) as f64 / 1e6;
-            if self.rate * behind_s > MAX_REPLAY_TICKS as f64 {
+            let burst = self
+                .open_burst
+                .map_or(0.0, |b| b.extra_ticks(self.rate, behind_s));
+            let ticks = self.rate * behind_s + burst;
+            if ticks > MAX_REPLAY_TICKS as f64 {
                 return Err(format!(
-                    "epoch-us {t0} is {behind_s:.0} s ago: replaying ~{:.0} ticks at rate {} is over the {MAX_REPLAY_TICKS} limit",
-                    self.rate * behind_s,
+                    "epoch-us {t0} is {behind_s:.0} s ago: replaying ~{ticks:.0} ticks at rate {} is over the {MAX_REPLAY_TICKS} limit",
                     self.rate
                 ));
             }
@@ -137,6 +207,16 @@ pub(crate) fn check_rate(r: f64) -> Result<f64, String> {
         Ok(r)
     } else {
         Err(format!("rate must be 0 to {MAX_RATE} ticks/s, got {r}"))
+    }
+}
+
+pub(crate) fn check_speed(x: f64) -> Result<f64, String> {
+    if x.is_finite() && x > 0.0 && x <= MAX_SPEED {
+        Ok(x)
+    } else {
+        Err(format!(
+            "replay-speed must be above 0 and at most {MAX_SPEED}, got {x}"
+        ))
     }
 }
 

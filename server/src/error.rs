@@ -11,6 +11,9 @@ pub enum Error {
     /// A setting the server cannot honour; the message names it (`rate`, `epoch-us`, ...).
     #[error("{0}")]
     BadConfig(String),
+    /// The `--replay` tape cannot be read or has a bad line (the message names it).
+    #[error(transparent)]
+    Tape(#[from] crate::feed::TapeError),
     /// The listening socket could not be opened (address in use, not permitted, ...).
     #[error("cannot listen on {addr}")]
     Bind {

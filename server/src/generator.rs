@@ -1,5 +1,5 @@
-//! Turns the market's random walk into published ticks: the paced generator thread, and the
-//! on-demand [`Producer::publish_now`] tests use.
+//! Turns the source's ticks (the market's random walk or a replayed tape) into published ticks:
+//! the paced generator thread, and the on-demand [`Producer::publish_now`] tests use.
 //!
 //! The generator runs on its own OS thread, not a tokio task: tokio's timer has 1 ms granularity,
 //! while latency benchmarks compare against a loopback floor of tens of µs. The thread sleeps with
@@ -27,8 +27,9 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use tickbench_wire::now_micros;
 
+use crate::feed::Source;
 use crate::journal::{encode_tick, Encoded, Journal};
-use crate::market::{Market, RawTick, Universe};
+use crate::market::{RawTick, Universe};
 use crate::metrics::Metrics;
 
 /// Most ticks one generator wake-up publishes as a batch, so readers see progress even when
@@ -45,7 +46,8 @@ const MAX_SLEEP: Duration = Duration::from_millis(50);
 /// shared by the generator thread and `ServerHandle::publish`, which keeps seqs dense
 /// and in order whoever publishes.
 pub struct Producer {
-    market: Market,
+    /// The simulated market or a replayed tape.
+    source: Source,
     universe: Arc<Universe>,
     journal: Arc<Journal>,
     /// Per-symbol tick counter (`sseq` of the symbol's latest tick).
@@ -55,10 +57,15 @@ pub struct Producer {
 }
 
 impl Producer {
-    pub fn new(market: Market, universe: Arc<Universe>, journal: Arc<Journal>) -> Producer {
+    /// A producer publishing `source`'s ticks (a [`Market`](crate::market::Market) converts).
+    pub fn new(
+        source: impl Into<Source>,
+        universe: Arc<Universe>,
+        journal: Arc<Journal>,
+    ) -> Producer {
         let n = universe.len();
         Producer {
-            market,
+            source: source.into(),
             universe,
             journal,
             sseq: vec![0; n],
@@ -105,12 +112,12 @@ impl Producer {
         self.next_seq - 1
     }
 
-    /// Draws the next Poisson arrival, stamped with its scheduled time `epoch_us + offset`.
-    /// `None` at rate 0.
+    /// The source's next tick, stamped with its scheduled time `epoch_us + offset`. `None` at
+    /// rate 0 or at the end of a tape.
     fn next_scheduled(&mut self, epoch_us: u64) -> Option<(u64, RawTick)> {
-        self.market
+        self.source
             .next_scheduled()
-            .map(|(offset, raw)| (epoch_us + (offset * 1e6) as u64, raw))
+            .map(|(offset, raw)| (epoch_us + offset, raw))
     }
 
     /// Gives ticks their seqs without encoding or retaining them (see [`replay`]).
@@ -128,11 +135,12 @@ impl Producer {
         self.journal.skip(&numbered);
     }
 
-    /// Generates and publishes `n` ticks stamped now, bypassing the Poisson clock.
+    /// Generates and publishes `n` ticks stamped now, bypassing the Poisson clock (a tape's
+    /// next `n`, fewer at its end).
     pub fn publish_now(&mut self, n: usize) -> u64 {
         let ts = now_micros();
         let raws: Vec<(u64, RawTick)> = (0..n)
-            .map(|_| (ts, self.market.tick_after(NOMINAL_DT_S)))
+            .map_while(|_| self.source.tick_now(NOMINAL_DT_S).map(|raw| (ts, raw)))
             .collect();
         if raws.is_empty() {
             return self.next_seq - 1;
@@ -233,11 +241,16 @@ fn run(
         let mut p = producer.lock().unwrap_or_else(|e| e.into_inner());
         batch.clear();
         let now = Instant::now();
+        let mut more = true;
         loop {
             batch.push(pending);
             match p.next_scheduled(epoch_us) {
                 Some(next) => pending = next,
-                None => return,
+                // The end of a tape: publish what is due, then stop.
+                None => {
+                    more = false;
+                    break;
+                }
             }
             if batch.len() >= MAX_BATCH || due(pending.0) > now {
                 break;
@@ -247,6 +260,9 @@ fn run(
         drop(p);
         if let Some(&(ts, _)) = batch.last() {
             metrics.record_publish(batch.len(), now_micros().saturating_sub(ts));
+        }
+        if !more {
+            return;
         }
     }
 }

@@ -15,7 +15,6 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::generator::{self, Producer};
 use crate::journal::Journal;
-use crate::market::Market;
 use crate::serve;
 use crate::state::AppState;
 
@@ -115,8 +114,8 @@ pub async fn spawn(config: Config, addr: SocketAddr) -> Result<ServerHandle, Err
         .map_err(|source| Error::Bind { addr, source })?;
     let epoch_us = config.epoch_us.unwrap_or_else(now_micros);
     let mut state = AppState::new(config.clone(), epoch_us);
-    let market = Market::new(&state.universe, config.seed, config.rate);
-    let mut producer = Producer::new(market, state.universe.clone(), state.journal.clone());
+    let source = config.source(&state.universe);
+    let mut producer = Producer::new(source, state.universe.clone(), state.journal.clone());
     // Before the accept loop starts: a client resuming by cursor must find the replayed
     // journal, not a 400 for a cursor "ahead" of a journal still catching up. Connections made
     // meanwhile wait in the listen backlog.
@@ -149,7 +148,7 @@ pub async fn spawn(config: Config, addr: SocketAddr) -> Result<ServerHandle, Err
         tracker.clone(),
     ));
     let stop = Arc::new(AtomicBool::new(false));
-    let generator = if config.rate > 0.0 {
+    let generator = if config.scheduled() {
         Some(
             generator::spawn(
                 producer.clone(),

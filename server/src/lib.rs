@@ -18,7 +18,8 @@
 //! most one write buffer, and loss (a cursor that fell out of the ring) is always declared with an
 //! explicit gap.
 //!
-//! The stream is a pure function of (seed, rate, symbols, epoch): a server started with
+//! The stream is a pure function of (seed, rate, open burst, symbols, epoch) — or of (tape,
+//! speed, epoch) for a replayed tape: a server started with
 //! [`Config::epoch_us`] set to an earlier server's epoch replays the market up to now before it
 //! accepts connections and continues that server's exact sequence, so clients resume by cursor
 //! across a restart (see [`generator`]). Every answer of the router carries
@@ -27,11 +28,14 @@
 //! # Layout
 //! Foundations first: each module uses only modules listed above it (the module graph is
 //! acyclic; [`transports`] knows nothing of the router or the accept loop).
+//! - [`market`]: the symbol universe (the built-in symbols at the reference quotes of a committed
+//!   table, `market::reference`) and the seeded random walk (GBM prices, Poisson arrivals paced
+//!   with an optional opening burst by `market::pacing`, Zipf popularity).
+//! - [`feed`]: where ticks come from: the market, or a recorded quote tape (`feed::tape`) played
+//!   at a speed (`feed::replay`).
 //! - [`error`]: [`Error`], why the server could not start or keep running.
 //! - [`config`]: [`Config`], the settings and their limits; [`opts`]: [`ServeOpts`], the
 //!   `tickbench serve` flags that become a [`Config`].
-//! - [`market`]: the symbol universe and the seeded random walk (GBM prices, Poisson arrivals,
-//!   Zipf popularity).
 //! - [`metrics`]: the counters behind `/metrics`, one set per transport.
 //! - [`frames`]: [`Framed`](frames::Framed), the streaming formats a tick is framed in once.
 //! - [`wakeups`]: per-symbol reader wake-ups (a publish wakes only the streams watching it).
@@ -61,6 +65,7 @@ pub mod config;
 pub mod conn;
 pub mod endpoints;
 pub mod error;
+pub mod feed;
 pub mod frames;
 pub mod generator;
 mod handle;

@@ -2,9 +2,15 @@
 //! [`Config`] they give.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::config::{check_rate, check_sndbuf, check_symbols, default_max_conns, Config};
+use crate::config::{
+    check_rate, check_sndbuf, check_speed, check_symbols, default_max_conns, Config,
+};
+use crate::error::Error;
+use crate::feed::Replay;
+use crate::market::OpenBurst;
 
 /// `tickbench serve`: the quote server.
 #[derive(Debug, Clone, clap::Args)]
@@ -50,6 +56,20 @@ pub struct ServeOpts {
     /// SIGKILL) never leaves an orphan server: start it with stdin a pipe the parent holds.
     #[arg(long)]
     pub exit_on_stdin_close: bool,
+    /// Opening burst: the first seconds at many times the rate, as markets trade at the open.
+    /// FACTORxDURATION, e.g. 20x10s; the flag alone means 10x5s. Deterministic for a seed.
+    #[arg(long, value_name = "FACTORxDURATION", num_args = 0..=1,
+          default_missing_value = "10x5s", value_parser = OpenBurst::parse)]
+    pub open_burst: Option<OpenBurst>,
+    /// Replay a recorded quote tape (CSV: ts,sym,bid,ask,last,size) instead of simulating; its
+    /// symbols become the universe. Bad lines are refused with their line number.
+    #[arg(long, value_name = "FILE.csv",
+          conflicts_with_all = ["rate", "seed", "symbols", "open_burst"])]
+    pub replay: Option<PathBuf>,
+    /// Speed of --replay: 1 plays the tape as recorded, 10 ten times faster.
+    #[arg(long, value_name = "N", default_value_t = 1.0, value_parser = parse_speed,
+          requires = "replay")]
+    pub replay_speed: f64,
 }
 
 impl ServeOpts {
@@ -67,9 +87,29 @@ impl ServeOpts {
             epoch_us: self.epoch_us,
             stream_max_behind: self.max_behind,
             sndbuf: self.sndbuf,
+            open_burst: self.open_burst,
             ..Config::default()
         }
     }
+
+    /// [`config`](Self::config) with the `--replay` tape loaded and checked: the one step of
+    /// building the config that reads a file, so the one that can fail.
+    pub fn load_config(&self) -> Result<Config, Error> {
+        let config = self.config();
+        match &self.replay {
+            Some(path) => Ok(config.with_replay(Replay::load(path, self.replay_speed)?)),
+            None => Ok(config),
+        }
+    }
+}
+
+fn parse_speed(s: &str) -> Result<f64, String> {
+    let x = s
+        .trim()
+        .trim_end_matches(['x', 'X'])
+        .parse::<f64>()
+        .map_err(|_| format!("'{s}' is not a speed (e.g. 1, 10, 0.5)"))?;
+    check_speed(x)
 }
 
 /// A byte count: `65536`, `64k`/`64KiB`, `1m`/`1MiB`.

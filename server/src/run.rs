@@ -12,7 +12,7 @@ use crate::opts::ServeOpts;
 /// started with `--addr 127.0.0.1:0` learns the port.
 pub fn run(opts: ServeOpts) -> Result<(), Error> {
     raise_fd_limit();
-    let config = opts.config();
+    let config = opts.load_config()?;
     config.validate()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -25,6 +25,9 @@ pub fn run(opts: ServeOpts) -> Result<(), Error> {
             writeln!(out, "listening on {}", server.url())
                 .and_then(|()| out.flush())
                 .map_err(Error::Stdout)?;
+        }
+        if let Some(r) = &config.replay {
+            tracing::info!(tape = %r.tape.path().display(), ticks = r.tape.ticks().len(), speed = r.speed, "replaying");
         }
         tracing::info!(
             rate = config.rate,

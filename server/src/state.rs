@@ -36,12 +36,12 @@ pub struct AppState {
 
 impl AppState {
     /// A fresh state for `config` whose time origin is `epoch_us`: the universe of
-    /// `config.symbols` symbols from `config.seed`, an empty journal retaining `config.retain`
+    /// `config.symbols` symbols from `config.seed` (or the replayed tape's), an empty journal retaining `config.retain`
     /// ticks, zeroed metrics, no order placed yet. The one constructor, for `spawn` and for
     /// anything that drives the router in-process; ticks appear once a `generator::Producer`
     /// built on [`universe`](Self::universe) and [`journal`](Self::journal) publishes them.
     pub fn new(config: Config, epoch_us: u64) -> AppState {
-        let universe = Arc::new(Universe::new(config.symbols, config.seed));
+        let universe = config.universe();
         let journal = Arc::new(Journal::new(&universe, config.retain, epoch_us));
         AppState {
             config,

@@ -25,6 +25,13 @@ pub enum Error {
     /// This executable could not be found to start the embedded server.
     #[error("cannot locate the tickbench executable")]
     Exe(#[source] std::io::Error),
+    /// The `--log` file cannot be opened.
+    #[error("cannot open the log file {}", path.display())]
+    LogFile {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     /// The server URL does not parse.
     #[error("invalid server URL '{url}': {reason}")]
     BadUrl { url: String, reason: String },

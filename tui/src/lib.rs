@@ -10,7 +10,9 @@
 //! # Layout
 //! - [`app`]: the one event loop (frame tick, terminal input, a screen's own events) and the
 //!   [`Action`] a key asks for.
-//! - [`ticker`]: `tickbench view`: `state` (quotes, link, footer statistics), `keys`, `view`,
+//! - [`ticker`]: `tickbench view`: `state` (quotes, link, footer statistics, the open detail
+//!   view), `keys`, `view` (the table), `detail` (one symbol: `chart` of its `candles`, volume,
+//!   day range, and its latency from `history`),
 //!   `feed` (snapshot, then a load-generator transport client into a channel) and `api`
 //!   (`/symbols`, `/snapshot`); without a URL it starts loadgen's `ChildServer`.
 //! - [`dashboard`](mod@dashboard): `tickbench run` on a terminal: `state` (phases merged from per-second
@@ -23,7 +25,8 @@
 //!   percentile `spectrum`, block-character `bars`, the `help` overlay, number `fmt`.
 //! - [`theme`]: the `NO_COLOR`-aware styles; transport colours from
 //!   [`Transport::colour`](tickbench_wire::Transport::colour).
-//! - [`term`]: terminal init/restore guard.
+//! - [`term`]: terminal init/restore guard; while it is up, [`log`] keeps log lines off the
+//!   screen (the ticker shows the newest on its bottom line; `--log FILE` gets them all).
 //! - [`opts`]: `view` and `show` command-line options.
 //! - [`error`]: [`Error`], every way a screen can fail.
 //!
@@ -36,6 +39,7 @@
 pub mod app;
 pub mod dashboard;
 pub mod error;
+pub mod log;
 pub mod opts;
 pub mod results;
 pub mod term;

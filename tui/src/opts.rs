@@ -25,6 +25,10 @@ pub struct ViewOpts {
     /// Hold time asked of the server by the long-poll transport.
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
     pub longpoll_timeout: Duration,
+    /// Also write log lines to this file (appending). While the screen is up they never go to
+    /// the terminal: the newest shows on the bottom line.
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
 }
 
 /// `tickbench show` options.

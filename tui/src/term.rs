@@ -8,18 +8,26 @@
 use ratatui::DefaultTerminal;
 
 use crate::error::Error;
+use crate::log::ScreenCapture;
 
 /// Owns the full-screen terminal for the life of a screen; dropping it restores the terminal.
 pub struct TerminalGuard {
     /// The ratatui terminal on stdout (alternate screen, raw mode).
     pub terminal: DefaultTerminal,
+    /// Keeps log lines off the screen while it is up (see [`crate::log`]); dropped after the
+    /// terminal is restored, so lines no screen showed are printed below the shell prompt.
+    _capture: ScreenCapture,
 }
 
 impl TerminalGuard {
     /// Enters raw mode and the alternate screen, and installs ratatui's restoring panic hook.
     pub fn new() -> Result<Self, Error> {
+        let capture = ScreenCapture::begin();
         let terminal = ratatui::try_init().map_err(Error::Terminal)?;
-        Ok(Self { terminal })
+        Ok(Self {
+            terminal,
+            _capture: capture,
+        })
     }
 }
 

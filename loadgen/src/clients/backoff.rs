@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use rand::Rng;
+use rand::{Rng, RngExt};
 
 /// First window.
 pub const BASE: Duration = Duration::from_millis(100);

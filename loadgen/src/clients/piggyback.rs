@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rand::Rng;
+use rand::{Rng, RngExt};
 use tickbench_wire::framing::batch;
 use tickbench_wire::{now_micros, OrderRequest, Side, Symbols};
 use tokio::time::Instant;

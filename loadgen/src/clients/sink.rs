@@ -66,4 +66,7 @@ pub trait Sink {
     fn schedule_lag(&self, lag_us: u64);
     /// The client's stream is open (streams) or its first answer arrived (request transports).
     fn connected(&self, up: bool);
+    /// The server's epoch changed: a different stream whose seqs and sseqs start again; the
+    /// client starts over from its oldest tick. A viewer drops its baselines here.
+    fn new_stream(&self, _old_epoch: u64, _new_epoch: u64) {}
 }

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use rand::{rngs::SmallRng, Rng, SeedableRng};
+use rand::{rngs::SmallRng, RngExt, SeedableRng};
 use tickbench_wire::{ApiError, Batch, Gap, Tick};
 
 use super::backoff::Backoff;
@@ -248,6 +248,7 @@ impl<S: Sink> ClientState<S> {
                 self.cursor = Some(0);
                 self.last_event_id = None;
                 self.seq.reset();
+                self.sink.new_stream(old, epoch);
                 false
             }
             _ => true,

@@ -244,7 +244,7 @@ impl From<ErrorKind> for End {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::{rngs::SmallRng, Rng, SeedableRng};
+    use rand::{rngs::SmallRng, RngExt, SeedableRng};
 
     /// A poor man's fuzzer: random mixes of protocol fragments and random bytes, cut into random
     /// chunks, must never panic (errors are fine) in any of the four parsers.

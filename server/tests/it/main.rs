@@ -5,11 +5,14 @@
 mod common;
 mod determinism;
 mod errors;
+mod golden;
 mod hostile;
 mod in_process;
 mod limits;
+mod market;
 mod page;
 mod polling;
+mod replay;
 mod restart;
 mod shutdown;
 mod slow;

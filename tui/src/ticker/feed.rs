@@ -36,6 +36,8 @@ pub enum ClientEvent {
     Reconnected,
     /// The snapshot could not be fetched: the client has not started.
     Fatal(String),
+    /// The server's epoch changed: a new stream, the rows are no baseline any more.
+    NewStream,
 }
 
 /// Unbounded because the viewer watches a human-sized watchlist and drains every frame; a bounded
@@ -85,6 +87,9 @@ impl Sink for ChannelSink {
     fn schedule_lag(&self, _lag_us: u64) {}
     fn connected(&self, up: bool) {
         self.send(ClientEvent::Connected(up));
+    }
+    fn new_stream(&self, _old_epoch: u64, _new_epoch: u64) {
+        self.send(ClientEvent::NewStream);
     }
 }
 

@@ -8,7 +8,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tickbench_wire::Transport;
 
 use crate::app::Action;
-use crate::ticker::state::TickerState;
+use crate::ticker::candles::Interval;
+use crate::ticker::state::{Detail, TickerState};
 
 /// Width of the help's transport lines: the names wrap to stay inside the overlay at 80 columns.
 const HELP_TRANSPORTS_WIDTH: usize = 40;
@@ -55,6 +56,7 @@ pub fn help() -> Vec<(String, String)> {
             ("j/k ↑/↓", "move"),
             ("PgUp/PgDn", "scroll a page"),
             ("s / S", "sort column / reverse"),
+            ("Enter", "candle chart of the symbol (Esc back)"),
             ("/", "add symbols (Enter adds, Esc cancels)"),
             ("d", "remove the selected symbol"),
             ("?", "this help"),
@@ -93,9 +95,21 @@ pub fn handle_key(state: &mut TickerState, key: KeyEvent) -> Action {
         return Action::None;
     }
     state.notice = None;
+    if state.detail.is_some() {
+        return detail_key(state, key);
+    }
     let n = state.rows.len();
     let page = 10;
     match key.code {
+        KeyCode::Enter => {
+            let order = state.order();
+            if let Some(&i) = order.get(state.selected) {
+                state.detail = Some(Detail {
+                    sym: state.rows[i].sym.clone(),
+                    interval: Interval::S1,
+                });
+            }
+        }
         KeyCode::Char('q') | KeyCode::Esc => return Action::Quit,
         KeyCode::Char('?') => state.help = true,
         KeyCode::Char('j') | KeyCode::Down => {
@@ -124,6 +138,41 @@ pub fn handle_key(state: &mut TickerState, key: KeyEvent) -> Action {
             state.selected = state.selected.min(state.rows.len().saturating_sub(1));
             state.notice = Some(format!("removed {sym}"));
             return Action::Restart;
+        }
+        KeyCode::Char(c) => {
+            if let Some(t) = Transport::from_key(c).filter(|t| *t != state.transport) {
+                state.transport = t;
+                return Action::Restart;
+            }
+        }
+        _ => {}
+    }
+    Action::None
+}
+
+/// Keys of the detail view: Esc back to the table, `c` the next candle width, `j`/`k` the next or
+/// previous symbol of the table, the transport keys as in the table.
+fn detail_key(state: &mut TickerState, key: KeyEvent) -> Action {
+    let Some(detail) = state.detail.as_mut() else {
+        return Action::None;
+    };
+    match key.code {
+        KeyCode::Esc | KeyCode::Backspace => state.detail = None,
+        KeyCode::Char('q') => return Action::Quit,
+        KeyCode::Char('?') => state.help = true,
+        KeyCode::Char('c') | KeyCode::Tab => detail.interval = detail.interval.next(),
+        KeyCode::Char('j') | KeyCode::Down | KeyCode::Char('k') | KeyCode::Up => {
+            let down = matches!(key.code, KeyCode::Char('j') | KeyCode::Down);
+            let n = state.rows.len();
+            state.selected = if down {
+                (state.selected + 1).min(n.saturating_sub(1))
+            } else {
+                state.selected.saturating_sub(1)
+            };
+            let order = state.order();
+            if let (Some(&i), Some(d)) = (order.get(state.selected), state.detail.as_mut()) {
+                d.sym = state.rows[i].sym.clone();
+            }
         }
         KeyCode::Char(c) => {
             if let Some(t) = Transport::from_key(c).filter(|t| *t != state.transport) {

@@ -14,7 +14,11 @@
 //! talk to the server.
 
 pub mod api;
+pub mod candles;
+pub mod chart;
+pub mod detail;
 pub mod feed;
+pub mod history;
 pub mod keys;
 pub mod state;
 pub mod view;
@@ -38,6 +42,12 @@ pub const DEFAULT_SYMBOLS: usize = 15;
 
 /// `tickbench view`.
 pub fn run(opts: ViewOpts) -> Result<(), Error> {
+    if let Some(path) = &opts.log {
+        crate::log::to_file(path).map_err(|source| Error::LogFile {
+            path: path.clone(),
+            source,
+        })?;
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -148,13 +158,21 @@ impl Screen for Viewer {
     const LIVE: bool = true;
 
     fn draw(&self, frame: &mut Frame) {
-        view::render(&self.state, frame);
+        match &self.state.detail {
+            Some(_) => detail::render(&self.state, frame),
+            None => view::render(&self.state, frame),
+        }
     }
 
     fn frame(&mut self) {
         self.state.now_us = tickbench_wire::now_micros();
         while let Ok((g, ev)) = self.rx.try_recv() {
             self.state.apply(g, ev);
+        }
+        self.state.push_log(crate::log::drain());
+        if self.state.new_stream {
+            self.state.start_over();
+            self.restart();
         }
     }
 

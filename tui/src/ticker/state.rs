@@ -7,14 +7,17 @@
 //! server's state whatever transport carries it; the connection state is always derivable for the
 //! footer (live / stale for N s / reconnecting / error and why).
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 use hdrhistogram::Histogram;
 use ratatui::style::Style;
 use tickbench_wire::{Quote, Snapshot, Tick, Transport};
 
+use crate::log::LogLine;
 use crate::theme::Theme;
+use crate::ticker::candles::Interval;
 use crate::ticker::feed::ClientEvent;
+use crate::ticker::history::SymbolHistory;
 use crate::widgets::fmt::fmt_secs;
 
 /// How long a changed price stays highlighted.
@@ -25,6 +28,16 @@ pub const STALE_AFTER_US: u64 = 3_000_000;
 pub const WINDOW_S: u64 = 10;
 /// Prices kept per symbol for the sparkline.
 const HISTORY: usize = 64;
+/// How long a log line stays on the key line.
+pub const LOG_SHOW_US: u64 = 15_000_000;
+
+/// The detail view of one symbol (Enter on its row; Esc goes back).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detail {
+    pub sym: String,
+    /// Candle width, cycled by `c`.
+    pub interval: Interval,
+}
 
 /// One row of the ticker.
 #[derive(Debug, Clone, PartialEq)]
@@ -184,6 +197,17 @@ pub struct TickerState {
     pub help: bool,
     pub theme: Theme,
     seconds: VecDeque<SecondStat>,
+    /// Candles and per-symbol latency of the watched symbols, for the detail view.
+    pub history: HashMap<String, SymbolHistory>,
+    /// The detail view, when open.
+    pub detail: Option<Detail>,
+    /// The newest log line written while the screen was up, with when it arrived (µs), and how
+    /// many arrived in all: shown on the key line instead of across the screen.
+    pub log: Option<(LogLine, u64)>,
+    pub log_lines: u64,
+    /// Set when the client reports a new stream (the server restarted with another epoch); the
+    /// driver restarts the client from a fresh snapshot.
+    pub new_stream: bool,
 }
 
 impl TickerState {
@@ -215,7 +239,38 @@ impl TickerState {
             help: false,
             theme,
             seconds: VecDeque::new(),
+            history: HashMap::new(),
+            detail: None,
+            log: None,
+            log_lines: 0,
+            new_stream: false,
         }
+    }
+
+    /// Shows log lines written while the screen was up (newest on the key line).
+    pub fn push_log(&mut self, lines: Vec<LogLine>) {
+        self.log_lines += lines.len() as u64;
+        if let Some(last) = lines.into_iter().last() {
+            self.log = Some((last, self.now_us));
+        }
+    }
+
+    /// The log line to show now, if one arrived within [`LOG_SHOW_US`].
+    pub fn recent_log(&self) -> Option<&LogLine> {
+        self.log
+            .as_ref()
+            .filter(|(_, at)| self.now_us.saturating_sub(*at) < LOG_SHOW_US)
+            .map(|(l, _)| l)
+    }
+
+    /// The server serves a different stream (new epoch): its seqs and sseqs start again, so the
+    /// old rows and candles are no baseline. Drops them; the driver restarts from a snapshot.
+    pub fn start_over(&mut self) {
+        self.new_stream = false;
+        self.rows.clear();
+        self.history.clear();
+        self.gap_ticks = 0;
+        self.notice = Some("the server started a new stream: starting over".into());
     }
 
     /// A new client generation starts (transport or watchlist changed).
@@ -226,6 +281,10 @@ impl TickerState {
         self.last_activity_us = None;
         self.started_us = self.now_us;
         self.seconds.clear();
+        self.new_stream = false;
+        for h in self.history.values_mut() {
+            h.reset_latency();
+        }
         self.generation
     }
 
@@ -265,6 +324,7 @@ impl TickerState {
             ClientEvent::GapNotice(g) => self.gap_ticks += g.to.saturating_sub(g.from) + 1,
             ClientEvent::Reconnected => self.reconnects += 1,
             ClientEvent::Fatal(e) => self.link = Link::Failed(e),
+            ClientEvent::NewStream => self.new_stream = true,
         }
     }
 
@@ -314,9 +374,12 @@ impl TickerState {
         let Some(r) = self.rows.iter_mut().find(|r| r.sym == t.sym) else {
             return;
         };
+        let h = self.history.entry(t.sym.clone()).or_default();
+        h.delivered(t.ts, recv_us);
         if t.sseq <= r.sseq {
             return;
         }
+        h.candles.push(t.ts, t.last, t.size);
         let moved = t.last != r.last || t.bid != r.bid || t.ask != r.ask;
         if moved {
             r.flash = Some(Flash {

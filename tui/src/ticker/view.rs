@@ -50,6 +50,84 @@ fn fmt_change_pct(v: f64) -> String {
     }
 }
 
+/// Transport tabs: each transport's key and name, the current one highlighted. One space between
+/// labels so all of them fit in 80 columns.
+pub fn tabs_line(state: &TickerState) -> Line<'static> {
+    let th = &state.theme;
+    let mut spans = vec![Span::raw(" ")];
+    for t in Transport::ALL {
+        let label = format!("{} {}", t.key(), t.name());
+        spans.push(if t == state.transport {
+            Span::styled(label, th.selected())
+        } else {
+            Span::styled(label, th.dim())
+        });
+        spans.push(Span::raw(" "));
+    }
+    Line::from(spans)
+}
+
+/// Status line: transport, connection state, rate, latency, loss, reconnects.
+pub fn status_line(state: &TickerState) -> Line<'static> {
+    let th = &state.theme;
+    let (st, st_style) = state.status();
+    let mut s = vec![
+        Span::styled(format!(" {} ", state.transport.name()), th.selected()),
+        Span::raw(" "),
+        Span::styled(st, st_style),
+        Span::raw(format!("  {} ticks/s", fmt_num(state.ticks_per_s()))),
+    ];
+    match state.latency() {
+        Some((p50, p99)) => s.push(Span::raw(format!(
+            "  p50 {} p99 {} ({WINDOW_S}s)",
+            fmt_us(p50 as f64),
+            fmt_us(p99 as f64)
+        ))),
+        None => s.push(Span::styled("  no latency yet", th.dim())),
+    }
+    if state.gap_ticks > 0 {
+        s.push(Span::styled(
+            format!("  lost {}", state.gap_ticks),
+            th.bad(),
+        ));
+    }
+    if state.reconnects > 0 {
+        s.push(Span::raw(format!("  reconnects {}", state.reconnects)));
+    }
+    Line::from(s)
+}
+
+/// The bottom line: the symbol input, else a notice, else the newest log line (log output never
+/// goes across the screen), else the keys.
+pub fn bottom_line(state: &TickerState, keys: String) -> Line<'static> {
+    let th = &state.theme;
+    if let Some(input) = &state.input {
+        Line::from(vec![
+            Span::styled(" add symbols: ", th.header()),
+            Span::raw(format!("{input}█")),
+            Span::styled("  (Enter adds, Esc cancels)", th.dim()),
+        ])
+    } else if let Some(n) = &state.notice {
+        Line::styled(format!(" {n}"), th.warn())
+    } else if let Some(l) = state.recent_log() {
+        let style = if l.level == "ERROR" {
+            th.bad()
+        } else if l.is_problem() {
+            th.warn()
+        } else {
+            th.dim()
+        };
+        let more = if state.log_lines > 1 {
+            format!(" ({} log lines)", state.log_lines)
+        } else {
+            String::new()
+        };
+        Line::styled(format!(" {} {}{more}", l.level, l.text), style)
+    } else {
+        Line::styled(keys, th.dim())
+    }
+}
+
 /// Draws the ticker.
 pub fn render(state: &TickerState, frame: &mut Frame) {
     let th = &state.theme;
@@ -61,19 +139,7 @@ pub fn render(state: &TickerState, frame: &mut Frame) {
     ])
     .areas(frame.area());
 
-    // Transport tabs: each transport's key and name, the current one highlighted.
-    // One space between labels so all eight fit in 80 columns.
-    let mut spans = vec![Span::raw(" ")];
-    for t in Transport::ALL {
-        let label = format!("{} {}", t.key(), t.name());
-        spans.push(if t == state.transport {
-            Span::styled(label, th.selected())
-        } else {
-            Span::styled(label, th.dim())
-        });
-        spans.push(Span::raw(" "));
-    }
-    frame.render_widget(Paragraph::new(Line::from(spans)), tabs);
+    frame.render_widget(Paragraph::new(tabs_line(state)), tabs);
 
     // The quote table.
     let sort_mark = |k: SortKey, title: &'static str| -> Cell<'static> {
@@ -169,53 +235,13 @@ pub fn render(state: &TickerState, frame: &mut Frame) {
         );
     }
 
-    // Status line: transport, connection state, rate, latency.
-    let (st, st_style) = state.status();
-    let mut s = vec![
-        Span::styled(format!(" {} ", state.transport.name()), th.selected()),
-        Span::raw(" "),
-        Span::styled(st, st_style),
-        Span::raw(format!("  {} ticks/s", fmt_num(state.ticks_per_s()))),
-    ];
-    match state.latency() {
-        Some((p50, p99)) => s.push(Span::raw(format!(
-            "  p50 {} p99 {} ({WINDOW_S}s)",
-            fmt_us(p50 as f64),
-            fmt_us(p99 as f64)
-        ))),
-        None => s.push(Span::styled("  no latency yet", th.dim())),
-    }
-    if state.gap_ticks > 0 {
-        s.push(Span::styled(
-            format!("  lost {}", state.gap_ticks),
-            th.bad(),
-        ));
-    }
-    if state.reconnects > 0 {
-        s.push(Span::raw(format!("  reconnects {}", state.reconnects)));
-    }
-    frame.render_widget(Paragraph::new(Line::from(s)), status);
-
-    // Key line, or the symbol input, or a notice.
-    let line = if let Some(input) = &state.input {
-        Line::from(vec![
-            Span::styled(" add symbols: ", th.header()),
-            Span::raw(format!("{input}█")),
-            Span::styled("  (Enter adds, Esc cancels)", th.dim()),
-        ])
-    } else if let Some(n) = &state.notice {
-        Line::styled(format!(" {n}"), th.warn())
-    } else {
-        Line::styled(
-            format!(
-                " q quit  {} transport  s sort ({})  / add  d remove  ? help",
-                transport_keys(),
-                state.sort.name()
-            ),
-            th.dim(),
-        )
-    };
-    frame.render_widget(Paragraph::new(line), keys);
+    frame.render_widget(Paragraph::new(status_line(state)), status);
+    let keys_text = format!(
+        " q quit  {} transport  s sort ({})  Enter chart  / add  d remove  ? help",
+        transport_keys(),
+        state.sort.name()
+    );
+    frame.render_widget(Paragraph::new(bottom_line(state, keys_text)), keys);
     if state.help {
         let lines = help();
         let pairs: Vec<(&str, &str)> = lines

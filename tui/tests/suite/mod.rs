@@ -1,5 +1,7 @@
 mod dashboard;
+mod detail;
 mod live;
+mod logging;
 mod results;
 mod ticker;
 

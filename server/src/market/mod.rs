@@ -1,30 +1,27 @@
 //! The simulated market: a fixed universe of symbols and a seeded random walk over them.
 //!
-//! Everything random comes from one [`ChaCha8Rng`] seeded with `--seed` (ChaCha's output is
-//! specified, so the stream does not change between `rand` versions or platforms). The Poisson
-//! inter-arrival times are drawn from the same generator, and prices depend only on those drawn
-//! times, never on the wall clock: the same seed and rate always give the same sequence of
-//! (symbol, prices, size), however late the generator thread runs.
+//! The built-in symbols open at the reference prices of a committed table ([`reference`]) and
+//! move with its volatilities, trade sizes and spreads; symbols beyond the table get seeded
+//! random ones. Everything random comes from one [`ChaCha8Rng`] seeded with `--seed` (ChaCha's
+//! output is specified, so the stream does not change between platforms; `tests/it/golden.rs`
+//! pins its first ticks so a dependency upgrade cannot change it unnoticed). The Poisson
+//! inter-arrival times are drawn from the same generator ([`pacing`] turns each draw into a time,
+//! with the optional opening burst), and prices depend only on those drawn times, never on the
+//! wall clock: the same seed and pacing always give the same sequence of (symbol, prices, size),
+//! however late the generator thread runs.
+
+pub mod pacing;
+pub mod reference;
 
 use std::collections::HashMap;
 
 use rand::distr::weighted::WeightedIndex;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, Exp, StandardNormal};
+use rand_distr::{Distribution, Exp1, StandardNormal};
 
-/// Real tickers, roughly by how much attention they get: the head of the Zipf popularity curve.
-const REAL_TICKERS: &[&str] = &[
-    "AAPL", "NVDA", "TSLA", "MSFT", "AMZN", "META", "GOOGL", "AMD", "SPY", "QQQ", "NFLX", "GOOG",
-    "AVGO", "PLTR", "INTC", "BA", "JPM", "COIN", "DIS", "BAC", "UBER", "PYPL", "SHOP", "CRM",
-    "ORCL", "MU", "F", "GM", "XOM", "CVX", "WMT", "COST", "KO", "PEP", "MCD", "NKE", "SBUX", "V",
-    "MA", "GS", "MS", "C", "WFC", "T", "VZ", "PFE", "MRK", "JNJ", "LLY", "UNH", "ABBV", "CVS",
-    "HD", "LOW", "TGT", "QCOM", "TXN", "IBM", "CSCO", "ADBE", "NOW", "SNOW", "ABNB", "SQ", "ROKU",
-    "SNAP", "PINS", "RIVN", "LCID", "NIO", "BABA", "TSM", "ASML", "ARM", "SMCI", "MSTR", "HOOD",
-    "SOFI", "DKNG", "RBLX", "U", "NET", "DDOG", "CRWD", "ZS", "PANW", "MRNA", "BNTX", "GE", "CAT",
-    "DE", "HON", "LMT", "RTX", "NOC", "UPS", "FDX", "DAL", "UAL", "AAL", "CCL", "MAR", "BKNG",
-    "SPOT",
-];
+pub use pacing::{OpenBurst, Pacing};
+use reference::Reference;
 
 /// Trading seconds in a year (252 days × 6.5 h): volatilities are annualised as quoted in
 /// practice, and simulated time runs [`TIME_SCALE`] times faster so a ticker visibly moves.
@@ -36,6 +33,17 @@ const ZIPF_S: f64 = 1.0;
 /// Mixed into the seed for the universe's own RNG stream, so building the universe does not
 /// consume draws of the tick stream.
 const UNIVERSE_STREAM: u64 = 0x5eed_0f5b_a11d_u64;
+
+/// Mean trade size (shares) of a symbol beyond the reference table, from its price: about
+/// $20,000 a trade, within 10..800 shares.
+fn default_trade_size(price: f64) -> f64 {
+    (20_000.0 / price).clamp(10.0, 800.0)
+}
+
+/// Trades of at least this many shares print in round lots (multiples of 100).
+const ROUND_LOT_FROM: f64 = 100.0;
+/// Largest single trade, shares.
+const MAX_TRADE: f64 = 1_000_000.0;
 
 /// One symbol of the universe. Fixed for the server's lifetime.
 #[derive(Debug, Clone)]
@@ -49,6 +57,8 @@ pub struct SymbolSpec {
     pub vol: f64,
     /// Bid/ask spread as a fraction of the price.
     pub spread: f64,
+    /// Mean trade size, shares.
+    pub trade_size: f64,
 }
 
 /// The set of symbols, most popular first, with a name index for parsing watchlists.
@@ -59,28 +69,51 @@ pub struct Universe {
 }
 
 impl Universe {
-    /// Builds `n` symbols deterministically from `seed`: the ~100 real tickers first, then
-    /// generated ticker-like names.
+    /// Builds `n` symbols deterministically from `seed`: the ~100 tickers of the reference
+    /// table first (at their reference quotes), then generated ticker-like names with seeded
+    /// random ones. Popularity is Zipf over that order.
     pub fn new(n: usize, seed: u64) -> Universe {
         // A separate stream from the tick generator so the universe does not shift the ticks.
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ UNIVERSE_STREAM);
-        let names = symbol_names(n);
+        let table = reference::table();
+        let names = symbol_names(&table, n);
         let norm: f64 = (1..=n).map(|k| 1.0 / (k as f64).powf(ZIPF_S)).sum();
         let symbols: Vec<SymbolSpec> = names
             .into_iter()
             .enumerate()
             .map(|(i, name)| {
-                let start_price: f64 = (rng.random_range(2.0f64.ln()..800.0f64.ln())).exp();
-                let start_price = (start_price * 100.0).round() / 100.0;
-                SymbolSpec {
-                    name,
-                    weight: 1.0 / ((i + 1) as f64).powf(ZIPF_S) / norm,
-                    start_price,
-                    vol: rng.random_range(0.15..0.9),
-                    spread: rng.random_range(0.0002..0.0015),
+                // Drawn for every symbol, used only beyond the table, so a generated symbol's
+                // quotes do not depend on how long the table is.
+                let price: f64 = (rng.random_range(2.0f64.ln()..800.0f64.ln())).exp();
+                let price = (price * 100.0).round() / 100.0;
+                let vol = rng.random_range(0.15..0.9);
+                let spread = rng.random_range(0.0002..0.0015);
+                let weight = 1.0 / ((i + 1) as f64).powf(ZIPF_S) / norm;
+                match table.get(i) {
+                    Some(r) => SymbolSpec {
+                        name,
+                        weight,
+                        start_price: r.price,
+                        vol: r.vol,
+                        spread: r.spread(),
+                        trade_size: r.size,
+                    },
+                    None => SymbolSpec {
+                        name,
+                        weight,
+                        start_price: price,
+                        vol,
+                        spread,
+                        trade_size: default_trade_size(price),
+                    },
                 }
             })
             .collect();
+        Universe::from_symbols(symbols)
+    }
+
+    /// A universe of the given symbols (e.g. a tape's), in popularity order.
+    pub fn from_symbols(symbols: Vec<SymbolSpec>) -> Universe {
         let index = symbols
             .iter()
             .enumerate()
@@ -107,13 +140,13 @@ impl Universe {
     }
 }
 
-/// The ~100 real tickers, then generated 3–4 letter names that collide with none of them.
-fn symbol_names(n: usize) -> Vec<String> {
+/// The reference table's tickers, then generated 3–4 letter names that collide with none of them.
+fn symbol_names(table: &[Reference], n: usize) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::with_capacity(n);
-    for t in REAL_TICKERS.iter().take(n) {
-        seen.insert(t.to_string());
-        out.push(t.to_string());
+    for r in table.iter().take(n) {
+        seen.insert(r.sym.to_string());
+        out.push(r.sym.to_string());
     }
     // Walk 26^4 with a multiplier coprime to it: looks random, is a fixed function of the index.
     let space: u64 = 26 * 26 * 26 * 26;
@@ -156,15 +189,22 @@ pub struct Market {
     last_t: Vec<f64>,
     vols: Vec<f64>,
     spreads: Vec<f64>,
+    sizes: Vec<f64>,
     /// Simulated time, seconds since the start: the sum of the drawn inter-arrival times.
     clock: f64,
     popularity: WeightedIndex<f64>,
-    interarrival: Option<Exp<f64>>,
+    pacing: Pacing,
 }
 
 impl Market {
-    /// A market over `universe` whose ticks arrive at `rate` per second (0: only [`Market::tick_after`]).
+    /// A market over `universe` whose ticks arrive at a steady `rate` per second (0: only
+    /// [`Market::tick_after`]).
     pub fn new(universe: &Universe, seed: u64, rate: f64) -> Market {
+        Market::paced(universe, seed, Pacing::steady(rate))
+    }
+
+    /// A market whose Poisson clock follows `pacing` (e.g. with an opening burst).
+    pub fn paced(universe: &Universe, seed: u64, pacing: Pacing) -> Market {
         let weights: Vec<f64> = universe.symbols.iter().map(|s| s.weight).collect();
         Market {
             rng: ChaCha8Rng::seed_from_u64(seed),
@@ -172,21 +212,21 @@ impl Market {
             last_t: vec![0.0; universe.len()],
             vols: universe.symbols.iter().map(|s| s.vol).collect(),
             spreads: universe.symbols.iter().map(|s| s.spread).collect(),
+            sizes: universe.symbols.iter().map(|s| s.trade_size).collect(),
             clock: 0.0,
             popularity: WeightedIndex::new(&weights).expect("universe has positive weights"),
-            interarrival: if rate > 0.0 {
-                Exp::new(rate).ok()
-            } else {
-                None
-            },
+            pacing,
         }
     }
 
     /// Draws the next Poisson arrival: returns its scheduled offset from the start (seconds) and
     /// the tick. `None` when the market has no rate.
     pub fn next_scheduled(&mut self) -> Option<(f64, RawTick)> {
-        let exp = self.interarrival?;
-        let dt: f64 = exp.sample(&mut self.rng);
+        if self.pacing.rate <= 0.0 {
+            return None;
+        }
+        let e: f64 = Exp1.sample(&mut self.rng);
+        let dt = self.pacing.next_gap(self.clock, e)?;
         Some((self.clock + dt, self.tick_after(dt)))
     }
 
@@ -204,20 +244,20 @@ impl Market {
         self.prices[sym] = p;
         let last_c = (p * 100.0).round() as u64;
         let half_c = ((last_c as f64 * self.spreads[sym] / 2.0).round() as u64).max(1);
-        let size = if self.rng.random_bool(0.15) {
-            self.rng.random_range(1..100)
+        // Exponential around the symbol's mean trade size; blocks print in round lots.
+        let e: f64 = Exp1.sample(&mut self.rng);
+        let shares = (1.0 + (e * self.sizes[sym]).floor()).min(MAX_TRADE);
+        let shares = if shares >= ROUND_LOT_FROM {
+            (shares / 100.0).round() * 100.0
         } else {
-            let lots: f64 = Exp::new(1.0 / 3.0)
-                .map(|e| e.sample(&mut self.rng))
-                .unwrap_or(0.0);
-            100 * (1 + (lots as u32).min(999))
+            shares
         };
         RawTick {
             sym: sym as u32,
             bid_c: last_c - half_c,
             ask_c: last_c + half_c,
             last_c,
-            size,
+            size: shares as u32,
         }
     }
 }
@@ -245,5 +285,40 @@ mod tests {
             assert!(t.bid_c < t.last_c && t.last_c < t.ask_c && t.bid_c > 0);
             assert!(t.size >= 1);
         }
+    }
+
+    #[test]
+    fn built_in_symbols_open_at_their_reference_quotes() {
+        let u = Universe::new(500, 9);
+        for r in reference::table() {
+            let s = &u.symbols[u.lookup(r.sym).unwrap() as usize];
+            assert_eq!(
+                (s.start_price, s.vol, s.trade_size),
+                (r.price, r.vol, r.size)
+            );
+        }
+        // The generated ones keep seeded quotes.
+        assert!(u.symbols[200].start_price >= 2.0 && u.symbols[200].start_price <= 800.0);
+    }
+
+    #[test]
+    fn trade_sizes_follow_the_table() {
+        let u = Universe::new(500, 1);
+        let mut m = Market::new(&u, 1, 1000.0);
+        let (spy, bkng) = (u.lookup("SPY").unwrap(), u.lookup("BKNG").unwrap());
+        let mut sum = [(0u64, 0u64); 2];
+        for _ in 0..200_000 {
+            let (_, t) = m.next_scheduled().unwrap();
+            for (k, id) in [spy, bkng].into_iter().enumerate() {
+                if t.sym == id {
+                    sum[k].0 += u64::from(t.size);
+                    sum[k].1 += 1;
+                }
+            }
+        }
+        let mean = |k: usize| sum[k].0 as f64 / sum[k].1.max(1) as f64;
+        // SPY trades ~200 shares at a time, BKNG ~5.
+        assert!((120.0..300.0).contains(&mean(0)), "SPY {}", mean(0));
+        assert!((2.0..15.0).contains(&mean(1)), "BKNG {}", mean(1));
     }
 }
