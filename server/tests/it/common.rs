@@ -109,6 +109,35 @@ impl StreamReader {
         }
     }
 
+    /// Reads until the stream contains `needle` (10 s at most), scanning only what arrived since
+    /// the last chunk (plus an overlap for a needle split across chunks): a backlog of megabytes
+    /// read in many chunks stays linear, where [`StreamReader::until`] re-reads the whole text per
+    /// chunk — quadratic, seconds of CPU in a debug build on a loaded machine.
+    pub async fn until_contains(&mut self, what: &str, needle: &str) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        let mut scanned: usize = 0;
+        loop {
+            let from = scanned.saturating_sub(needle.len());
+            if self.buf[from..]
+                .windows(needle.len())
+                .any(|w| w == needle.as_bytes())
+            {
+                return;
+            }
+            scanned = self.buf.len();
+            let chunk = tokio::time::timeout_at(deadline, self.resp.chunk())
+                .await
+                .unwrap_or_else(|_| {
+                    panic!("timed out waiting for {what}; got {} bytes", self.buf.len())
+                })
+                .expect("stream read");
+            match chunk {
+                Some(c) => self.buf.extend_from_slice(&c),
+                None => panic!("stream ended waiting for {what}; got:\n{}", self.text()),
+            }
+        }
+    }
+
     /// Reads to the end of the stream (10 s at most).
     pub async fn read_until_end(&mut self) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);

@@ -116,7 +116,7 @@ async fn a_stalled_reader_does_not_hold_up_shutdown() {
         tokio::task::yield_now().await;
     }
     healthy
-        .until("the backlog", |t| t.contains("\"seq\":100001,"))
+        .until_contains("the backlog", "\"seq\":100001,")
         .await;
     tokio::time::timeout(Duration::from_secs(10), s.shutdown())
         .await
