@@ -44,6 +44,9 @@
 //!   `latency.svg`); [`results::read()`], the one reader of a summary; [`results::table`], the
 //!   comparison table every view (Markdown, plain text, the TUI) renders.
 //! - [`plain`]: progress bar and table output without a terminal UI.
+//! - [`targets`]: what a run can measure (tickbench, nginx + Nchan, Pushpin), the publisher that
+//!   feeds the peers tickbench's market, and Pushpin's GRIP backend; [`peers`]: installing,
+//!   starting and stopping nginx + Nchan and Pushpin from the shipped configs.
 //! - [`progress`]: the live events a run sends to an observer (TUI, sweep).
 
 pub mod chaos;
@@ -54,12 +57,14 @@ pub mod floor;
 pub mod opts;
 pub mod plain;
 pub mod procstat;
+pub mod peers;
 pub mod progress;
 pub mod results;
 pub mod run;
 pub mod saturation;
 pub mod share;
 pub mod stats;
+pub mod targets;
 pub mod worker;
 
 pub use error::Error;
