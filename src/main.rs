@@ -18,6 +18,8 @@ struct Cli {
     command: Option<Command>,
 }
 
+// Parsed once per process: the size of the largest variant (`run`'s options) costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Start the quote server.
@@ -32,6 +34,8 @@ enum Command {
     Sweep(tickbench_lab::SweepOpts),
     /// Compare two runs: exit 0 if nothing regressed, 1 on regression, 2 on bad input.
     Compare(tickbench_lab::CompareOpts),
+    /// Start or stop a peer server to measure (nginx + Nchan, Pushpin), installing it if missing.
+    Peer(tickbench_loadgen::peers::cli::PeerCli),
 }
 
 fn main() -> ExitCode {
@@ -51,7 +55,11 @@ fn main() -> ExitCode {
     let result = match command {
         Command::Serve(opts) => tickbench_server::run(opts).map_err(anyhow::Error::from),
         Command::Run(opts) => {
-            if !opts.no_tui && std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+            if opts.targets.is_empty()
+                && !opts.no_tui
+                && std::io::stdout().is_terminal()
+                && std::io::stdin().is_terminal()
+            {
                 tickbench_tui::dashboard(opts).map_err(anyhow::Error::from)
             } else {
                 tickbench_loadgen::run(opts).map_err(anyhow::Error::from)
@@ -61,6 +69,7 @@ fn main() -> ExitCode {
         Command::Show(opts) => tickbench_tui::show(opts).map_err(anyhow::Error::from),
         Command::Sweep(opts) => tickbench_lab::sweep(opts).map_err(anyhow::Error::from),
         Command::Compare(opts) => return ExitCode::from(tickbench_lab::compare(opts)),
+        Command::Peer(cli) => tickbench_loadgen::peers::cli::run(cli).map_err(anyhow::Error::from),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -100,7 +100,10 @@ pub fn run(cli: PeerCli) -> Result<(), Error> {
             println!("target {target}");
             println!(
                 "pids {}",
-                pids.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
+                pids.iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",")
             );
             println!("prefix {}", peer.prefix().display());
             let (pid, prefix) = peer.detach();
@@ -137,9 +140,18 @@ pub fn run(cli: PeerCli) -> Result<(), Error> {
                 let _ = std::fs::remove_file(&path);
             }
             if stopped == 0 {
-                return Err(Error::Peer("no peer started with `tickbench peer start` is running".into()));
+                return Err(Error::Peer(
+                    "no peer started with `tickbench peer start` is running".into(),
+                ));
             }
             Ok(())
         }
     }
+}
+
+/// The root pid of the peer `peer start` left running at `target`'s URL, if any.
+pub fn pid_of(target: &crate::targets::Target) -> Option<u32> {
+    let text = std::fs::read_to_string(state_file(target.kind)).ok()?;
+    let s: State = serde_json::from_str(&text).ok()?;
+    (s.target.contains(&target.url) && super::procs::alive(s.pid)).then_some(s.pid)
 }

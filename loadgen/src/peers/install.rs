@@ -6,6 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
+use super::opts::is_root;
 use crate::error::Error;
 use crate::targets::TargetKind;
 
@@ -37,17 +38,6 @@ fn on_path(program: &str) -> bool {
         .any(|d| d.join(program).is_file())
 }
 
-/// Whether this process runs as root (effective uid 0).
-pub fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            let line = s.lines().find(|l| l.starts_with("Uid:"))?;
-            line.split_whitespace().nth(2)?.parse::<u32>().ok()
-        })
-        .is_some_and(|uid| uid == 0)
-}
-
 /// Installs the peers if `kind`'s is missing; `Ok` when it is installed afterwards.
 pub fn ensure(kind: TargetKind) -> Result<(), Error> {
     if installed(kind) {
@@ -68,7 +58,12 @@ pub fn ensure(kind: TargetKind) -> Result<(), Error> {
     let script = format!(
         "dpkg -s {PACKAGES} >/dev/null 2>&1 || {{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y {PACKAGES}; }}"
     );
-    let status = Command::new("flock").arg(LOCK).arg("sh").arg("-c").arg(&script).status();
+    let status = Command::new("flock")
+        .arg(LOCK)
+        .arg("sh")
+        .arg("-c")
+        .arg(&script)
+        .status();
     match status {
         Ok(s) if s.success() && installed(kind) => Ok(()),
         Ok(s) => fail(format!("apt-get exited with {s}")),

@@ -6,6 +6,7 @@
 //!
 //! # Layout
 //! - this file: [`Peer`], one started server, stopped (and its prefix removed) on drop.
+//! - `opts`: [`PeerOpts`] and the file limit a server starts with.
 //! - [`install`]: the idempotent, locked `apt-get` installer.
 //! - `nginx`, `pushpin`: each server's config rendering and command line.
 //! - [`procs`]: a process tree's CPU and RSS from `/proc`.
@@ -14,51 +15,22 @@
 pub mod cli;
 pub mod install;
 mod nginx;
+mod opts;
 pub mod procs;
 mod pushpin;
 
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
 use crate::procstat::ProcSample;
 use crate::targets::{Target, TargetKind};
+pub use opts::{file_limit_for, PeerOpts};
 
 /// How long a peer may take to listen.
 const START_TIMEOUT: Duration = Duration::from_secs(20);
-
-/// How to start a peer.
-#[derive(Debug, Clone)]
-pub struct PeerOpts {
-    /// Client port on 127.0.0.1 (`None`: a free one). Pushpin's publish port is this + 1 and its
-    /// backend route this + 2 when given (free ones otherwise).
-    pub port: Option<u16>,
-    /// nginx worker processes (Pushpin: ignored, its runner starts one of each service).
-    pub workers: usize,
-    /// Open-file limit of the server's processes: enough for the client count.
-    pub nofile: u64,
-    /// Pushpin: the port its route sends requests to (the GRIP backend).
-    pub backend_port: Option<u16>,
-}
-
-impl PeerOpts {
-    /// Options for `clients` clients, on free ports.
-    pub fn for_clients(clients: u64) -> PeerOpts {
-        PeerOpts {
-            port: None,
-            workers: 1,
-            nofile: file_limit_for(clients),
-            backend_port: None,
-        }
-    }
-}
-
-/// The open-file limit a server needs for `clients` connections (plus its own files).
-pub fn file_limit_for(clients: u64) -> u64 {
-    (clients + 2048).max(8192)
-}
 
 /// A started peer: its processes run until this is dropped (or [`Peer::detach`]ed).
 #[derive(Debug)]
@@ -109,7 +81,9 @@ impl Peer {
         };
         let log = std::fs::File::create(prefix.join("server.log"))
             .map_err(Error::os("creating the peer's log"))?;
-        let log2 = log.try_clone().map_err(Error::os("creating the peer's log"))?;
+        let log2 = log
+            .try_clone()
+            .map_err(Error::os("creating the peer's log"))?;
         let child = cmd
             .stdin(Stdio::null())
             .stdout(log)
@@ -144,8 +118,8 @@ impl Peer {
                 .as_mut()
                 .and_then(|c| c.try_wait().ok().flatten());
             if exited.is_some() || Instant::now() > deadline {
-                let log = std::fs::read_to_string(self.prefix.join("server.log"))
-                    .unwrap_or_default();
+                let log =
+                    std::fs::read_to_string(self.prefix.join("server.log")).unwrap_or_default();
                 let tail: Vec<&str> = log.lines().rev().take(8).collect();
                 return Err(Error::Peer(format!(
                     "{} {} (log {}): {}",
@@ -254,20 +228,7 @@ fn make_prefix(kind: TargetKind) -> Result<PathBuf, Error> {
 fn free_port() -> Result<u16, Error> {
     let l = std::net::TcpListener::bind("127.0.0.1:0")
         .map_err(Error::os("finding a free port on 127.0.0.1"))?;
-    Ok(l.local_addr().map_err(Error::os("finding a free port"))?.port())
-}
-
-/// `prlimit --nofile=N:N -- program`: the server starts with a file limit for the client count
-/// (as root the hard limit rises too; otherwise up to the current hard limit).
-fn with_file_limit(nofile: u64, program: &str) -> Command {
-    let hard = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
-        .map_or(nofile, |(_, h)| h);
-    let n = if install::is_root() {
-        nofile
-    } else {
-        nofile.min(hard)
-    };
-    let mut cmd = Command::new("prlimit");
-    cmd.arg(format!("--nofile={n}:{n}")).arg("--").arg(program);
-    cmd
+    Ok(l.local_addr()
+        .map_err(Error::os("finding a free port"))?
+        .port())
 }

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use super::{with_file_limit, PeerOpts};
+use super::opts::{with_file_limit, PeerOpts};
 use crate::error::Error;
 
 /// The shipped config, with `{{...}}` fields.
@@ -21,7 +21,10 @@ pub fn command(prefix: &Path, port: u16, opts: &PeerOpts) -> Result<Command, Err
         .replace("{{module}}", MODULE)
         .replace("{{workers}}", &opts.workers.max(1).to_string())
         .replace("{{nofile}}", &opts.nofile.to_string())
-        .replace("{{connections}}", &opts.nofile.saturating_sub(100).to_string())
+        .replace(
+            "{{connections}}",
+            &opts.nofile.saturating_sub(100).to_string(),
+        )
         .replace("{{prefix}}", &prefix.display().to_string())
         .replace("{{port}}", &port.to_string());
     let path = prefix.join("nginx.conf");

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use super::{with_file_limit, PeerOpts};
+use super::opts::{with_file_limit, PeerOpts};
 use crate::error::Error;
 
 /// The shipped config, with `{{...}}` fields.
@@ -27,8 +27,11 @@ pub fn command(
         .replace("{{nofile}}", &opts.nofile.saturating_sub(100).to_string());
     let path = prefix.join("pushpin.conf");
     std::fs::write(&path, conf).map_err(Error::os("writing pushpin.conf"))?;
-    std::fs::write(prefix.join("routes"), format!("* 127.0.0.1:{backend_port}\n"))
-        .map_err(Error::os("writing Pushpin's routes"))?;
+    std::fs::write(
+        prefix.join("routes"),
+        format!("* 127.0.0.1:{backend_port}\n"),
+    )
+    .map_err(Error::os("writing Pushpin's routes"))?;
     let mut cmd = with_file_limit(opts.nofile, "pushpin");
     cmd.arg("--config")
         .arg(&path)

@@ -102,8 +102,9 @@ pub struct GripBackend {
 impl GripBackend {
     /// Serves on `127.0.0.1:port` (0: any free port).
     pub fn start(port: u16, journal: Arc<Journal>) -> Result<GripBackend, Error> {
-        let listener = std::net::TcpListener::bind(("127.0.0.1", port))
-            .map_err(Error::os(format!("binding the GRIP backend to 127.0.0.1:{port}")))?;
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).map_err(Error::os(
+            format!("binding the GRIP backend to 127.0.0.1:{port}"),
+        ))?;
         listener
             .set_nonblocking(true)
             .map_err(Error::os("configuring the GRIP backend socket"))?;
@@ -200,7 +201,11 @@ fn parse_query(q: Option<&str>) -> Result<Query, String> {
             "since" => out.since = Some(v.parse().map_err(|_| "since must be an integer")?),
             "timeout" => out.timeout = Some(v.parse().map_err(|_| "timeout must be an integer")?),
             "symbols" => {
-                out.symbols = Some(v.split(',').map(|s| s.trim().to_ascii_uppercase()).collect())
+                out.symbols = Some(
+                    v.split(',')
+                        .map(|s| s.trim().to_ascii_uppercase())
+                        .collect(),
+                )
             }
             _ => {}
         }
@@ -214,7 +219,11 @@ fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         let hex = |c: u8| (c as char).to_digit(16);
-        match (b[i], b.get(i + 1).copied().and_then(hex), b.get(i + 2).copied().and_then(hex)) {
+        match (
+            b[i],
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
             (b'%', Some(h), Some(l)) => {
                 out.push((h * 16 + l) as u8);
                 i += 3;
@@ -280,8 +289,16 @@ fn grip_last<B>(req: &Request<B>, format: Format) -> Vec<(String, u64)> {
         .flat_map(|v| v.split(','))
         .filter_map(|entry| {
             let mut parts = entry.split(';');
-            let name = parts.next()?.trim().strip_prefix(format.prefix())?.to_string();
-            let id = parts.find_map(|p| p.trim().strip_prefix("last-id="))?.trim().parse().ok()?;
+            let name = parts
+                .next()?
+                .trim()
+                .strip_prefix(format.prefix())?
+                .to_string();
+            let id = parts
+                .find_map(|p| p.trim().strip_prefix("last-id="))?
+                .trim()
+                .parse()
+                .ok()?;
             Some((name, id))
         })
         .collect()
@@ -314,7 +331,8 @@ fn stream(format: Format, c: Catchup, q: &Query, first: bool) -> Response<Full<B
     let mut next_link = format!("</next{}", format.path());
     if let Some(s) = &q.symbols {
         next_link.push_str("?symbols=");
-        next_link.push_str(&s.join(","));
+        // A comma would split the header's link list: it travels percent-encoded.
+        next_link.push_str(&s.join("%2C"));
     }
     next_link.push_str(">; rel=next");
     Response::builder()
@@ -357,6 +375,9 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(v["items"][0]["channel"], "sse:AAPL");
         assert_eq!(v["items"][0]["prev-id"], "3");
-        assert_eq!(v["items"][1]["formats"]["http-stream"]["content"], "{\"seq\":7}\n");
+        assert_eq!(
+            v["items"][1]["formats"]["http-stream"]["content"],
+            "{\"seq\":7}\n"
+        );
     }
 }

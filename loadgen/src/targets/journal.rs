@@ -125,15 +125,18 @@ impl Journal {
     pub fn after(&self, last: &[(String, u64)]) -> Catchup {
         let j = self.lock();
         let names: Vec<&str> = last.iter().map(|(c, _)| c.as_str()).collect();
-        let from = last.iter().map(|(_, id)| id + 1).min().unwrap_or(j.head + 1);
+        let from = last
+            .iter()
+            .map(|(_, id)| id + 1)
+            .min()
+            .unwrap_or(j.head + 1);
         let ticks = j
             .ticks
             .iter()
             .skip_while(|e| e.seq < from)
             .filter(|e| {
-                last.iter().any(|(c, id)| {
-                    e.seq > *id && (c == ALL_CHANNEL || **c == *e.sym)
-                })
+                last.iter()
+                    .any(|(c, id)| e.seq > *id && (c == ALL_CHANNEL || **c == *e.sym))
             })
             .cloned()
             .collect();
@@ -173,7 +176,10 @@ mod tests {
         assert_eq!(c.gap, Some(Gap { from: 1, to: 1 }));
         assert_eq!(c.ticks.len(), 3);
         let r = j.after(&[("A".into(), 1), ("C".into(), 0)]);
-        assert_eq!(r.ticks.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![3, 4]);
+        assert_eq!(
+            r.ticks.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            vec![3, 4]
+        );
         assert_eq!(j.head(), 4);
     }
 }

@@ -46,7 +46,11 @@ pub enum TargetKind {
 
 impl TargetKind {
     /// Every target, in the order of a side-by-side report.
-    pub const ALL: [TargetKind; 3] = [TargetKind::Tickbench, TargetKind::Nchan, TargetKind::Pushpin];
+    pub const ALL: [TargetKind; 3] = [
+        TargetKind::Tickbench,
+        TargetKind::Nchan,
+        TargetKind::Pushpin,
+    ];
 
     /// The name used in flags, folder names and reports.
     pub const fn name(self) -> &'static str {
@@ -86,7 +90,11 @@ impl TargetKind {
 
     /// The transports of `wanted` this server lacks.
     pub fn lacks(self, wanted: &[Transport]) -> Vec<Transport> {
-        wanted.iter().copied().filter(|t| !self.native(*t)).collect()
+        wanted
+            .iter()
+            .copied()
+            .filter(|t| !self.native(*t))
+            .collect()
     }
 }
 
@@ -183,13 +191,19 @@ mod tests {
     #[test]
     fn targets_parse() {
         let t = Target::parse("nchan+http://127.0.0.1:8080/").unwrap();
-        assert_eq!((t.kind, t.url.as_str()), (TargetKind::Nchan, "http://127.0.0.1:8080"));
+        assert_eq!(
+            (t.kind, t.url.as_str()),
+            (TargetKind::Nchan, "http://127.0.0.1:8080")
+        );
         let t = Target::parse("pushpin+http://127.0.0.1:7999").unwrap();
         assert_eq!((t.publish_port, t.backend_port), (Some(8000), Some(8001)));
         let t = Target::parse("pushpin+http://127.0.0.1:7999?publish=5561&backend=9000").unwrap();
         assert_eq!((t.publish_port, t.backend_port), (Some(5561), Some(9000)));
         assert_eq!(t.host(), "127.0.0.1");
-        assert_eq!(Target::parse("http://h:1").unwrap().kind, TargetKind::Tickbench);
+        assert_eq!(
+            Target::parse("http://h:1").unwrap().kind,
+            TargetKind::Tickbench
+        );
         assert!(Target::parse("redis+http://h:1").is_err());
         assert!(Target::parse("nchan+ftp://h:1").is_err());
         assert!(Target::parse("pushpin+http://h:1?x=1").is_err());

@@ -63,11 +63,39 @@ impl Cursor {
         h
     }
 
-    /// Records a long-poll answer's or a multipart part's `Last-Modified` and `Etag`.
+    /// Records a long-poll answer's `Last-Modified` and `Etag`.
     pub fn set_time_tag(&mut self, time: Option<&str>, tag: Option<&str>) {
         if let (Some(t), Some(g)) = (time, tag) {
             self.time_tag = Some((t.trim().to_string(), g.trim().to_string()));
         }
+    }
+
+    /// Records a multipart part's `Last-Modified` and `Etag` as the message id `time:tags`, sent
+    /// back as `Last-Event-ID`. A multiplexed part's `Etag` holds only its own channel's tag
+    /// (`-,[3],-`) where EventSource ids carry every channel's (`5,[3],0`); resuming from the
+    /// part's tag alone re-sends the other channels' queues, so the tags are merged here into the
+    /// EventSource form: each channel's last known tag, the newest one bracketed.
+    pub fn set_part_id(&mut self, time: Option<&str>, tag: Option<&str>) {
+        let secs = time.and_then(|t| chrono::DateTime::parse_from_rfc2822(t.trim()).ok());
+        let (Some(secs), Some(tag)) = (secs, tag) else {
+            return;
+        };
+        let new: Vec<&str> = tag.trim().split(',').collect();
+        let old: Vec<String> = self
+            .event_id
+            .as_deref()
+            .and_then(|id| id.split_once(':'))
+            .map(|(_, tags)| tags.split(',').map(str::to_string).collect())
+            .unwrap_or_default();
+        let merged: Vec<String> = new
+            .iter()
+            .enumerate()
+            .map(|(i, t)| match (*t, old.get(i)) {
+                ("-", Some(o)) => o.trim_matches(|c| c == '[' || c == ']').to_string(),
+                (t, _) => t.to_string(),
+            })
+            .collect();
+        self.event_id = Some(format!("{}:{}", secs.timestamp(), merged.join(",")));
     }
 }
 
@@ -89,5 +117,10 @@ mod tests {
         c.set_time_tag(Some("Mon, 30 Nov 2026 09:47:17 GMT"), Some("[0],-"));
         assert_eq!(c.headers()[1], ("if-none-match", "[0],-".to_string()));
         assert_eq!(transport_header(Transport::Stream), Some(("te", "chunked")));
+        let mut p = Cursor::default();
+        p.set_part_id(Some("Mon, 30 Nov 2026 09:47:17 GMT"), Some("[0],-"));
+        assert_eq!(p.event_id.as_deref(), Some("1796032037:[0],-"));
+        p.set_part_id(Some("Mon, 30 Nov 2026 09:47:18 GMT"), Some("-,[0]"));
+        assert_eq!(p.event_id.as_deref(), Some("1796032038:0,[0]"));
     }
 }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use tickbench_wire::framing::{FrameParser, Frame, NdjsonParser};
+use tickbench_wire::framing::{Frame, FrameParser, NdjsonParser};
 use tickbench_wire::Tick;
 use tokio_util::sync::CancellationToken;
 

@@ -15,7 +15,9 @@ pub mod multipart;
 
 use std::time::Duration;
 
-use tickbench_wire::framing::{boundary_from_content_type, Frame, FrameParser, NdjsonParser, SseParser};
+use tickbench_wire::framing::{
+    boundary_from_content_type, Frame, FrameParser, NdjsonParser, SseParser,
+};
 use tickbench_wire::{now_micros, Tick, Transport};
 use tokio::time::timeout;
 
@@ -159,7 +161,7 @@ fn feed<S: Sink>(
                     Ok(Item::Part(part)) => {
                         let tick = parse_tick(&part.body).ok_or(ErrorKind::Parse)?;
                         c.deliver_tick(&tick, now_micros());
-                        cursor.set_time_tag(part.last_modified.as_deref(), part.etag.as_deref());
+                        cursor.set_part_id(part.last_modified.as_deref(), part.etag.as_deref());
                     }
                     Ok(Item::End) => return Err(ErrorKind::Io),
                     Err(_) => return Err(ErrorKind::Parse),

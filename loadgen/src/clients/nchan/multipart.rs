@@ -1,9 +1,10 @@
 //! Nchan's `multipart/mixed` stream, read incrementally: tickbench's own multipart parser needs a
 //! `Content-Length` per part, Nchan's parts have none and each ends at the next delimiter.
 //!
-//! The body is `--B`, then per message `\r\nLast-Modified: …\r\nEtag: …\r\n[Content-Type: …\r\n]\r\n`
-//! + the message + `\r\n--B` (Nchan writes the delimiter *after* each part, without a newline), and
-//! `--B--` at the end.
+//! The body is `--B`, then per message the headers
+//! `\r\nLast-Modified: …\r\nEtag: …\r\n[Content-Type: …\r\n]\r\n`, the message and
+//! `\r\n--B` (Nchan writes the delimiter *after* each part, without a newline), and `--B--` at the
+//! end.
 
 /// One message with its cursor headers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,10 +132,14 @@ mod tests {
                 }
             }
             assert_eq!(items.len(), 3, "cut at {cut}");
-            let Item::Part(first) = &items[0] else { panic!() };
+            let Item::Part(first) = &items[0] else {
+                panic!()
+            };
             assert_eq!(first.body, b"{\"a\":1}\n");
             assert_eq!(first.etag.as_deref(), Some("[0],-"));
-            let Item::Part(second) = &items[1] else { panic!() };
+            let Item::Part(second) = &items[1] else {
+                panic!()
+            };
             assert_eq!(second.etag.as_deref(), Some("-,[0]"));
             assert_eq!(items[2], Item::End);
         }
