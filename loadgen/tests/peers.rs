@@ -143,6 +143,10 @@ fn nchan_clients_resume_from_nchan_message_ids_after_resets() {
             // No message id in a chunked stream: it restarts from Nchan's newest message, so what
             // it missed (gaps) and the newest message seen again (duplicates) are counted.
             "stream" => assert!(t.gaps + t.duplicates > 0 && t.out_of_order == 0, "{t:?}"),
+            // Resumes from the part's Last-Modified + Etag merged into a message id: nothing
+            // is sent twice, but the id's one time for all channels can skip a tick of a
+            // channel whose last message is older (rare; counted as a gap, never hidden).
+            "multipart" => assert_eq!(t.duplicates + t.out_of_order, 0, "{t:?}"),
             _ => assert_eq!(t.loss(), 0, "resumed by Nchan's cursor without loss: {t:?}"),
         }
     }
