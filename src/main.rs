@@ -18,6 +18,8 @@ struct Cli {
     command: Option<Command>,
 }
 
+// Parsed once per process: the size of the largest variant (`run`'s options) costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Start the quote server.
@@ -34,6 +36,8 @@ enum Command {
     Compare(tickbench_lab::CompareOpts),
     /// Open the page in headless Chromium once per technique and write results/.
     Browser(tickbench_browser::BrowserOpts),
+    /// Start or stop a peer server to measure (nginx + Nchan, Pushpin), installing it if missing.
+    Peer(tickbench_loadgen::peers::cli::PeerCli),
 }
 
 fn main() -> ExitCode {
@@ -56,7 +60,11 @@ fn main() -> ExitCode {
             if opts.browser {
                 opts.browser_phase = Some(tickbench_browser::run_phase(&opts));
             }
-            if !opts.no_tui && std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+            if opts.targets.is_empty()
+                && !opts.no_tui
+                && std::io::stdout().is_terminal()
+                && std::io::stdin().is_terminal()
+            {
                 tickbench_tui::dashboard(opts).map_err(anyhow::Error::from)
             } else {
                 tickbench_loadgen::run(opts).map_err(anyhow::Error::from)
@@ -69,6 +77,7 @@ fn main() -> ExitCode {
         Command::Browser(opts) => tickbench_browser::run(opts)
             .map(drop)
             .map_err(anyhow::Error::from),
+        Command::Peer(cli) => tickbench_loadgen::peers::cli::run(cli).map_err(anyhow::Error::from),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

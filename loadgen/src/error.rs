@@ -115,6 +115,9 @@ pub enum Error {
     /// The child's first line was not `listening on http://ADDR`: not a tickbench server.
     #[error("unexpected first line from the embedded server: {0:?}")]
     ServerLine(String),
+    /// A peer server (nginx + Nchan, Pushpin) could not be installed, started or reached.
+    #[error("{0}")]
+    Peer(String),
 }
 
 /// Why a chaos run costs more descriptors per client, when it does.

@@ -45,6 +45,9 @@
 //!   `latency.svg`); [`results::read()`], the one reader of a summary; [`results::table`], the
 //!   comparison table every view (Markdown, plain text, the TUI) renders.
 //! - [`plain`]: progress bar and table output without a terminal UI.
+//! - [`targets`]: what a run can measure (tickbench, nginx + Nchan, Pushpin), the publisher that
+//!   feeds the peers tickbench's market, and Pushpin's GRIP backend; [`peers`]: installing,
+//!   starting and stopping nginx + Nchan and Pushpin from the shipped configs.
 //! - [`progress`]: the live events a run sends to an observer (TUI, sweep).
 
 pub mod chaos;
@@ -53,6 +56,7 @@ pub mod clients;
 pub mod error;
 pub mod floor;
 pub mod opts;
+pub mod peers;
 pub mod plain;
 pub mod procstat;
 pub mod progress;
@@ -62,6 +66,7 @@ pub mod saturation;
 pub mod share;
 pub mod stats;
 pub mod steal;
+pub mod targets;
 pub mod worker;
 
 pub use error::Error;

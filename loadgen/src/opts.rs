@@ -20,9 +20,22 @@ use crate::share::fraction;
 #[derive(Debug, Clone, clap::Args, Serialize)]
 pub struct RunOpts {
     /// Server to measure (e.g. http://127.0.0.1:8080); without it an embedded server is started
-    /// as a child process and stopped at the end.
+    /// as a child process and stopped at the end. A peer: `nchan+http://HOST:PORT` or
+    /// `pushpin+http://HOST:PORT` (as `tickbench peer start` prints it), fed the embedded server's
+    /// market by a publisher inside the run.
     #[arg(long)]
     pub target: Option<String>,
+    /// Servers to measure side by side (tickbench,nchan,pushpin): each is started, runs the same
+    /// phases on the same seeded market, and one report compares them.
+    #[arg(long, value_delimiter = ',', conflicts_with = "target")]
+    pub targets: Vec<crate::targets::TargetKind>,
+    /// The peer's root pid, for its CPU and RSS (set by `--targets`). For tests and scripts.
+    #[arg(long, hide = true)]
+    pub peer_pid: Option<u32>,
+    /// The tickbench server a peer's publisher follows (default: the embedded server, started
+    /// with `--rate`, `--seed`, `--symbols`). For tests.
+    #[arg(long, hide = true)]
+    pub peer_source: Option<String>,
     /// Transports to measure, in order (comma list).
     #[arg(long, value_delimiter = ',', default_values_t = Transport::ALL)]
     pub transports: Vec<Transport>,
@@ -190,6 +203,10 @@ impl RunOpts {
         ensure(
             !self.browser || self.browser_phase.is_some(),
             "--browser needs the tickbench binary's browser phase (RunOpts::browser_phase is unset)",
+        )?;
+        ensure(
+            self.targets.is_empty() || self.target.is_none(),
+            "--targets starts its own servers; drop --target",
         )?;
         if let Some(c) = &self.chaos {
             ensure(
@@ -364,6 +381,12 @@ mod tests {
         assert!(parse(&["--chaos", "reset=x"]).is_err());
         assert!(parse(&["--slow-clients", "150%"]).is_err());
         assert!(parse(&["--slow-factor", "0.5"]).is_err());
+        assert!(parse(&["--targets", "tickbench,redis"]).is_err());
+        assert!(parse(&["--targets", "nchan", "--target", "http://h:1"]).is_err());
+        let t = parse(&["--targets", "tickbench,nchan,pushpin"])
+            .unwrap()
+            .opts;
+        assert_eq!(t.targets, crate::targets::TargetKind::ALL.to_vec());
         let o = parse(&["--chaos", "reset=1%", "--slow-clients", "10%"])
             .unwrap()
             .opts;

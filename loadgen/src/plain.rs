@@ -19,6 +19,9 @@ use crate::run::{cancel_on_signals, run_with_progress};
 pub fn run(opts: RunOpts) -> Result<(), Error> {
     let cancel = CancellationToken::new();
     cancel_on_signals(cancel.clone())?;
+    if !opts.targets.is_empty() {
+        return run_targets_plain(opts, cancel);
+    }
     let (tx, rx) = mpsc::channel(256);
     let printer = std::thread::Builder::new()
         .name("progress".into())
@@ -142,4 +145,19 @@ fn print_progress(mut rx: mpsc::Receiver<Progress>) {
     if let Some(b) = bar.take() {
         b.abandon();
     }
+}
+
+/// `--targets`: every server in turn with plain progress, then the side-by-side table.
+fn run_targets_plain(opts: RunOpts, cancel: CancellationToken) -> Result<(), Error> {
+    let (tx, rx) = mpsc::channel(256);
+    let printer = std::thread::Builder::new()
+        .name("progress".into())
+        .spawn(move || print_progress(rx))
+        .map_err(Error::os("spawning the progress printer"))?;
+    let result = crate::run::targets::run_targets(opts, Some(tx), cancel);
+    let _ = printer.join();
+    let (dir, report) = result?;
+    println!("{report}");
+    println!("results: {}", dir.display());
+    Ok(())
 }

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use tickbench_wire::Transport;
 
+use crate::targets::TargetKind;
+
 /// Everything one simulated client needs to know. Cheap to clone: the watchlist and the snapshot
 /// baseline are shared (`Arc`) between the clients that use the same ones.
 #[derive(Debug, Clone)]
@@ -40,6 +42,10 @@ pub struct ClientConfig {
     /// 127.0.0.x), for the client's reqwest client and a slow consumer's own connections
     /// ([`slowlink`](super::slowlink)). `None` = the kernel's choice.
     pub local_addr: Option<std::net::IpAddr>,
+    /// The server `base` is: tickbench's own (and Pushpin, whose GRIP backend speaks tickbench's
+    /// protocol) or Nchan, whose native transports have their own loops
+    /// ([`nchan`](super::nchan)).
+    pub target: TargetKind,
 }
 
 impl ClientConfig {
@@ -59,6 +65,7 @@ impl ClientConfig {
             stream_timeout: Duration::from_secs(45),
             read_rate: None,
             local_addr: None,
+            target: TargetKind::Tickbench,
         }
     }
 }

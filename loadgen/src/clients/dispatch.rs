@@ -6,7 +6,8 @@ use tokio_util::sync::CancellationToken;
 use super::config::ClientConfig;
 use super::sink::Sink;
 use super::state::ClientState;
-use super::{longpoll, piggyback, poll, streaming};
+use super::{longpoll, nchan, piggyback, poll, streaming};
+use crate::targets::TargetKind;
 
 /// Runs one simulated client until `cancel` fires. Never returns early: every failure is counted
 /// through `sink` and retried. Dropping the future (or cancelling) closes its connection.
@@ -29,6 +30,10 @@ pub async fn run_client<S: Sink>(
 }
 
 async fn run_transport<S: Sink>(c: &mut ClientState<S>) {
+    match c.cfg.target {
+        TargetKind::Nchan => return nchan::run(c).await,
+        TargetKind::Tickbench | TargetKind::Pushpin => {}
+    }
     match c.cfg.transport {
         Transport::Poll => poll::run(c, false).await,
         Transport::Jsonp => poll::run(c, true).await,

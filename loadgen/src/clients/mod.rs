@@ -19,6 +19,9 @@
 //! - [`streaming`]: the one-long-response loop shared by the four streams, feeding each chunk to
 //!   its format's incremental parser from [`tickbench_wire::framing`], which yields [`Frame`]s.
 //!   The bytes of every format (and their parsers) live there, beside the server's encoders.
+//! - [`nchan`]: the clients of nginx + Nchan on its native transports (its own cursor and
+//!   multipart framing); Pushpin's clients are the loops above, its GRIP backend speaking
+//!   tickbench's protocol.
 //! - [`seq`]: the per-client sequence checker; [`backoff`]: reconnect delays; [`http`]: the
 //!   per-client `reqwest::Client` and URL building; [`slowlink`]: the small-window connection of
 //!   a slow consumer's stream; `state`: what a client carries between
@@ -29,6 +32,7 @@ mod config;
 mod dispatch;
 pub mod http;
 pub mod longpoll;
+pub mod nchan;
 pub mod piggyback;
 pub mod poll;
 pub mod seq;

@@ -14,6 +14,7 @@ pub mod hgrm;
 pub mod hlog;
 mod read;
 pub mod report;
+pub mod side_by_side;
 pub mod summary;
 pub mod svg;
 pub mod table;

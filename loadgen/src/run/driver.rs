@@ -18,6 +18,7 @@ use crate::opts::RunOpts;
 use crate::procstat;
 use crate::progress::{Progress, SecondSnapshot, Stage};
 use crate::results::ResultsDir;
+use crate::run::peer::PeerView;
 use crate::run::population::Population;
 use crate::run::probe::{fetch_symbols, healthz, Health, CONTROL_TIMEOUT};
 use crate::run::restarter::lock;
@@ -51,6 +52,9 @@ pub(super) struct Coordinator {
     /// The fan-out floor while its phase runs: the clients connect to it instead, and its
     /// threads' CPU is the phase's "server" CPU (and not the load generator's).
     fanout: Option<FanoutFloor>,
+    /// A peer target (Nchan, Pushpin): the clients connect to it, its processes are the server
+    /// sampled; the embedded server is then only the market's source.
+    peer: Option<PeerView>,
 }
 
 impl Coordinator {
@@ -101,7 +105,24 @@ impl Coordinator {
             child,
             proxy,
             fanout: None,
+            peer: None,
         })
+    }
+
+    /// Points the clients at a peer and samples its processes as the server's.
+    pub(super) fn with_peer(mut self, peer: Option<PeerView>) -> Result<Coordinator, Error> {
+        if let Some(p) = &peer {
+            if self.proxy.is_none() {
+                self.client_base =
+                    reqwest::Url::parse(&format!("{}/", p.url)).map_err(|e| Error::BadTarget {
+                        target: p.url.clone(),
+                        reason: e.to_string(),
+                    })?;
+            }
+            self.target = format!("{}+{}", p.kind, p.url);
+        }
+        self.peer = peer;
+        Ok(self)
     }
 
     pub(super) async fn run(mut self) -> Result<(Summary, PathBuf), Error> {
@@ -262,11 +283,13 @@ impl Coordinator {
         let mut plans: Vec<Vec<_>> = (0..workers.len()).map(|_| Vec::new()).collect();
         for i in 0..o.clients {
             let offset = ramp.mul_f64(i as f64 / o.clients as f64);
-            plans[i as usize % workers.len()].push((
-                offset,
-                self.population
-                    .client_config(o, &client_base, transport, index, i),
-            ));
+            let mut cfg = self
+                .population
+                .client_config(o, &client_base, transport, index, i);
+            if let Some(p) = &self.peer {
+                cfg.target = p.kind;
+            }
+            plans[i as usize % workers.len()].push((offset, cfg));
         }
         for (w, clients) in workers.iter().zip(plans) {
             w.send(Command::Phase(PhasePlan {
@@ -296,7 +319,7 @@ impl Coordinator {
         let mut prev_t = start;
         let mut prev_self = procstat::sample(None);
         let mut pid = self.current_server_pid();
-        let mut prev_server = pid.and_then(|p| procstat::sample(Some(p)));
+        let mut prev_server = pid.and_then(|p| self.sample_server(p));
         let mut prev_chaos = self.chaos_counts();
         let mut prev_next = self.healthz_next().await;
         let mut prev_steal = steal::read();
@@ -337,13 +360,13 @@ impl Coordinator {
             };
             if now_pid != pid {
                 // A restarted server is a new process: its CPU counts from its own zero.
-                prev_server = now_pid.and_then(|p| procstat::sample(Some(p)));
+                prev_server = now_pid.and_then(|p| self.sample_server(p));
                 prev_server = prev_server.map(|mut s| {
                     s.cpu = Duration::ZERO;
                     s
                 });
             }
-            let server_now = now_pid.and_then(|p| procstat::sample(Some(p)));
+            let server_now = now_pid.and_then(|p| self.sample_server(p));
             if let Some(p) = now_pid {
                 // A dead embedded server would make every later figure an error count: stop,
                 // leaving the results marked incomplete.
@@ -474,8 +497,20 @@ impl Coordinator {
         Ok(Some(summary))
     }
 
-    /// The embedded server's pid now; `None` without one or while a chaos restart holds it.
+    /// The server's CPU and RSS: the embedded server's, or the peer's processes.
+    fn sample_server(&self, pid: u32) -> Option<crate::procstat::ProcSample> {
+        match &self.peer {
+            Some(p) => p.sample(pid),
+            None => procstat::sample(Some(pid)),
+        }
+    }
+
+    /// The embedded server's pid now (the peer's, against a peer); `None` without one or while a
+    /// chaos restart holds it.
     fn current_server_pid(&self) -> Option<u32> {
+        if let Some(p) = &self.peer {
+            return p.pid;
+        }
         let c = self.child.as_ref()?;
         c.try_lock().ok().map(|c| c.pid())
     }
@@ -511,6 +546,13 @@ impl Coordinator {
             m.insert("floor_round_trips".into(), FLOOR_ROUND_TRIPS.into());
             if let Some(c) = &self.child {
                 m.insert("server_epoch_us".into(), lock(c).args().epoch_us.into());
+            }
+            if let Some(p) = &self.peer {
+                m.insert("peer".into(), p.config());
+                m.insert("server_pid".into(), p.pid.into());
+                m.insert("server_version".into(), p.kind.name().into());
+                m.insert("embedded_server".into(), false.into());
+                m.insert("server_stats".into(), p.config()["server_stats"].clone());
             }
             if self.proxy.is_some() {
                 m.insert(

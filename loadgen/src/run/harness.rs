@@ -15,6 +15,7 @@ use crate::opts::RunOpts;
 use crate::progress::Progress;
 use crate::run::driver::Coordinator;
 use crate::run::limits::check_file_limit;
+use crate::run::peer::PeerRun;
 use crate::run::restarter::{lock, Restarter};
 
 /// Runs the comparison, sending live events to `progress` (with `try_send`: a slow reader loses
@@ -26,7 +27,21 @@ pub fn run_with_progress(
     progress: Option<mpsc::Sender<Progress>>,
     cancel: CancellationToken,
 ) -> Result<(Summary, PathBuf), Error> {
+    let mut opts = opts;
     opts.validate()?;
+    // A peer target is fed by the embedded server's market: the embedded server still starts.
+    let peer_target = PeerRun::target_of(&opts)?;
+    if let Some(t) = &peer_target {
+        let lacks = t.kind.lacks(&opts.transports);
+        opts.transports.retain(|tr| !lacks.contains(tr));
+        if opts.transports.is_empty() {
+            return Err(Error::Options(format!(
+                "{} has none of the transports asked for (it lacks {})",
+                t.kind,
+                lacks.iter().map(|t| t.name()).collect::<Vec<_>>().join(",")
+            )));
+        }
+    }
     // Through the chaos proxy each client costs three descriptors here: its own socket, and the
     // proxy's accepted and upstream sockets, all in this process.
     let fds_per_client = if opts.chaos.is_some() { 3 } else { 1 };
@@ -34,9 +49,11 @@ pub fn run_with_progress(
 
     // The child, if any, lives until this function returns: dropping it stops the server on every
     // path out, errors and interruptions included.
-    let child = match &opts.target {
-        Some(_) => None,
-        None => {
+    let source_given = peer_target.is_some() && opts.peer_source.is_some();
+    let child = match (&opts.target, &peer_target) {
+        (Some(_), None) => None,
+        _ if source_given => None,
+        (None, _) | (Some(_), Some(_)) => {
             let exe = match &opts.server_bin {
                 Some(p) => p.clone(),
                 None => std::env::current_exe().map_err(Error::os("locating this executable"))?,
@@ -51,14 +68,26 @@ pub fn run_with_progress(
         }
     };
     let target = match (&opts.target, &child) {
-        (Some(t), _) => t.trim_end_matches('/').to_string(),
+        _ if source_given => opts.peer_source.clone().unwrap_or_default(),
+        (Some(_), Some(c)) => lock(c).url().to_string(),
+        (Some(t), None) => t.trim_end_matches('/').to_string(),
         (None, Some(c)) => lock(c).url().to_string(),
         (None, None) => unreachable!("a child is started when there is no target"),
+    };
+    // The peer (if any) lives until the end, after the coordinator; its publisher follows the
+    // embedded server, which `target` now names (the coordinator's control requests go there).
+    let peer = match peer_target {
+        Some(t) => Some(PeerRun::start(t, &target, &opts)?),
+        None => None,
     };
     let proxy = match opts.chaos {
         Some(spec) => {
             let threads = (opts.workers / 2).clamp(1, 4);
-            let p = ChaosProxy::start(upstream_addr(&target)?, spec, opts.seed, threads)?;
+            let upstream = match &peer {
+                Some(p) => p.target.url.clone(),
+                None => target.clone(),
+            };
+            let p = ChaosProxy::start(upstream_addr(&upstream)?, spec, opts.seed, threads)?;
             Some(Arc::new(p))
         }
         None => None,
@@ -75,9 +104,11 @@ pub fn run_with_progress(
     let result = rt.block_on(async {
         let coordinator =
             Coordinator::connect(opts, target, child.clone(), proxy.clone(), progress, cancel)
-                .await?;
+                .await?
+                .with_peer(peer.as_ref().map(PeerRun::view))?;
         coordinator.run().await
     });
+    drop(peer);
     // In order: no more restarts, no more proxy, then the server.
     drop(restarter);
     drop(proxy);

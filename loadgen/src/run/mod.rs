@@ -18,15 +18,20 @@
 //! - `probe`: the coordinator's own requests to the server (`/symbols`, `/healthz`).
 //! - `population`: the clients of a run (watchlists, slow consumers, source addresses, seeds).
 //! - `driver`: the phase driver: one phase per transport, second by second.
+//! - `peer`: a run against nginx + Nchan or Pushpin: the publisher, Pushpin's GRIP backend, the
+//!   peer's processes.
+//! - [`targets`]: `--targets`, the same run against several servers and one side-by-side report.
 //! - `window`: one measured second, and a phase's measured window summed into its results row.
 
 mod driver;
 pub mod harness;
 mod limits;
+mod peer;
 mod population;
 mod probe;
 mod restarter;
 mod signals;
+pub mod targets;
 mod window;
 
 pub use harness::run_with_progress;

@@ -1,0 +1,383 @@
+//! The GRIP backend Pushpin proxies subscriber requests to, run inside `tickbench run`: it speaks
+//! tickbench's own protocol (`/sse`, `/stream`, `/longpoll` with `since`, `symbols`, `timeout`,
+//! `Last-Event-ID`), answering from the publisher's [`Journal`] with the catch-up a client needs
+//! and a GRIP hold instruction for the rest, so tickbench's own client loops are Pushpin's clients.
+//!
+//! - Streams: `Grip-Hold: stream`, one `Grip-Channel` per watched channel with its `prev-id` (the
+//!   last id published there), and a `Grip-Link` `rel=next` that Pushpin requests with `Grip-Last`
+//!   when a published item does not follow the `prev-id` it holds (a tick it missed): the answer is
+//!   the missed ticks. SSE items carry `id: <seq>`, so a client resumes with `Last-Event-ID`.
+//! - Long-poll: the catch-up at once if there is one, else `Grip-Hold: response` with the empty
+//!   batch as the timeout answer; each published item carries the one-tick batch as its
+//!   `http-response` body.
+//!
+//! Channels are named per format (`sse:AAPL`, `ndjson:AAPL`, long-poll rides on `sse:`): one
+//! published item carries one `http-stream` content, and SSE and NDJSON need different bytes.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::{Request, Response};
+use tickbench_wire::framing::{batch, Encoder, Ndjson, Sse};
+use tokio_util::sync::CancellationToken;
+
+use super::channels;
+use super::journal::{Catchup, Journal};
+use crate::error::Error;
+
+/// SSE keep-alive Pushpin sends on an idle stream (a comment), as a C-escaped string.
+const SSE_KEEP_ALIVE: &str = ":\\n\\n; format=cstring; timeout=15";
+/// NDJSON keep-alive: an empty line, which the client skips.
+const NDJSON_KEEP_ALIVE: &str = "\\n; format=cstring; timeout=15";
+
+/// The stream formats the backend serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Sse,
+    Ndjson,
+}
+
+impl Format {
+    /// The prefix of this format's Pushpin channels.
+    fn prefix(self) -> &'static str {
+        match self {
+            Format::Sse => "sse:",
+            Format::Ndjson => "ndjson:",
+        }
+    }
+
+    fn path(self) -> &'static str {
+        match self {
+            Format::Sse => "/sse",
+            Format::Ndjson => "/stream",
+        }
+    }
+}
+
+/// The body of one `POST /publish/` for ticks given as `(channel, seq, prev_id, json)`: for each,
+/// an `sse:` item (SSE content and the long-poll batch) and an `ndjson:` item.
+pub fn publish_items(ticks: &[(String, u64, u64, Arc<str>)]) -> String {
+    let mut items = Vec::with_capacity(ticks.len() * 2);
+    for (channel, seq, prev, json) in ticks {
+        let mut sse = Vec::new();
+        Sse::tick(&mut sse, *seq, json.as_bytes());
+        let mut batch_body = Vec::new();
+        batch::encode(&mut batch_body, seq + 1, &[(*seq, json.as_bytes())], None);
+        items.push(serde_json::json!({
+            "channel": format!("{}{channel}", Format::Sse.prefix()),
+            "id": seq.to_string(),
+            "prev-id": prev.to_string(),
+            "formats": {
+                "http-stream": {"content": String::from_utf8_lossy(&sse)},
+                "http-response": {
+                    "headers": {"Content-Type": "application/json"},
+                    "body": String::from_utf8_lossy(&batch_body),
+                },
+            },
+        }));
+        items.push(serde_json::json!({
+            "channel": format!("{}{channel}", Format::Ndjson.prefix()),
+            "id": seq.to_string(),
+            "prev-id": prev.to_string(),
+            "formats": {"http-stream": {"content": format!("{json}\n")}},
+        }));
+    }
+    serde_json::json!({ "items": items }).to_string()
+}
+
+/// The running backend; dropping it stops it.
+#[derive(Debug)]
+pub struct GripBackend {
+    addr: SocketAddr,
+    cancel: CancellationToken,
+    thread: Option<JoinHandle<()>>,
+    /// The serving thread's id, so its CPU can be counted as the server's.
+    pub tid: Option<u32>,
+}
+
+impl GripBackend {
+    /// Serves on `127.0.0.1:port` (0: any free port).
+    pub fn start(port: u16, journal: Arc<Journal>) -> Result<GripBackend, Error> {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).map_err(Error::os(
+            format!("binding the GRIP backend to 127.0.0.1:{port}"),
+        ))?;
+        listener
+            .set_nonblocking(true)
+            .map_err(Error::os("configuring the GRIP backend socket"))?;
+        let addr = listener
+            .local_addr()
+            .map_err(Error::os("reading the GRIP backend address"))?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(Error::os("building the GRIP backend runtime"))?;
+        let cancel = CancellationToken::new();
+        let c = cancel.clone();
+        let (tid_tx, tid_rx) = std::sync::mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("grip-backend".into())
+            .spawn(move || {
+                let _ = tid_tx.send(thread_id());
+                rt.block_on(async move {
+                    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = c.cancelled() => {}
+                        _ = accept_loop(listener, journal) => {}
+                    }
+                });
+            })
+            .map_err(Error::os("spawning the GRIP backend thread"))?;
+        Ok(GripBackend {
+            addr,
+            cancel,
+            thread: Some(thread),
+            tid: tid_rx.recv().ok().flatten(),
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+impl Drop for GripBackend {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// This thread's kernel id (`/proc/self/task/<tid>`), read from `/proc/thread-self`.
+fn thread_id() -> Option<u32> {
+    std::fs::read_link("/proc/thread-self")
+        .ok()?
+        .file_name()?
+        .to_str()?
+        .parse()
+        .ok()
+}
+
+async fn accept_loop(listener: tokio::net::TcpListener, journal: Arc<Journal>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let journal = journal.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let journal = journal.clone();
+                async move { Ok::<_, Infallible>(answer(&req, &journal)) }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+/// The query parameters the backend reads.
+#[derive(Debug, Default)]
+struct Query {
+    since: Option<u64>,
+    symbols: Option<Vec<String>>,
+    timeout: Option<u64>,
+}
+
+fn parse_query(q: Option<&str>) -> Result<Query, String> {
+    let mut out = Query::default();
+    for pair in q.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let v = percent_decode(v);
+        match k {
+            "since" => out.since = Some(v.parse().map_err(|_| "since must be an integer")?),
+            "timeout" => out.timeout = Some(v.parse().map_err(|_| "timeout must be an integer")?),
+            "symbols" => {
+                out.symbols = Some(
+                    v.split(',')
+                        .map(|s| s.trim().to_ascii_uppercase())
+                        .collect(),
+                )
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (
+            b[i],
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b'+', _, _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn json_error(status: u16, message: &str) -> Response<Full<Bytes>> {
+    let body = serde_json::json!({ "error": message }).to_string();
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(body)))
+        .unwrap_or_default()
+}
+
+fn answer<B>(req: &Request<B>, journal: &Journal) -> Response<Full<Bytes>> {
+    let q = match parse_query(req.uri().query()) {
+        Ok(q) => q,
+        Err(e) => return json_error(400, &e),
+    };
+    let watch = q.symbols.as_deref();
+    let chans = channels(watch);
+    let last_event_id = req
+        .headers()
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
+    let since = last_event_id.map(|id| id + 1).or(q.since);
+    match req.uri().path() {
+        "/sse" => stream(Format::Sse, journal.catchup(&chans, since), &q, true),
+        "/stream" => stream(Format::Ndjson, journal.catchup(&chans, since), &q, true),
+        "/next/sse" | "/next/stream" => {
+            let format = if req.uri().path() == "/next/sse" {
+                Format::Sse
+            } else {
+                Format::Ndjson
+            };
+            let last = grip_last(req, format);
+            stream(format, journal.after(&last), &q, false)
+        }
+        "/longpoll" => longpoll(journal.catchup(&chans, since), q.timeout.unwrap_or(30)),
+        "/healthz" => Response::new(Full::new(Bytes::from_static(b"ok\n"))),
+        _ => json_error(404, "no such endpoint on the GRIP backend"),
+    }
+}
+
+/// `Grip-Last: sse:AAPL; last-id=5` headers (one per channel, or comma-joined), without prefix.
+fn grip_last<B>(req: &Request<B>, format: Format) -> Vec<(String, u64)> {
+    req.headers()
+        .get_all("grip-last")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|entry| {
+            let mut parts = entry.split(';');
+            let name = parts
+                .next()?
+                .trim()
+                .strip_prefix(format.prefix())?
+                .to_string();
+            let id = parts
+                .find_map(|p| p.trim().strip_prefix("last-id="))?
+                .trim()
+                .parse()
+                .ok()?;
+            Some((name, id))
+        })
+        .collect()
+}
+
+fn grip_channels(format: Format, c: &Catchup) -> String {
+    c.prev_ids
+        .iter()
+        .map(|(ch, id)| format!("{}{ch}; prev-id={id}", format.prefix()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn stream(format: Format, c: Catchup, q: &Query, first: bool) -> Response<Full<Bytes>> {
+    let mut body = Vec::new();
+    let ticks: Vec<(u64, &[u8])> = c.ticks.iter().map(|e| (e.seq, e.json.as_bytes())).collect();
+    let (content_type, keep_alive) = match format {
+        Format::Sse => {
+            if first {
+                Sse::preamble(&mut body);
+            }
+            Sse::ticks(&mut body, c.gap, &ticks);
+            (Sse::CONTENT_TYPE, SSE_KEEP_ALIVE)
+        }
+        Format::Ndjson => {
+            Ndjson::ticks(&mut body, c.gap, &ticks);
+            (Ndjson::CONTENT_TYPE, NDJSON_KEEP_ALIVE)
+        }
+    };
+    let mut next_link = format!("</next{}", format.path());
+    if let Some(s) = &q.symbols {
+        next_link.push_str("?symbols=");
+        // A comma would split the header's link list: it travels percent-encoded.
+        next_link.push_str(&s.join("%2C"));
+    }
+    next_link.push_str(">; rel=next");
+    Response::builder()
+        .header("content-type", content_type)
+        .header("x-tickbench-next", c.next)
+        .header("grip-hold", "stream")
+        .header("grip-channel", grip_channels(format, &c))
+        .header("grip-link", next_link)
+        .header("grip-keep-alive", keep_alive)
+        .body(Full::new(Bytes::from(body)))
+        .unwrap_or_default()
+}
+
+fn longpoll(c: Catchup, timeout: u64) -> Response<Full<Bytes>> {
+    let ticks: Vec<(u64, &[u8])> = c.ticks.iter().map(|e| (e.seq, e.json.as_bytes())).collect();
+    let next = ticks.last().map_or(c.next, |(s, _)| s + 1).max(c.next);
+    let mut body = Vec::new();
+    batch::encode(&mut body, next, &ticks, c.gap);
+    let mut r = Response::builder().header("content-type", "application/json");
+    if ticks.is_empty() && c.gap.is_none() {
+        r = r
+            .header("grip-hold", "response")
+            .header("grip-channel", grip_channels(Format::Sse, &c))
+            .header("grip-timeout", timeout.clamp(1, 120));
+    }
+    r.body(Full::new(Bytes::from(body))).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_and_items() {
+        let q = parse_query(Some("since=5&symbols=aapl,BRK.B%2C&timeout=3&_=1")).unwrap();
+        assert_eq!(q.since, Some(5));
+        assert_eq!(q.symbols.unwrap(), vec!["AAPL", "BRK.B", ""]);
+        assert!(parse_query(Some("since=x")).is_err());
+        let body = publish_items(&[("AAPL".into(), 7, 3, Arc::from("{\"seq\":7}"))]);
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["items"][0]["channel"], "sse:AAPL");
+        assert_eq!(v["items"][0]["prev-id"], "3");
+        assert_eq!(
+            v["items"][1]["formats"]["http-stream"]["content"],
+            "{\"seq\":7}\n"
+        );
+    }
+}
