@@ -13,6 +13,8 @@
 //! - [`ndjson`], [`sse`], [`multipart`], [`iframe`]: the four streaming formats, each an
 //!   [`Encoder`] and a [`FrameParser`].
 //! - [`batch`], [`jsonp`]: the request-based answers (one whole body each), `encode` and `decode`.
+//! - [`ws`]: the WebSocket messages, one whole JSON object each (ticks, controls, catch-up
+//!   batches, acks), and the client's subscribe/unsubscribe ops.
 //! - `pending`: the receive buffer the incremental parsers share.
 
 pub mod batch;
@@ -24,6 +26,7 @@ pub mod multipart;
 pub mod ndjson;
 mod pending;
 pub mod sse;
+pub mod ws;
 #[cfg(test)]
 mod test_util;
 
