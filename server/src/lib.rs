@@ -41,6 +41,8 @@
 //!   [`params`]: the query parameters every endpoint takes.
 //! - [`conn`]: [`ConnCtl`](conn::ConnCtl), the per-connection handle through which a stream
 //!   too far behind asks for a reset.
+//! - [`reset_io`]: [`ResetIo`](reset_io::ResetIo), a connection's socket, closed with RST when
+//!   its connection was reset.
 //! - [`transports`]: one file per push technique, with the stream feed, stream response and
 //!   delivery counting they share (the bytes of each format are `tickbench_wire::framing`'s).
 //! - [`endpoints`]: `/snapshot`, `/symbols`, `/healthz`, `/metrics`, the 404/405 fallbacks.
@@ -65,6 +67,7 @@ pub mod market;
 pub mod metrics;
 pub mod opts;
 pub mod params;
+pub mod reset_io;
 mod run;
 pub mod serve;
 pub mod state;

@@ -13,3 +13,4 @@ mod restart;
 mod shutdown;
 mod slow;
 mod streams;
+mod ws;
