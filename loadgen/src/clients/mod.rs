@@ -21,7 +21,8 @@
 //!   The bytes of every format (and their parsers) live there, beside the server's encoders.
 //! - [`seq`]: the per-client sequence checker; [`backoff`]: reconnect delays; [`http`]: the
 //!   per-client `reqwest::Client` and URL building; [`slowlink`]: the small-window connection of
-//!   a slow consumer's stream; `state`: what a client carries between
+//!   a slow consumer's stream; [`ws`]: the WebSocket loop (tokio-tungstenite, the same cursor,
+//!   checks and backoff); `state`: what a client carries between
 //!   requests and the reporting paths every loop shares.
 
 pub mod backoff;
@@ -36,6 +37,7 @@ mod sink;
 pub mod slowlink;
 mod state;
 pub mod streaming;
+pub mod ws;
 
 pub use config::{ClientConfig, ReadRate};
 pub use dispatch::run_client;

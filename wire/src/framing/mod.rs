@@ -26,9 +26,9 @@ pub mod multipart;
 pub mod ndjson;
 mod pending;
 pub mod sse;
-pub mod ws;
 #[cfg(test)]
 mod test_util;
+pub mod ws;
 
 pub use encode::Encoder;
 pub use frame::{decode_object, Frame, FrameParser, ParseError, MAX_FRAME};

@@ -264,7 +264,10 @@ mod tests {
         let op = Op::Subscribe {
             symbols: vec!["AAPL".into(), "BRK.B".into()],
         };
-        assert_eq!(op.encode(), r#"{"op":"subscribe","symbols":["AAPL","BRK.B"]}"#);
+        assert_eq!(
+            op.encode(),
+            r#"{"op":"subscribe","symbols":["AAPL","BRK.B"]}"#
+        );
         assert_eq!(Op::parse(&op.encode()).unwrap(), op);
     }
 
@@ -272,7 +275,10 @@ mod tests {
     fn bad_ops_get_their_close_code() {
         let code = |s: &str| Op::parse(s).unwrap_err().code;
         assert_eq!(code("not json"), close::INVALID_PAYLOAD);
-        assert_eq!(code(r#"{"op":"buy","symbols":["A"]}"#), close::INVALID_PAYLOAD);
+        assert_eq!(
+            code(r#"{"op":"buy","symbols":["A"]}"#),
+            close::INVALID_PAYLOAD
+        );
         assert_eq!(code(r#"{"symbols":["A"]}"#), close::INVALID_PAYLOAD);
         assert_eq!(code(r#"{"op":"subscribe"}"#), close::INVALID_PAYLOAD);
         assert_eq!(
@@ -291,7 +297,14 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
-        for bad in [&b""[..], b"{", b"\xff", br#"{"next":1}"#, br#"{"ack":1}"#, b"[]"] {
+        for bad in [
+            &b""[..],
+            b"{",
+            b"\xff",
+            br#"{"next":1}"#,
+            br#"{"ack":1}"#,
+            b"[]",
+        ] {
             assert!(decode(bad).is_err(), "{bad:?}");
         }
     }
