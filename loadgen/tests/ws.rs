@@ -18,7 +18,11 @@ use common::{journal, spawn_client, spawn_server, RecSink};
 /// Every fault the proxy injects mid-session is survived: all ticks once, in order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn survives_every_chaos_fault() {
-    for fault in [Fault::Reset, Fault::Cut, Fault::Stall(Duration::from_secs(3))] {
+    for fault in [
+        Fault::Reset,
+        Fault::Cut,
+        Fault::Stall(Duration::from_secs(3)),
+    ] {
         let srv = spawn_server(Config {
             rate: 0.0,
             symbols: 20,
@@ -37,7 +41,10 @@ async fn survives_every_chaos_fault() {
         let task = spawn_client(cfg, &sink, &cancel);
         srv.publish(30);
         sink.wait_ticks(30).await;
-        assert!(proxy.inject_all(fault) >= 1, "{fault:?} hit a live connection");
+        assert!(
+            proxy.inject_all(fault) >= 1,
+            "{fault:?} hit a live connection"
+        );
         srv.publish(30);
         sink.wait_ticks_within(60, Duration::from_secs(20), "after the fault")
             .await;

@@ -232,7 +232,10 @@ mod tests {
 
     #[test]
     fn urls() {
-        assert_eq!(ws_url("http://127.0.0.1:1/ws?since=3"), "ws://127.0.0.1:1/ws?since=3");
+        assert_eq!(
+            ws_url("http://127.0.0.1:1/ws?since=3"),
+            "ws://127.0.0.1:1/ws?since=3"
+        );
         assert_eq!(ws_url("https://h/ws"), "wss://h/ws");
     }
 }
