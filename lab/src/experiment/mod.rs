@@ -442,7 +442,13 @@ duration = "1s"
         names.sort();
         assert_eq!(
             names,
-            ["longpoll-vs-rate", "piggyback", "polling-waste", "scale"]
+            [
+                "longpoll-vs-rate",
+                "piggyback",
+                "polling-waste",
+                "scale",
+                "websocket-vs-comet"
+            ]
         );
     }
 }
