@@ -1,6 +1,8 @@
 //! [`ConnCtl`]: one connection's control handle, through which its stream asks for a reset when
-//! it falls too far behind (see `transports` § Slow consumers).
+//! it falls too far behind (see `transports` § Slow consumers), and an upgraded session (a
+//! WebSocket) keeps the connection's slot while it runs.
 
+use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -8,6 +10,7 @@ use std::time::Duration;
 use tickbench_wire::Transport;
 use tokio::sync::Notify;
 use tokio::time::Instant;
+use tokio_util::sync::{CancellationToken, DropGuard};
 
 use crate::metrics::Metrics;
 
@@ -27,6 +30,14 @@ pub struct ConnCtl {
     /// The stream running on this connection (HTTP/1: at most one), and when it last stood at
     /// the journal head (`None` while it waits there for new ticks).
     stream: Mutex<Option<(Transport, Option<Instant>)>>,
+    /// A reset was asked: the socket closes with RST when dropped (`serve::ResetIo`), whether
+    /// hyper or an upgraded session holds it then.
+    resetting: AtomicBool,
+    /// Cancelled when the upgraded session on this connection (a WebSocket) ends: hyper hands
+    /// the socket over at the upgrade and its connection future completes, but the connection
+    /// task waits on this, so the connection keeps its slot (`--max-conns`) and shutdown waits
+    /// for the session's close handshake.
+    session: Mutex<Option<CancellationToken>>,
 }
 
 impl ConnCtl {
@@ -74,6 +85,7 @@ impl ConnCtl {
         }
         *slot = None;
         drop(slot);
+        self.resetting.store(true, Relaxed);
         metrics.t(t).slow_closes.fetch_add(1, Relaxed);
         tracing::debug!(
             transport = t.name(),
@@ -87,5 +99,29 @@ impl ConnCtl {
     /// Resolves when the stream asked for a reset (or already had).
     pub async fn reset_asked(&self) {
         self.reset.notified().await;
+    }
+
+    /// Whether a reset was asked: the socket is to close with RST.
+    pub fn resetting(&self) -> bool {
+        self.resetting.load(Relaxed)
+    }
+
+    /// An upgraded session starts on this connection; it ends when the guard is dropped.
+    pub fn session_started(&self) -> DropGuard {
+        let token = CancellationToken::new();
+        *self.session.lock().unwrap_or_else(|e| e.into_inner()) = Some(token.clone());
+        token.drop_guard()
+    }
+
+    /// Resolves when the upgraded session, if one was started, has ended (at once if none was).
+    pub async fn session_ended(&self) {
+        let token = self
+            .session
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Some(t) = token {
+            t.cancelled().await;
+        }
     }
 }

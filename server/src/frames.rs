@@ -41,7 +41,9 @@ impl Framed {
     /// The format a transport's framing is framed once in, if it is.
     pub const fn of(f: Framing) -> Option<Framed> {
         match f {
-            Framing::Batch | Framing::Jsonp => None,
+            // A WebSocket message's payload is the tick JSON itself, already shared by the
+            // journal; the frame header is the WebSocket library's, per message.
+            Framing::Batch | Framing::Jsonp | Framing::WebSocket => None,
             Framing::Ndjson => Some(Framed::Ndjson),
             Framing::Sse => Some(Framed::Sse),
             Framing::Multipart => Some(Framed::Multipart),

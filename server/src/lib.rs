@@ -48,6 +48,8 @@
 //!   [`params`]: the query parameters every endpoint takes.
 //! - [`conn`]: [`ConnCtl`](conn::ConnCtl), the per-connection handle through which a stream
 //!   too far behind asks for a reset.
+//! - [`reset_io`]: [`ResetIo`](reset_io::ResetIo), a connection's socket, closed with RST when
+//!   its connection was reset.
 //! - [`transports`]: one file per push technique, with the stream feed, stream response and
 //!   delivery counting they share (the bytes of each format are `tickbench_wire::framing`'s).
 //! - [`page`]: the browser page at `/` (embedded HTML and JavaScript, strict CSP).
@@ -76,6 +78,7 @@ pub mod metrics;
 pub mod opts;
 pub mod page;
 pub mod params;
+pub mod reset_io;
 mod run;
 pub mod serve;
 pub mod state;

@@ -13,10 +13,14 @@
 //! - accept() errors never spin: on fd exhaustion (EMFILE/ENFILE) the loop sleeps briefly and
 //!   existing connections keep being served.
 //! - A stream that has fallen too far behind asks for its connection to be *reset* through the
-//!   per-connection [`ConnCtl`] (a request extension): the connection task takes the socket
-//!   back from hyper, sets `SO_LINGER` 0 and drops it, so the kernel sends RST and discards
+//!   per-connection [`ConnCtl`] (a request extension): the connection task drops the connection,
+//!   whose socket ([`ResetIo`]) sets `SO_LINGER` 0 first, so the kernel sends RST and discards
 //!   what is still buffered for the slow reader instead of making it read through them
 //!   (see `transports` § Slow consumers).
+//! - Connections can be upgraded (`GET /ws`): hyper hands the socket to the WebSocket session
+//!   and its connection future completes; the connection task then waits for the session to
+//!   end ([`ConnCtl::session_ended`]), so the connection keeps its slot and shutdown waits for
+//!   the session's close handshake (bounded by the drain time).
 //! - On shutdown the loop stops accepting and every connection is shut down gracefully: streams
 //!   have already ended with their `bye` frame, so hyper finishes them and closes.
 
@@ -36,6 +40,7 @@ use tokio_util::task::TaskTracker;
 use crate::api_error::ApiError;
 use crate::conn::ConnCtl;
 use crate::metrics::Metrics;
+use crate::reset_io::ResetIo;
 use crate::state::AppState;
 
 /// Largest request head (request line + headers) accepted; larger gets 431.
@@ -160,7 +165,8 @@ pub async fn accept_loop(
         let metrics = metrics.clone();
         tracker.spawn(async move {
             let _slot = slot;
-            let mut conn = b.serve_connection(TokioIo::new(stream), svc);
+            let io = ResetIo::new(stream, ctl.clone());
+            let mut conn = b.serve_connection(TokioIo::new(io), svc).with_upgrades();
             let mut watch = tokio::time::interval(watch_period(max_behind));
             watch.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             let end = loop {
@@ -177,15 +183,17 @@ pub async fn accept_loop(
             };
             match end {
                 ConnEnd::Done(Err(e)) => tracing::debug!("connection: {e}"),
-                ConnEnd::Done(Ok(())) => {}
-                ConnEnd::Reset => {
-                    // Take the socket back from hyper (dropping its unflushed buffer) and close
-                    // it with SO_LINGER 0: RST, the kernel send buffer discarded too.
-                    let tcp = conn.into_parts().io.into_inner();
-                    if let Err(e) = tcp.set_zero_linger() {
-                        tracing::debug!("SO_LINGER 0: {e}");
+                ConnEnd::Done(Ok(())) => {
+                    // Upgraded: the session holds the socket now (and resets it itself).
+                    tokio::select! {
+                        _ = ctl.session_ended() => {}
+                        _ = async { cancel.cancelled().await; tokio::time::sleep(drain).await } => {}
                     }
-                    drop(tcp);
+                }
+                ConnEnd::Reset => {
+                    // Drop hyper's connection, its unflushed buffer and the socket, which closes
+                    // with SO_LINGER 0 (`ResetIo`): RST, the kernel send buffer discarded too.
+                    drop(conn);
                 }
                 ConnEnd::Shutdown => {
                     let mut conn = std::pin::pin!(conn);

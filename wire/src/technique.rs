@@ -85,7 +85,7 @@ impl Technique {
             Technique::Sse => Some(Transport::Sse),
             Technique::Multipart => Some(Transport::Multipart),
             Technique::Iframe => Some(Transport::Iframe),
-            Technique::Ws => None,
+            Technique::Ws => Some(Transport::Ws),
         }
     }
 

@@ -253,7 +253,7 @@ impl Experiment {
 pub fn uses_poll_interval(t: Transport) -> bool {
     match t.kind() {
         Kind::Polled => true,
-        Kind::Piggyback | Kind::Held | Kind::Stream => false,
+        Kind::Piggyback | Kind::Held | Kind::Stream | Kind::Duplex => false,
     }
 }
 
@@ -262,7 +262,7 @@ pub fn uses_poll_interval(t: Transport) -> bool {
 pub fn uses_action_rate(t: Transport) -> bool {
     match t.kind() {
         Kind::Piggyback => true,
-        Kind::Polled | Kind::Held | Kind::Stream => false,
+        Kind::Polled | Kind::Held | Kind::Stream | Kind::Duplex => false,
     }
 }
 
@@ -447,7 +447,8 @@ duration = "1s"
                 "piggyback",
                 "polling-waste",
                 "scale",
-                "servers"
+                "servers",
+                "websocket-vs-comet"
             ]
         );
     }

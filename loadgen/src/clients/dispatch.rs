@@ -6,7 +6,7 @@ use tokio_util::sync::CancellationToken;
 use super::config::ClientConfig;
 use super::sink::Sink;
 use super::state::ClientState;
-use super::{longpoll, nchan, piggyback, poll, streaming};
+use super::{longpoll, nchan, piggyback, poll, streaming, ws};
 use crate::targets::TargetKind;
 
 /// Runs one simulated client until `cancel` fires. Never returns early: every failure is counted
@@ -42,5 +42,6 @@ async fn run_transport<S: Sink>(c: &mut ClientState<S>) {
         Transport::Stream | Transport::Sse | Transport::Multipart | Transport::Iframe => {
             streaming::run(c).await
         }
+        Transport::Ws => ws::run(c).await,
     }
 }

@@ -24,7 +24,8 @@
 //!   tickbench's protocol.
 //! - [`seq`]: the per-client sequence checker; [`backoff`]: reconnect delays; [`http`]: the
 //!   per-client `reqwest::Client` and URL building; [`slowlink`]: the small-window connection of
-//!   a slow consumer's stream; `state`: what a client carries between
+//!   a slow consumer's stream; [`ws`]: the WebSocket loop (tokio-tungstenite, the same cursor,
+//!   checks and backoff); `state`: what a client carries between
 //!   requests and the reporting paths every loop shares.
 
 pub mod backoff;
@@ -40,6 +41,7 @@ mod sink;
 pub mod slowlink;
 mod state;
 pub mod streaming;
+pub mod ws;
 
 pub use config::{ClientConfig, ReadRate};
 pub use dispatch::run_client;

@@ -295,7 +295,7 @@ fn chunk(framing: Framing, seq: u64, json: &[u8], buf: &mut Vec<u8>) -> Bytes {
         Framing::Sse => Sse::tick(b, seq, json),
         Framing::Multipart => Multipart::tick(b, seq, json),
         Framing::Iframe => Iframe::tick(b, seq, json),
-        Framing::Batch | Framing::Jsonp => {}
+        Framing::Batch | Framing::Jsonp | Framing::WebSocket => {}
     });
     Bytes::copy_from_slice(buf)
 }
@@ -419,7 +419,7 @@ fn open(mut s: TcpStream, sh: &Shared, universe: &Universe, transport: Transport
         Framing::Sse => Sse::CONTENT_TYPE,
         Framing::Multipart => Multipart::CONTENT_TYPE,
         Framing::Iframe => Iframe::CONTENT_TYPE,
-        Framing::Batch | Framing::Jsonp => return None,
+        Framing::Batch | Framing::Jsonp | Framing::WebSocket => return None,
     };
     let mut out = Vec::with_capacity(2048);
     let _ = write!(
@@ -432,7 +432,7 @@ fn open(mut s: TcpStream, sh: &Shared, universe: &Universe, transport: Transport
         Framing::Sse => Sse::preamble(b),
         Framing::Multipart => Multipart::preamble(b),
         Framing::Iframe => Iframe::preamble(b),
-        Framing::Batch | Framing::Jsonp => {}
+        Framing::Batch | Framing::Jsonp | Framing::WebSocket => {}
     });
     s.write_all(&out).ok()?;
     s.set_nonblocking(true).ok()?;

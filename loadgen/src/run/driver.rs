@@ -225,9 +225,11 @@ impl Coordinator {
     ) -> Result<Option<TransportSummary>, Error> {
         let push = transports.iter().copied().find(|t| match t.kind() {
             tickbench_wire::transport::Kind::Stream => true,
+            // The floor's minimal writer speaks HTTP chunked streams, not WebSocket frames.
             tickbench_wire::transport::Kind::Polled
             | tickbench_wire::transport::Kind::Piggyback
-            | tickbench_wire::transport::Kind::Held => false,
+            | tickbench_wire::transport::Kind::Held
+            | tickbench_wire::transport::Kind::Duplex => false,
         });
         let Some(transport) = push.filter(|_| !self.opts.no_fanout_floor) else {
             return Ok(None);

@@ -36,7 +36,8 @@ pub const fn transport_header(transport: Transport) -> Option<(&'static str, &'s
         | Transport::Poll
         | Transport::Jsonp
         | Transport::Piggyback
-        | Transport::Iframe => None,
+        | Transport::Iframe
+        | Transport::Ws => None,
     }
 }
 

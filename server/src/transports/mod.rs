@@ -6,6 +6,8 @@
 //!   through a [`framed`] feed (frames shared by every stream, framed once at publish time) and
 //!   answers with [`streaming`]'s response; [`feed`] is the same cursor-following loop yielding
 //!   JSON ticks, for a format that is framed per read.
+//! - [`ws`]: the WebSocket, a full-duplex session reading the JSON [`feed`], its messages framed
+//!   by `tickbench_wire::framing::ws`.
 //! - [`delivery`] counts what each answer or chunk delivered.
 //!
 //! The router (`app`) picks the handler of each transport; nothing here knows the router.
@@ -57,3 +59,4 @@ pub mod piggyback;
 pub mod poll;
 pub mod sse;
 pub mod stream;
+pub mod ws;

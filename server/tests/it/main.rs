@@ -17,3 +17,4 @@ mod restart;
 mod shutdown;
 mod slow;
 mod streams;
+mod ws;

@@ -34,8 +34,13 @@ pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>) {
     match c.cfg.transport {
         Transport::Longpoll => longpoll(c, &url).await,
         Transport::Sse | Transport::Stream | Transport::Multipart => stream(c, &url).await,
-        Transport::Poll | Transport::Jsonp | Transport::Piggyback | Transport::Iframe => {
-            // `run` never starts these (Nchan lacks them); a library caller that does gets one
+        Transport::Poll
+        | Transport::Jsonp
+        | Transport::Piggyback
+        | Transport::Iframe
+        | Transport::Ws => {
+            // `run` never starts these (Nchan lacks them here; its WebSocket client is not
+            // written yet); a library caller that does gets one
             // counted error and an idle client rather than a panic.
             c.sink.error(ErrorKind::Status(404));
             std::future::pending::<()>().await;
@@ -100,7 +105,8 @@ async fn stream<S: Sink>(c: &mut ClientState<S>, url: &str) {
             | Transport::Poll
             | Transport::Jsonp
             | Transport::Piggyback
-            | Transport::Iframe => unreachable!("only streams reach the stream loop"),
+            | Transport::Iframe
+            | Transport::Ws => unreachable!("only streams reach the stream loop"),
         };
         c.established();
         let failed = loop {
