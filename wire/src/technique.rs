@@ -73,8 +73,8 @@ impl Technique {
         }
     }
 
-    /// The server transport whose endpoint it reads; `None` for `ws`, whose transport is not a
-    /// [`Transport`] variant yet.
+    /// The server transport whose endpoint it reads (`None` would mark a technique the server
+    /// does not serve; every one is served today).
     pub const fn transport(self) -> Option<Transport> {
         match self {
             Technique::Poll => Some(Transport::Poll),
