@@ -34,7 +34,7 @@ fn short_run_writes_results_and_stops_its_server() {
         output.status.success(),
         "stdout:\n{stdout}\nstderr:\n{stderr}"
     );
-    assert!(stdout.contains("| transport |"), "table printed: {stdout}");
+    assert!(stdout.contains("| transport "), "table printed: {stdout}");
     assert!(
         stdout.contains("| poll ") && stdout.contains("| sse "),
         "{stdout}"
