@@ -49,6 +49,22 @@ pub trait FrameParser {
     /// The next complete frame, if one is buffered.
     fn next_frame(&mut self) -> Option<Result<Frame, ParseError>>;
 
+    /// Like [`FrameParser::next_frame`], but a tick is decoded into `tick` (its symbol's buffer
+    /// reused, see [`decode_tick_into`](super::decode_tick_into)) and reported as [`Next::Tick`]:
+    /// the allocation-free path of the load generator. The four stream parsers implement it; the
+    /// default goes through `next_frame` (and allocates as it does).
+    fn next_frame_into(&mut self, tick: &mut Tick) -> Option<Result<Next, ParseError>> {
+        self.next_frame().map(|r| {
+            r.map(|f| match f {
+                Frame::Tick(t) => {
+                    *tick = t;
+                    Next::Tick
+                }
+                f => Next::Frame(f),
+            })
+        })
+    }
+
     /// Buffers `chunk` and yields every frame that is now complete.
     fn push<'a>(&'a mut self, chunk: &[u8]) -> impl Iterator<Item = Result<Frame, ParseError>> + 'a
     where
@@ -57,6 +73,29 @@ pub trait FrameParser {
         self.push_bytes(chunk);
         std::iter::from_fn(move || self.next_frame())
     }
+}
+
+/// What [`FrameParser::next_frame_into`] yields: a tick (now in the caller's [`Tick`]) or any
+/// other frame.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Next {
+    /// A tick was decoded into the caller's `Tick`.
+    Tick,
+    /// A frame other than a tick.
+    Frame(Frame),
+}
+
+/// A parser's `next_frame` from its `next_frame_into`: the tick decoded into a fresh `Tick`.
+pub(crate) fn owned(
+    next: impl FnOnce(&mut Tick) -> Option<Result<Next, ParseError>>,
+) -> Option<Result<Frame, ParseError>> {
+    let mut tick = super::borrowed::empty_tick();
+    next(&mut tick).map(|r| {
+        r.map(|n| match n {
+            Next::Tick => Frame::Tick(tick),
+            Next::Frame(f) => f,
+        })
+    })
 }
 
 impl From<Control> for Frame {
@@ -78,6 +117,19 @@ pub fn decode_object(bytes: &[u8]) -> Result<Frame, ParseError> {
             Ok(serde_json::from_slice::<Control>(bytes)?.into())
         }
         _ => Ok(Frame::Tick(serde_json::from_slice(bytes)?)),
+    }
+}
+
+/// [`decode_object`] with a tick decoded into `tick` (see [`FrameParser::next_frame_into`]).
+pub fn decode_object_into(bytes: &[u8], tick: &mut Tick) -> Result<Next, ParseError> {
+    match first_key(bytes) {
+        Some(b"gap" | b"heartbeat" | b"bye") => Ok(Next::Frame(
+            serde_json::from_slice::<Control>(bytes)?.into(),
+        )),
+        _ => {
+            super::borrowed::decode_tick_into(bytes, tick)?;
+            Ok(Next::Tick)
+        }
     }
 }
 

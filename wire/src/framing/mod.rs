@@ -13,9 +13,12 @@
 //! - [`ndjson`], [`sse`], [`multipart`], [`iframe`]: the four streaming formats, each an
 //!   [`Encoder`] and a [`FrameParser`].
 //! - [`batch`], [`jsonp`]: the request-based answers (one whole body each), `encode` and `decode`.
+//! - [`borrowed`]: the allocation-free decoding of ticks and batches the load generator reads with
+//!   ([`FrameParser::next_frame_into`], [`BatchRef`]).
 //! - `pending`: the receive buffer the incremental parsers share.
 
 pub mod batch;
+pub mod borrowed;
 pub mod encode;
 pub mod frame;
 pub mod iframe;
@@ -27,8 +30,11 @@ pub mod sse;
 #[cfg(test)]
 mod test_util;
 
+pub use borrowed::{decode_batch_ref, decode_tick_into, empty_tick, BatchRef, TickRef};
 pub use encode::Encoder;
-pub use frame::{decode_object, Frame, FrameParser, ParseError, MAX_FRAME};
+pub use frame::{
+    decode_object, decode_object_into, Frame, FrameParser, Next, ParseError, MAX_FRAME,
+};
 pub use iframe::{Iframe, IframeParser};
 pub use multipart::{boundary_from_content_type, Multipart, MultipartParser};
 pub use ndjson::{Ndjson, NdjsonParser};
