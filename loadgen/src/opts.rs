@@ -103,6 +103,19 @@ pub struct RunOpts {
     #[arg(long)]
     #[serde(default)]
     pub no_fanout_floor: bool,
+    /// Skip the bare HTTP loop: the extra window, right after the `poll` phase, of the same
+    /// connections and schedule doing nothing but send a request and read its body, whose
+    /// requests per load-generator CPU-second the phase's are compared with.
+    #[arg(long)]
+    #[serde(default)]
+    pub no_bare_http: bool,
+    /// Pin the embedded server and the load generator to separate cores (every thread, via
+    /// `sched_setaffinity`): the server gets the first half of the allowed cores, the load
+    /// generator the rest. Lowers run-to-run spread on a quiet machine; needs at least 2 cores
+    /// and the embedded server.
+    #[arg(long)]
+    #[serde(default)]
+    pub pin: bool,
     /// After the transport phases, open the browser page in headless Chromium once per technique
     /// against the same server (`tickbench browser`'s measurement); its table joins report.md.
     #[arg(long)]
