@@ -173,6 +173,10 @@ impl RunOpts {
         ensure(!self.transports.is_empty(), "--transports is empty")?;
         ensure(self.workers >= 1, "--workers must be at least 1")?;
         ensure(
+            !self.pin || self.target.is_none(),
+            "--pin needs the embedded server (it pins that process); drop --target or --pin",
+        )?;
+        ensure(
             self.rate.is_finite() && self.rate > 0.0,
             "--rate must be a positive number",
         )?;
