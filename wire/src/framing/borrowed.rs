@@ -8,8 +8,8 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 
-use super::frame::ParseError;
-use crate::tick::{Gap, Tick};
+use super::frame::{first_key, Frame, Next, ParseError};
+use crate::tick::{Control, Gap, Tick};
 
 /// A [`Tick`] whose symbol borrows from the JSON it was read from (owned only when the JSON
 /// string has escapes, which the server never writes for a symbol).
@@ -76,6 +76,32 @@ pub struct BatchRef<'a> {
 /// [`batch::decode`](super::batch::decode)).
 pub fn decode_batch_ref(body: &[u8]) -> Result<BatchRef<'_>, ParseError> {
     Ok(serde_json::from_slice(body)?)
+}
+
+/// [`decode_object`](super::decode_object) with a tick decoded into `tick` (see [`FrameParser::next_frame_into`](super::FrameParser::next_frame_into)).
+pub fn decode_object_into(bytes: &[u8], tick: &mut Tick) -> Result<Next, ParseError> {
+    match first_key(bytes) {
+        Some(b"gap" | b"heartbeat" | b"bye") => Ok(Next::Frame(
+            serde_json::from_slice::<Control>(bytes)?.into(),
+        )),
+        _ => {
+            decode_tick_into(bytes, tick)?;
+            Ok(Next::Tick)
+        }
+    }
+}
+
+/// A parser's `next_frame` from its `next_frame_into`: the tick decoded into a fresh `Tick`.
+pub(crate) fn owned(
+    next: impl FnOnce(&mut Tick) -> Option<Result<Next, ParseError>>,
+) -> Option<Result<Frame, ParseError>> {
+    let mut tick = empty_tick();
+    next(&mut tick).map(|r| {
+        r.map(|n| match n {
+            Next::Tick => Frame::Tick(tick),
+            Next::Frame(f) => f,
+        })
+    })
 }
 
 #[cfg(test)]

@@ -85,19 +85,6 @@ pub enum Next {
     Frame(Frame),
 }
 
-/// A parser's `next_frame` from its `next_frame_into`: the tick decoded into a fresh `Tick`.
-pub(crate) fn owned(
-    next: impl FnOnce(&mut Tick) -> Option<Result<Next, ParseError>>,
-) -> Option<Result<Frame, ParseError>> {
-    let mut tick = super::borrowed::empty_tick();
-    next(&mut tick).map(|r| {
-        r.map(|n| match n {
-            Next::Tick => Frame::Tick(tick),
-            Next::Frame(f) => f,
-        })
-    })
-}
-
 impl From<Control> for Frame {
     fn from(c: Control) -> Self {
         match c {
@@ -120,21 +107,8 @@ pub fn decode_object(bytes: &[u8]) -> Result<Frame, ParseError> {
     }
 }
 
-/// [`decode_object`] with a tick decoded into `tick` (see [`FrameParser::next_frame_into`]).
-pub fn decode_object_into(bytes: &[u8], tick: &mut Tick) -> Result<Next, ParseError> {
-    match first_key(bytes) {
-        Some(b"gap" | b"heartbeat" | b"bye") => Ok(Next::Frame(
-            serde_json::from_slice::<Control>(bytes)?.into(),
-        )),
-        _ => {
-            super::borrowed::decode_tick_into(bytes, tick)?;
-            Ok(Next::Tick)
-        }
-    }
-}
-
 /// The first key of a JSON object, without unescaping (control keys need none).
-fn first_key(bytes: &[u8]) -> Option<&[u8]> {
+pub(crate) fn first_key(bytes: &[u8]) -> Option<&[u8]> {
     let s = bytes
         .trim_ascii_start()
         .strip_prefix(b"{")?

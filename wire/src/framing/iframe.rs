@@ -7,8 +7,9 @@
 //! scripts that do not call `parent.` are skipped too, as a browser page would run them and move
 //! on. A `parent.` call the protocol does not define, or bad arguments, is an error.
 
+use super::borrowed::owned;
 use super::encode::Encoder;
-use super::frame::{owned, Frame, FrameParser, Next, ParseError, MAX_FRAME};
+use super::frame::{Frame, FrameParser, Next, ParseError, MAX_FRAME};
 use super::pending::Pending;
 use crate::tick::{Control, Gap, Tick};
 

@@ -30,11 +30,11 @@ pub mod sse;
 #[cfg(test)]
 mod test_util;
 
-pub use borrowed::{decode_batch_ref, decode_tick_into, empty_tick, BatchRef, TickRef};
-pub use encode::Encoder;
-pub use frame::{
-    decode_object, decode_object_into, Frame, FrameParser, Next, ParseError, MAX_FRAME,
+pub use borrowed::{
+    decode_batch_ref, decode_object_into, decode_tick_into, empty_tick, BatchRef, TickRef,
 };
+pub use encode::Encoder;
+pub use frame::{decode_object, Frame, FrameParser, Next, ParseError, MAX_FRAME};
 pub use iframe::{Iframe, IframeParser};
 pub use multipart::{boundary_from_content_type, Multipart, MultipartParser};
 pub use ndjson::{Ndjson, NdjsonParser};

@@ -6,8 +6,9 @@
 
 use std::io::Write as _;
 
+use super::borrowed::{decode_object_into, owned};
 use super::encode::Encoder;
-use super::frame::{decode_object_into, owned, Frame, FrameParser, Next, ParseError, MAX_FRAME};
+use super::frame::{Frame, FrameParser, Next, ParseError, MAX_FRAME};
 use super::pending::Pending;
 use crate::tick::Control;
 use crate::tick::Tick;

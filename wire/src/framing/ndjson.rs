@@ -1,7 +1,8 @@
 //! Both sides of NDJSON (`GET /stream`), one JSON object per line: [`Ndjson`] writes, [`NdjsonParser`] reads.
 
+use super::borrowed::{decode_object_into, owned};
 use super::encode::Encoder;
-use super::frame::{decode_object_into, owned, Frame, FrameParser, Next, ParseError, MAX_FRAME};
+use super::frame::{Frame, FrameParser, Next, ParseError, MAX_FRAME};
 use super::pending::Pending;
 use crate::tick::Control;
 use crate::tick::Tick;

@@ -12,8 +12,9 @@
 
 use std::io::Write as _;
 
+use super::borrowed::owned;
 use super::encode::Encoder;
-use super::frame::{owned, Frame, FrameParser, Next, ParseError, MAX_FRAME};
+use super::frame::{Frame, FrameParser, Next, ParseError, MAX_FRAME};
 use super::pending::Pending;
 use crate::tick::{Control, Gap, Tick};
 
