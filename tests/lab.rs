@@ -53,6 +53,7 @@ fn phase(name: &str) -> TransportSummary {
         schedule_lag_us_p99: 200,
         floor_multiples: None,
         steal_pct: None,
+        bare_http: None,
         extra: Default::default(),
     }
 }

@@ -130,6 +130,7 @@ pub(crate) mod test_support {
             schedule_lag_us_p99: 100,
             floor_multiples: None,
             steal_pct: None,
+            bare_http: None,
             extra: BTreeMap::new(),
         }
     }

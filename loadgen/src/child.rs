@@ -58,6 +58,9 @@ pub struct ServerArgs {
     /// have its screen torn by server logs. Its last line is kept for the error when it fails to
     /// start.
     pub quiet: bool,
+    /// `--pin`: the cores every thread of the child runs on (set once it listens, and again
+    /// after each restart); `None` leaves the affinity it inherits.
+    pub cpus: Option<Vec<usize>>,
 }
 
 impl ServerArgs {
@@ -71,6 +74,7 @@ impl ServerArgs {
             epoch_us: tickbench_wire::now_micros(),
             extra: Vec::new(),
             quiet: false,
+            cpus: None,
         }
     }
 }
@@ -207,6 +211,11 @@ impl ChildServer {
             }
         };
         server.url = parse_listening(&line).ok_or(Error::ServerLine(line))?;
+        if let Some(cpus) = &server.args.cpus {
+            // Once it listens, its runtime's threads exist; later ones inherit the affinity.
+            crate::pin::pin_process(Some(server.child.id()), cpus)
+                .map_err(Error::os("pinning the server's threads (--pin)"))?;
+        }
         Ok(server)
     }
 

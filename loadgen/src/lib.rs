@@ -40,6 +40,7 @@
 //! - [`floor`]: the loopback TCP ping-pong floors and the fan-out floor.
 //! - [`steal`]: CPU steal per phase from `/proc/stat`.
 //! - [`procstat`]: CPU and RSS from `/proc`.
+//! - [`pin`]: `--pin`, the server and the load generator on separate cores.
 //! - [`saturation`]: when the load generator is the bottleneck.
 //! - [`results`]: the results folder (`summary.json`, `.hgrm`, `latency.hlog`, `report.md`,
 //!   `latency.svg`); [`results::read()`], the one reader of a summary; [`results::table`], the
@@ -57,6 +58,7 @@ pub mod error;
 pub mod floor;
 pub mod opts;
 pub mod peers;
+pub mod pin;
 pub mod plain;
 pub mod procstat;
 pub mod progress;

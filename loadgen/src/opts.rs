@@ -116,6 +116,19 @@ pub struct RunOpts {
     #[arg(long)]
     #[serde(default)]
     pub no_fanout_floor: bool,
+    /// Skip the bare HTTP loop: the extra window, right after the `poll` phase, of the same
+    /// connections and schedule doing nothing but send a request and read its body, whose
+    /// requests per load-generator CPU-second the phase's are compared with.
+    #[arg(long)]
+    #[serde(default)]
+    pub no_bare_http: bool,
+    /// Pin the embedded server and the load generator to separate cores (every thread, via
+    /// `sched_setaffinity`): the server gets the first half of the allowed cores, the load
+    /// generator the rest. Lowers run-to-run spread on a quiet machine; needs at least 2 cores
+    /// and the embedded server.
+    #[arg(long)]
+    #[serde(default)]
+    pub pin: bool,
     /// After the transport phases, open the browser page in headless Chromium once per technique
     /// against the same server (`tickbench browser`'s measurement); its table joins report.md.
     #[arg(long)]
@@ -172,6 +185,10 @@ impl RunOpts {
         ensure(!self.duration.is_zero(), "--duration must be positive")?;
         ensure(!self.transports.is_empty(), "--transports is empty")?;
         ensure(self.workers >= 1, "--workers must be at least 1")?;
+        ensure(
+            !self.pin || self.target.is_none(),
+            "--pin needs the embedded server (it pins that process); drop --target or --pin",
+        )?;
         ensure(
             self.rate.is_finite() && self.rate > 0.0,
             "--rate must be a positive number",

@@ -241,6 +241,11 @@ pub struct TransportSummary {
     /// the machine's CPU time (`steal` in `/proc/stat`); absent where it was not read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub steal_pct: Option<f64>,
+    /// A polling phase's yardstick: the same connections and schedule doing nothing but send a
+    /// request and read its body with the same HTTP client, measured in the same run right after
+    /// the phase (`tickbench run` does it after the `poll` phase). Absent elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bare_http: Option<BareHttp>,
     /// Anything else a phase measured (fault-injection counts, slow-client figures, …), by name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub extra: BTreeMap<String, f64>,
@@ -287,10 +292,44 @@ impl TransportSummary {
         1e6 * ratio(self.loadgen_cpu_s, self.delivered as f64)
     }
 
+    /// Requests per second of load-generator CPU over the window (0 without requests or CPU).
+    pub fn requests_per_loadgen_cpu_s(&self) -> f64 {
+        ratio(self.requests as f64, self.loadgen_cpu_s)
+    }
+
+    /// [`Self::requests_per_loadgen_cpu_s`] over the bare loop's, when it was measured: how close
+    /// the polling clients come to what the HTTP client alone costs (1.0 = as cheap).
+    pub fn bare_http_ratio(&self) -> Option<f64> {
+        let bare = self.bare_http.as_ref()?.requests_per_cpu_s();
+        (bare > 0.0).then(|| self.requests_per_loadgen_cpu_s() / bare)
+    }
+
     /// The hypervisor took enough CPU from the machine during the window
     /// ([`HIGH_STEAL_PCT`]) that its tail latencies say more about the host than the server.
     pub fn high_steal(&self) -> bool {
         self.steal_pct.is_some_and(|s| s >= HIGH_STEAL_PCT)
+    }
+}
+
+/// The bare HTTP loop measured beside a polling phase (see [`TransportSummary::bare_http`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BareHttp {
+    /// Connections (one HTTP client each, as the phase's clients).
+    pub connections: u64,
+    /// Length of the measured window, seconds.
+    pub duration_s: f64,
+    /// Answers read in full inside the window.
+    pub requests: u64,
+    /// Failed requests inside the window.
+    pub errors: u64,
+    /// Load-generator process CPU over the window, seconds.
+    pub loadgen_cpu_s: f64,
+}
+
+impl BareHttp {
+    /// Requests per second of load-generator CPU.
+    pub fn requests_per_cpu_s(&self) -> f64 {
+        ratio(self.requests as f64, self.loadgen_cpu_s)
     }
 }
 

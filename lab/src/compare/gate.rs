@@ -7,6 +7,7 @@ use super::bound::{gated, rel_delta, warning, Gate};
 use super::error::BadInput;
 use super::input::{Entry, Run};
 use super::model::{Comparison, Row, RowVerdict, RUN_KEY};
+use super::tail::P99_MEDIAN_KEY;
 use super::thresholds::Thresholds;
 
 /// Compares two loaded runs.
@@ -147,6 +148,17 @@ fn compare_entry(b: &Entry, c: &Entry, th: &Thresholds, absolute: bool, rows: &m
     let key = c.key.as_str();
     let tol = th.for_key(key, &c.phase.name);
     let (bp, cp) = (&b.phase, &c.phase);
+    let first_row = rows.len();
+    // The tail the gate judges: the median of the seconds' p99s when both runs' `latency.hlog`
+    // gave one (see `super::tail`), else the window's p99.
+    let medians = match (bp.extra.get(P99_MEDIAN_KEY), cp.extra.get(P99_MEDIAN_KEY)) {
+        (Some(&bm), Some(&cm)) => Some((bm as u64, cm as u64)),
+        _ => None,
+    };
+    let (p99_b, p99_c, p99_name) = match medians {
+        Some((bm, cm)) => (bm, cm, "latency p99 (median of seconds)"),
+        None => (bp.latency_us.p99, cp.latency_us.p99, "latency p99"),
+    };
     // Warnings first: they change how every other row must be read.
     if cp.saturated {
         rows.push(warning(
@@ -262,12 +274,26 @@ fn compare_entry(b: &Entry, c: &Entry, th: &Thresholds, absolute: bool, rows: &m
                 cp.latency_us.p50,
             ),
             (
-                "latency p99 (schedule-bound)",
-                bp.latency_us.p99,
-                cp.latency_us.p99,
+                if medians.is_some() {
+                    "latency p99 (median of seconds, schedule-bound)"
+                } else {
+                    "latency p99 (schedule-bound)"
+                },
+                p99_b,
+                p99_c,
             ),
         ] {
             rows.push(gated(key, m, "ms", bv as f64 / 1e3, cv as f64 / 1e3, gate));
+        }
+        if medians.is_some() {
+            rows.push(gated(
+                key,
+                "latency p99 of the window (schedule-bound)",
+                "ms",
+                bp.latency_us.p99 as f64 / 1e3,
+                cp.latency_us.p99 as f64 / 1e3,
+                Gate::Info,
+            ));
         }
     } else {
         let (bf, cf) = (b.floor.p50, c.floor.p50);
@@ -280,9 +306,13 @@ fn compare_entry(b: &Entry, c: &Entry, th: &Thresholds, absolute: bool, rows: &m
                     tol.latency,
                 ),
                 (
-                    "latency p99 / floor p50",
-                    bp.latency_us.p99,
-                    cp.latency_us.p99,
+                    if medians.is_some() {
+                        "latency p99 (median of seconds) / floor p50"
+                    } else {
+                        "latency p99 / floor p50"
+                    },
+                    p99_b,
+                    p99_c,
                     tol.latency_p99,
                 ),
             ] {
@@ -331,12 +361,22 @@ fn compare_entry(b: &Entry, c: &Entry, th: &Thresholds, absolute: bool, rows: &m
         ));
         rows.push(gated(
             key,
-            "latency p99",
+            p99_name,
             "us",
-            bp.latency_us.p99 as f64,
-            cp.latency_us.p99 as f64,
+            p99_b as f64,
+            p99_c as f64,
             abs_gate(50.0),
         ));
+        if medians.is_some() {
+            rows.push(gated(
+                key,
+                "latency p99 of the window",
+                "us",
+                bp.latency_us.p99 as f64,
+                cp.latency_us.p99 as f64,
+                Gate::Info,
+            ));
+        }
     }
     rows.push(gated(
         key,
@@ -362,6 +402,30 @@ fn compare_entry(b: &Entry, c: &Entry, th: &Thresholds, absolute: bool, rows: &m
         c.floor.p50,
         Gate::Info,
     ));
+    // High steal: the hypervisor took the CPU, so a latency that got worse describes the host.
+    // Such a row is a warning (fails only with --strict), not a regression.
+    if cp.high_steal() {
+        let steal = cp.steal_pct.unwrap_or(0.0);
+        for r in &mut rows[first_row..] {
+            if r.metric.starts_with("latency") && r.verdict == RowVerdict::Regression {
+                r.verdict = RowVerdict::Warning;
+                r.delta = format!(
+                    "{} (steal {steal:.1} % during the phase: the host, not the server)",
+                    r.delta
+                );
+            }
+        }
+        rows.push(warning(
+            key,
+            "steal",
+            bp.steal_pct,
+            Some(steal),
+            format!(
+                "the hypervisor took {steal:.1} % of the CPU (≥ {} %): latency rows are warnings",
+                tickbench_wire::HIGH_STEAL_PCT
+            ),
+        ));
+    }
     if cp.error_count() > 0 {
         let kinds: Vec<String> = cp.errors.iter().map(|(k, v)| format!("{k}={v}")).collect();
         rows.push(warning(

@@ -144,7 +144,12 @@ pub fn load_run(path: &Path) -> Result<Run, BadInput> {
         // The schema number is checked above, before decoding, so that a newer file whose fields
         // changed says "schema" rather than "not a summary"; the decoding is the one reader's.
         Some(_) => results::parse(&text, &file)
-            .map(Run::Summary)
+            .map(|mut s| {
+                if let Some(dir) = file.parent() {
+                    super::tail::attach(&mut s, dir);
+                }
+                Run::Summary(s)
+            })
             .map_err(|e| match e {
                 LoadgenError::Schema {
                     found, expected, ..

@@ -34,6 +34,16 @@
 //! transports are gated on their latency as measured (which *is* what a machine does not change),
 //! with their own, tighter tolerance: a doubled interval must fail.
 //!
+//! *The tail*: where both runs' folders hold a `latency.hlog` (one histogram per transport per
+//! second), every p99 above is the **median over the measured seconds of each second's p99**
+//! (rows say "median of seconds"; the window's p99 stays as an info row). One hypervisor stall
+//! spoils one second, not the median, so a 4 s phase is no longer decided by a single stall; a
+//! server that got slower moves every second. Without the log (a bare summary.json, a sweep),
+//! the window's p99 is gated as before.
+//!
+//! *Steal*: a current phase with high CPU steal (`steal_pct` ≥ `HIGH_STEAL_PCT`) gets a warning
+//! row, and its latency regressions become warnings: they describe the host.
+//!
 //! `--absolute` adds absolute p50/p99 (µs) and server CPU per tick, within `absolute` (default
 //! +50 %): use it only when both runs come from the same machine.
 //!
@@ -49,6 +59,7 @@
 //! - [`input`]: reading the two sides (summary.json, sweep.json, a folder) into phases.
 //! - [`thresholds`]: the tolerances: defaults < thresholds file < its per-transport table < flags.
 //! - [`gate`]: the rules above, turning two runs into rows; [`bound`] decides one row.
+//! - [`tail`]: the median over seconds of each second's p99, from `latency.hlog`.
 //! - [`model`]: the rows and the overall verdict ([`GateVerdict`]) with the regressed phases.
 //! - [`render`]: Markdown, github-action-benchmark JSON, and `--format gate` for scripts.
 //! - [`cli`]: the command (exit 0 pass, 1 regression, 2 bad input); [`opts`] its flags;
@@ -62,6 +73,7 @@ pub mod input;
 pub mod model;
 pub mod opts;
 pub mod render;
+pub mod tail;
 #[cfg(test)]
 mod tests;
 pub mod thresholds;

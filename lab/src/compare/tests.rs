@@ -312,3 +312,93 @@ fn gate_format_names_the_verdict_and_the_regressed_phases() {
     );
     assert_eq!(GateVerdict::BadInput.exit_code(), 2);
 }
+
+/// Both runs with the median of their seconds' p99s (as `tail::attach` adds from latency.hlog).
+fn with_medians(mut s: Summary, sse_median: u64) -> Summary {
+    use super::tail::P99_MEDIAN_KEY;
+    for t in &mut s.transports {
+        let m = if t.name == "sse" {
+            sse_median
+        } else {
+            t.latency_us.p99
+        };
+        t.extra.insert(P99_MEDIAN_KEY.into(), m as f64);
+    }
+    s
+}
+
+#[test]
+fn one_stalled_second_is_not_a_regression_with_the_median_tail() {
+    // The window's p99 is 10× the baseline's (one stall decided it), every other second as before.
+    let mut cur = with_medians(pair(), 800);
+    cur.transports[1].latency_us.p99 *= 10;
+    let c = cmp(with_medians(pair(), 800), cur.clone());
+    assert_eq!(c.exit_code(), 0, "{}", c.markdown());
+    assert_eq!(
+        verdict_of(&c, "sse", "latency p99 (median of seconds) / floor p50").verdict,
+        RowVerdict::Ok
+    );
+    assert_eq!(
+        verdict_of(&c, "sse", "latency p99 of the window").verdict,
+        RowVerdict::Info
+    );
+    // The same current run judged without the log: the window's p99 regresses.
+    let mut bare = cur;
+    for t in &mut bare.transports {
+        t.extra.clear();
+    }
+    let c = cmp(pair(), bare);
+    assert_eq!(
+        verdict_of(&c, "sse", "latency p99 / floor p50").verdict,
+        RowVerdict::Regression
+    );
+}
+
+#[test]
+fn a_slower_server_moves_the_median_tail_and_is_caught() {
+    let mut cur = with_medians(pair(), 800 * 6);
+    cur.transports[1].latency_us.p99 *= 6;
+    let c = cmp(with_medians(pair(), 800), cur);
+    assert_eq!(c.exit_code(), 1, "{}", c.markdown());
+    assert_eq!(
+        verdict_of(&c, "sse", "latency p99 (median of seconds) / floor p50").verdict,
+        RowVerdict::Regression
+    );
+    // Schedule-bound transports use it too.
+    let mut cur = with_medians(pair(), 800);
+    cur.transports[0]
+        .extra
+        .insert(super::tail::P99_MEDIAN_KEY.into(), 800.0 * 3.0);
+    let c = cmp(with_medians(pair(), 800), cur);
+    assert_eq!(
+        verdict_of(
+            &c,
+            "poll",
+            "latency p99 (median of seconds, schedule-bound)"
+        )
+        .verdict,
+        RowVerdict::Regression
+    );
+}
+
+#[test]
+fn high_steal_turns_latency_regressions_into_warnings() {
+    let mut cur = pair();
+    cur.transports[1].latency_us.p99 *= 8;
+    cur.transports[1].steal_pct = Some(tickbench_wire::HIGH_STEAL_PCT + 3.0);
+    let c = cmp(pair(), cur.clone());
+    assert_eq!(c.regressions(), 0, "{}", c.markdown());
+    assert_eq!(c.exit_code(), 0);
+    let row = verdict_of(&c, "sse", "latency p99 / floor p50");
+    assert_eq!(row.verdict, RowVerdict::Warning);
+    assert!(row.delta.contains("steal 5.0 %"), "{}", row.delta);
+    assert_eq!(verdict_of(&c, "sse", "steal").verdict, RowVerdict::Warning);
+    // Loss is never excused by steal.
+    cur.transports[1].gaps = 1;
+    assert_eq!(cmp(pair(), cur).exit_code(), 1);
+    // Low steal changes nothing.
+    let mut cur = pair();
+    cur.transports[1].latency_us.p99 *= 8;
+    cur.transports[1].steal_pct = Some(0.5);
+    assert_eq!(cmp(pair(), cur).exit_code(), 1);
+}

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use tickbench_wire::framing::batch;
+use tickbench_wire::framing::decode_batch_ref;
 use tickbench_wire::now_micros;
 
 use super::http::push_param;
@@ -26,7 +26,7 @@ pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>) {
             .timeout(Duration::from_secs(hold) + GRACE);
         let res = match c.fetch(req).await {
             Ok(body) => {
-                let parsed = batch::decode(&body);
+                let parsed = decode_batch_ref(&body);
                 let recv_us = now_micros();
                 match parsed {
                     Ok(b) => {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rand::{Rng, RngExt};
-use tickbench_wire::framing::batch;
+use tickbench_wire::framing::decode_batch_ref;
 use tickbench_wire::{now_micros, OrderRequest, Side, Symbols};
 use tokio::time::Instant;
 
@@ -74,7 +74,7 @@ pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>) {
         let res = match c.fetch(req.timeout(REQUEST_TIMEOUT)).await {
             // The quote / order part of the answer is ignored: only the batch fields matter here.
             Ok(body) => {
-                let parsed = batch::decode(&body);
+                let parsed = decode_batch_ref(&body);
                 let recv_us = now_micros();
                 parsed
                     .map(|b| c.deliver_batch(&b, recv_us))

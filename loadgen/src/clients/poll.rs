@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use tickbench_wire::framing::{batch, jsonp};
+use tickbench_wire::framing::{decode_batch_ref, jsonp};
 use tickbench_wire::now_micros;
 use tokio::time::Instant;
 
@@ -21,6 +21,11 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>, jsonp: bool) {
     let interval = c.cfg.poll_interval.max(Duration::from_millis(1));
     let mut due = Instant::now() + c.jitter(interval);
+    // One request timer for the client's life, moved forward before each request, instead of a
+    // fresh boxed timer per request (reqwest's `.timeout()`): moving a pending timer later is a
+    // store, registering a new one takes the timer driver's lock.
+    let deadline = tokio::time::sleep(REQUEST_TIMEOUT + interval);
+    tokio::pin!(deadline);
     loop {
         tokio::time::sleep_until(due).await;
         let lag = Instant::now().saturating_duration_since(due);
@@ -31,17 +36,23 @@ pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>, jsonp: bool) {
         if jsonp {
             super::http::push_param(&mut c.url, "callback", jsonp::CALLBACK);
         }
-        let req = c
-            .http
-            .get(c.url.as_str())
-            .timeout(REQUEST_TIMEOUT + interval);
-        let res = match c.fetch(req).await {
+        let req = c.http.get(c.url.as_str());
+        deadline
+            .as_mut()
+            .reset(Instant::now() + REQUEST_TIMEOUT + interval);
+        let fetched = tokio::select! {
+            biased;
+            r = c.fetch(req) => r,
+            () = &mut deadline => Err(ErrorKind::Timeout.into()),
+        };
+        let res = match fetched {
             Ok(body) => {
-                let parsed = if jsonp {
-                    jsonp::decode(&body, jsonp::CALLBACK).ok()
+                let json = if jsonp {
+                    jsonp::strip_jsonp(&body, jsonp::CALLBACK).ok()
                 } else {
-                    batch::decode(&body).ok()
+                    Some(&body[..])
                 };
+                let parsed = json.and_then(|j| decode_batch_ref(j).ok());
                 let recv_us = now_micros();
                 parsed
                     .map(|b| c.deliver_batch(&b, recv_us))

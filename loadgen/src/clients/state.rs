@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use rand::{rngs::SmallRng, RngExt, SeedableRng};
-use tickbench_wire::{ApiError, Batch, Gap, Tick};
+use tickbench_wire::framing::{empty_tick, BatchRef};
+use tickbench_wire::{ApiError, Gap, Tick};
 
 use super::backoff::Backoff;
 use super::config::ClientConfig;
@@ -56,6 +57,13 @@ pub(crate) struct ClientState<S> {
     pub rng: SmallRng,
     /// The URL being built; reused so a request does not allocate a fresh string.
     pub url: String,
+    /// `base + path` of the last [`Self::begin_url`], and that path: rebuilt only when the path
+    /// changes, so a request's URL is one copy and the cursor's digits.
+    url_prefix: String,
+    url_path: String,
+    /// The tick being delivered: every parsed tick is decoded into this one (its symbol's buffer
+    /// reused), so the path from the parser to the histogram allocates nothing per tick.
+    pub tick: Tick,
     /// `symbols=A,B,C`, percent-encoded once: the watchlist never changes for a client, and
     /// encoding it on every request showed up in the load generator's profile. Empty for "all".
     symbols_query: String,
@@ -93,6 +101,9 @@ impl<S: Sink> ClientState<S> {
             backoff: Backoff::default(),
             rng,
             url: String::new(),
+            url_prefix: String::new(),
+            url_path: String::new(),
+            tick: empty_tick(),
             up: false,
             broken: false,
             min_delay: Duration::ZERO,
@@ -103,10 +114,16 @@ impl<S: Sink> ClientState<S> {
 
     /// Starts `self.url` as `base + path` with the cursor and watchlist parameters.
     pub fn begin_url(&mut self, path: &str) {
+        if self.url_path != path || self.url_prefix.is_empty() {
+            self.url_path.clear();
+            self.url_path.push_str(path);
+            self.url_prefix.clear();
+            self.url_prefix
+                .push_str(self.cfg.base.as_str().trim_end_matches('/'));
+            self.url_prefix.push_str(path);
+        }
         self.url.clear();
-        self.url
-            .push_str(self.cfg.base.as_str().trim_end_matches('/'));
-        self.url.push_str(path);
+        self.url.push_str(&self.url_prefix);
         if let Some(c) = self.cursor {
             push_param(&mut self.url, "since", c);
         }
@@ -257,21 +274,31 @@ impl<S: Sink> ClientState<S> {
 
     /// Delivers a batch answer: gap notice first, then each tick, then the new cursor. The ticks
     /// of one answer arrived together, so they share one `recv_us`, read right after the parse.
-    pub fn deliver_batch(&mut self, batch: &Batch, recv_us: u64) {
+    /// Each borrowed tick is copied into [`Self::tick`] for the checks: no allocation per tick.
+    pub fn deliver_batch(&mut self, batch: &BatchRef<'_>, recv_us: u64) {
         self.established();
         if let Some(g) = batch.gap {
             self.gap(g);
         }
         for t in &batch.ticks {
-            let outcome = self.seq.check(t);
-            self.sink.tick(t, recv_us, outcome);
+            t.write_into(&mut self.tick);
+            let outcome = self.seq.check(&self.tick);
+            self.sink.tick(&self.tick, recv_us, outcome);
         }
         self.cursor = Some(batch.next);
         self.sink.answer(batch.ticks.len());
     }
 
-    /// Delivers one streamed tick and moves the cursor past it.
-    pub fn deliver_tick(&mut self, t: &Tick, recv_us: u64) {
+    /// Delivers the streamed tick just decoded into [`Self::tick`] and moves the cursor past it.
+    pub fn deliver_tick(&mut self, recv_us: u64) {
+        let outcome = self.seq.check(&self.tick);
+        self.sink.tick(&self.tick, recv_us, outcome);
+        self.advance(self.tick.seq + 1);
+    }
+
+    /// Delivers a tick decoded into a value of its own (the WebSocket and Nchan clients, which
+    /// do not decode into [`Self::tick`] yet) and moves the cursor past it.
+    pub fn deliver_owned_tick(&mut self, t: &Tick, recv_us: u64) {
         let outcome = self.seq.check(t);
         self.sink.tick(t, recv_us, outcome);
         self.advance(t.seq + 1);

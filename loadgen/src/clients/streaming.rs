@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use tickbench_wire::framing::{
     boundary_from_content_type, Frame, FrameParser, IframeParser, MultipartParser, NdjsonParser,
-    ParseError, SseParser,
+    Next, ParseError, SseParser,
 };
 use tickbench_wire::transport::Framing;
-use tickbench_wire::{now_micros, Transport};
+use tickbench_wire::{now_micros, Tick, Transport};
 use tokio::time::timeout;
 
 use super::http::{classify, retry_after};
@@ -73,6 +73,15 @@ impl FrameParser for AnyParser {
             AnyParser::Sse(p) => p.next_frame(),
             AnyParser::Multipart(p) => p.next_frame(),
             AnyParser::Iframe(p) => p.next_frame(),
+        }
+    }
+
+    fn next_frame_into(&mut self, tick: &mut Tick) -> Option<Result<Next, ParseError>> {
+        match self {
+            AnyParser::Ndjson(p) => p.next_frame_into(tick),
+            AnyParser::Sse(p) => p.next_frame_into(tick),
+            AnyParser::Multipart(p) => p.next_frame_into(tick),
+            AnyParser::Iframe(p) => p.next_frame_into(tick),
         }
     }
 }
@@ -146,6 +155,13 @@ pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>) {
         };
         c.established();
         let mut next_read = tokio::time::Instant::now();
+        // The stall watchdog: one timer per connection, not one per chunk. It is armed for
+        // `stall` after the last data; when it fires early (data came meanwhile) it is moved to
+        // `stall` after that data. A per-read `timeout` registered and cancelled a timer on the
+        // driver for every delivered tick.
+        let mut last_data = tokio::time::Instant::now();
+        let watchdog = tokio::time::sleep_until(last_data + stall);
+        tokio::pin!(watchdog);
         let end = 'conn: loop {
             if c.cfg.read_rate.as_ref().is_some_and(|r| r.get() > 0) {
                 // A slow consumer: the socket is not read until the last chunk's time at the slow
@@ -153,32 +169,49 @@ pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>) {
                 // and then, once they are full, in the server's journal.
                 tokio::time::sleep_until(next_read).await;
             }
-            let chunk = match timeout(stall, resp.chunk()).await {
-                Err(_) => break ErrorKind::Timeout.into(),
-                Ok(Err(kind)) => break End::Failed(kind),
-                Ok(Ok(None)) => break End::Eof,
-                Ok(Ok(Some(chunk))) => chunk,
+            let read = tokio::select! {
+                biased;
+                r = resp.chunk() => r,
+                () = &mut watchdog => {
+                    if last_data.elapsed() >= stall {
+                        break ErrorKind::Timeout.into();
+                    }
+                    watchdog.as_mut().reset(last_data + stall);
+                    continue;
+                }
             };
+            let chunk = match read {
+                Err(kind) => break End::Failed(kind),
+                Ok(None) => break End::Eof,
+                Ok(Some(chunk)) => chunk,
+            };
+            last_data = tokio::time::Instant::now();
             c.sink.bytes(chunk.len() as u64);
             if let Some(rate) = &c.cfg.read_rate {
-                next_read = next_read.max(tokio::time::Instant::now()) + rate.time_for(chunk.len());
+                next_read = next_read.max(last_data) + rate.time_for(chunk.len());
             }
             parser.push_bytes(&chunk);
-            while let Some(frame) = parser.next_frame() {
+            // Each tick is decoded into the client's one `Tick` (see `ClientState::tick`).
+            while let Some(frame) = parser.next_frame_into(&mut c.tick) {
                 match frame {
-                    Ok(Frame::Tick(t)) => {
+                    Ok(Next::Tick) => {
                         let recv_us = now_micros();
-                        c.deliver_tick(&t, recv_us);
+                        c.deliver_tick(recv_us);
                         if let AnyParser::Sse(p) = &parser {
                             c.last_event_id = p.last_event_id().or(c.last_event_id);
                         }
                     }
-                    Ok(Frame::Gap(g)) => c.gap(g),
-                    Ok(Frame::Heartbeat(_)) => {}
-                    Ok(Frame::Retry(ms)) => {
+                    Ok(Next::Frame(Frame::Tick(t))) => {
+                        // Not produced by these parsers (they decode into `c.tick`); kept exact.
+                        c.tick = t;
+                        c.deliver_tick(now_micros());
+                    }
+                    Ok(Next::Frame(Frame::Gap(g))) => c.gap(g),
+                    Ok(Next::Frame(Frame::Heartbeat(_))) => {}
+                    Ok(Next::Frame(Frame::Retry(ms))) => {
                         c.min_delay = Duration::from_millis(ms.min(60_000));
                     }
-                    Ok(Frame::Bye(_) | Frame::End) => break 'conn End::Bye,
+                    Ok(Next::Frame(Frame::Bye(_) | Frame::End)) => break 'conn End::Bye,
                     Err(_) => break 'conn ErrorKind::Parse.into(),
                 }
             }

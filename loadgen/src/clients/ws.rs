@@ -126,7 +126,7 @@ async fn session<S: Sink>(
         match decode(text.as_bytes()) {
             Ok(Down::Frame(Frame::Tick(t))) => {
                 let recv_us = now_micros();
-                c.deliver_tick(&t, recv_us);
+                c.deliver_owned_tick(&t, recv_us);
             }
             Ok(Down::Frame(Frame::Gap(g))) => c.gap(g),
             Ok(Down::Frame(Frame::Bye(_) | Frame::End)) => return End::Bye,
@@ -138,7 +138,7 @@ async fn session<S: Sink>(
                     c.gap(g);
                 }
                 for t in &b.ticks {
-                    c.deliver_tick(t, recv_us);
+                    c.deliver_owned_tick(t, recv_us);
                 }
                 c.cursor = Some(c.cursor.map_or(b.next, |cur| cur.max(b.next)));
             }

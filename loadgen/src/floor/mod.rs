@@ -7,7 +7,10 @@
 //!   delivery, no runtime) that a run measures like a transport: the same clients, tick rate,
 //!   watchlists, bytes per delivery and client parsing code, so a push transport's latency and
 //!   CPU per delivery can be read as a multiple of it.
+//! - [`bare_http`]: the polling clients' yardstick, the same connections and schedule doing
+//!   nothing but send and read a body with the same HTTP client.
 
+pub mod bare_http;
 pub mod fanout;
 pub mod loopback;
 

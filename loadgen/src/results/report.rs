@@ -263,6 +263,18 @@ pub fn floor_line(summary: &Summary) -> String {
             ff.loadgen_cpu_us_per_tick(),
         ));
     }
+    for t in &summary.transports {
+        if let (Some(b), Some(r)) = (&t.bare_http, t.bare_http_ratio()) {
+            line.push_str(&format!(
+                "\n{} requests per load-generator CPU-second: {:.0}, {:.2}× the bare HTTP loop's {:.0} (same {} connections and schedule, nothing but send + read body)",
+                t.name,
+                t.requests_per_loadgen_cpu_s(),
+                r,
+                b.requests_per_cpu_s(),
+                b.connections,
+            ));
+        }
+    }
     line
 }
 
@@ -283,6 +295,26 @@ mod tests {
         assert!(widths.iter().all(|w| *w == widths[0]), "{t}");
         // 1000 deliveries in 2 s.
         assert!(lines[2].contains(" 500 "), "{t}");
+    }
+
+    #[test]
+    fn the_bare_http_loop_is_reported_beside_its_phase() {
+        let mut s = sample_summary();
+        assert!(!floor_line(&s).contains("bare HTTP"));
+        s.transports[0].requests = 1000;
+        s.transports[0].loadgen_cpu_s = 0.05;
+        s.transports[0].bare_http = Some(tickbench_wire::BareHttp {
+            connections: 10,
+            duration_s: 2.0,
+            requests: 2000,
+            errors: 0,
+            loadgen_cpu_s: 0.08,
+        });
+        let line = floor_line(&s);
+        assert!(
+            line.contains("poll requests per load-generator CPU-second: 20000, 0.80× the bare HTTP loop's 25000"),
+            "{line}"
+        );
     }
 
     #[test]

@@ -99,6 +99,7 @@ pub(crate) mod tests {
                 schedule_lag_us_p99: 150,
                 floor_multiples: None,
                 steal_pct: None,
+                bare_http: None,
                 extra,
             }],
             browser: None,

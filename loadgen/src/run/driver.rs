@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use crate::chaos::{ChaosCounts, ChaosProxy};
 use crate::child::ChildServer;
 use crate::error::Error;
+use crate::floor::bare_http::{self, BareHttpConfig};
 use crate::floor::{measure_cross_thread_floor, measure_floor, FanoutConfig, FanoutFloor};
 use crate::opts::RunOpts;
 use crate::procstat;
@@ -170,7 +171,10 @@ impl Coordinator {
             let phase = self
                 .phase(transport, index, &workers, &mut results, run_start)
                 .await?;
-            if let Some(t) = phase {
+            if let Some(mut t) = phase {
+                if transport == Transport::Poll {
+                    t.bare_http = self.bare_http(transport, index).await?;
+                }
                 summary.transports.push(t.clone());
                 results.write_summary(&summary)?;
                 self.send(Progress::PhaseFinished(Box::new(t)));
@@ -212,6 +216,48 @@ impl Coordinator {
             dir: dir.clone(),
         });
         Ok((summary, dir))
+    }
+
+    /// The bare HTTP loop beside a polling phase (see `crate::floor::bare_http`): the phase's
+    /// connections, URLs (without the cursor), workers and schedule, for a warm-up and a measured
+    /// window as long as the phase's. `None` when skipped or interrupted.
+    async fn bare_http(
+        &self,
+        transport: Transport,
+        index: usize,
+    ) -> Result<Option<tickbench_wire::BareHttp>, Error> {
+        let o = &self.opts;
+        if o.no_bare_http || self.cancel.is_cancelled() {
+            return Ok(None);
+        }
+        let connections = (0..o.clients)
+            .map(|i| {
+                let c = self
+                    .population
+                    .client_config(o, &self.client_base, transport, index, i);
+                let mut url = format!(
+                    "{}{}",
+                    c.base.as_str().trim_end_matches('/'),
+                    transport.path()
+                );
+                if let Some(s) = c.symbols.as_deref().filter(|s| !s.is_empty()) {
+                    crate::clients::http::push_symbols(&mut url, s);
+                }
+                (url, c.local_addr)
+            })
+            .collect();
+        let cfg = BareHttpConfig {
+            connections,
+            interval: o.poll_interval,
+            workers: o.workers,
+            warmup: o.ramp + o.warmup,
+            duration: o.duration,
+        };
+        let cancel = self.cancel.clone();
+        tokio::task::spawn_blocking(move || bare_http::measure(cfg, cancel))
+            .await
+            .map_err(floor_task)?
+            .map_err(Error::os("running the bare HTTP loop"))
     }
 
     /// The fan-out floor's phase (see `crate::floor::fanout`), with the first push transport of

@@ -47,6 +47,28 @@ pub fn run_with_progress(
     let fds_per_client = if opts.chaos.is_some() { 3 } else { 1 };
     check_file_limit(opts.clients, fds_per_client)?;
 
+    // `--pin`: the server on the first half of the cores, this process (every thread, so the
+    // workers and runtimes started below inherit it) on the rest.
+    let server_cpus = if opts.pin {
+        let allowed = crate::pin::allowed().map_err(Error::os("reading the CPU affinity"))?;
+        let (server, loadgen) = crate::pin::split(&allowed).ok_or_else(|| Error::Os {
+            what: "--pin".into(),
+            source: std::io::Error::other(format!(
+                "needs at least 2 cores, this process may use {}",
+                allowed.len()
+            )),
+        })?;
+        crate::pin::pin_process(None, &loadgen)
+            .map_err(Error::os("pinning the load generator's threads (--pin)"))?;
+        tracing::info!(
+            "--pin: server on cores {}, load generator on cores {}",
+            crate::pin::describe(&server),
+            crate::pin::describe(&loadgen)
+        );
+        Some(server)
+    } else {
+        None
+    };
     // The child, if any, lives until this function returns: dropping it stops the server on every
     // path out, errors and interruptions included.
     let source_given = peer_target.is_some() && opts.peer_source.is_some();
@@ -63,6 +85,7 @@ pub fn run_with_progress(
                 seed: Some(opts.seed),
                 symbols: Some(opts.symbols),
                 extra: opts.server_args.clone(),
+                cpus: server_cpus,
                 ..ServerArgs::new(exe)
             })?)))
         }

@@ -243,6 +243,7 @@ impl Window {
             schedule_lag_us_p99: m.schedule_lag.value_at_quantile(0.99),
             floor_multiples: None,
             steal_pct: None,
+            bare_http: None,
             extra,
         };
         (summary, m.latency)

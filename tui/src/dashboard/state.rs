@@ -145,6 +145,7 @@ impl PhaseView {
             schedule_lag_us_p99: 0,
             floor_multiples: None,
             steal_pct: None,
+            bare_http: None,
             extra: BTreeMap::new(),
         }
     }

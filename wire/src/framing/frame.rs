@@ -49,6 +49,22 @@ pub trait FrameParser {
     /// The next complete frame, if one is buffered.
     fn next_frame(&mut self) -> Option<Result<Frame, ParseError>>;
 
+    /// Like [`FrameParser::next_frame`], but a tick is decoded into `tick` (its symbol's buffer
+    /// reused, see [`decode_tick_into`](super::decode_tick_into)) and reported as [`Next::Tick`]:
+    /// the allocation-free path of the load generator. The four stream parsers implement it; the
+    /// default goes through `next_frame` (and allocates as it does).
+    fn next_frame_into(&mut self, tick: &mut Tick) -> Option<Result<Next, ParseError>> {
+        self.next_frame().map(|r| {
+            r.map(|f| match f {
+                Frame::Tick(t) => {
+                    *tick = t;
+                    Next::Tick
+                }
+                f => Next::Frame(f),
+            })
+        })
+    }
+
     /// Buffers `chunk` and yields every frame that is now complete.
     fn push<'a>(&'a mut self, chunk: &[u8]) -> impl Iterator<Item = Result<Frame, ParseError>> + 'a
     where
@@ -57,6 +73,16 @@ pub trait FrameParser {
         self.push_bytes(chunk);
         std::iter::from_fn(move || self.next_frame())
     }
+}
+
+/// What [`FrameParser::next_frame_into`] yields: a tick (now in the caller's [`Tick`]) or any
+/// other frame.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Next {
+    /// A tick was decoded into the caller's `Tick`.
+    Tick,
+    /// A frame other than a tick.
+    Frame(Frame),
 }
 
 impl From<Control> for Frame {

@@ -7,10 +7,11 @@
 //! scripts that do not call `parent.` are skipped too, as a browser page would run them and move
 //! on. A `parent.` call the protocol does not define, or bad arguments, is an error.
 
+use super::borrowed::owned;
 use super::encode::Encoder;
-use super::frame::{Frame, FrameParser, ParseError, MAX_FRAME};
+use super::frame::{Frame, FrameParser, Next, ParseError, MAX_FRAME};
 use super::pending::Pending;
-use crate::tick::{Control, Gap};
+use crate::tick::{Control, Gap, Tick};
 
 /// Browsers buffer the start of a document before running scripts; this much padding gets the
 /// preamble past that buffer so the first tick runs at once.
@@ -102,6 +103,10 @@ impl FrameParser for IframeParser {
 
     /// The next complete frame, if one is buffered.
     fn next_frame(&mut self) -> Option<Result<Frame, ParseError>> {
+        owned(|t| self.next_frame_into(t))
+    }
+
+    fn next_frame_into(&mut self, tick: &mut Tick) -> Option<Result<Next, ParseError>> {
         loop {
             if self.pending.is_poisoned() {
                 return None;
@@ -130,7 +135,7 @@ impl FrameParser for IframeParser {
                 }
                 return None;
             };
-            let res = call(&self.pending.rest()[..end]);
+            let res = call(&self.pending.rest()[..end], tick);
             self.pending.consume(end + CLOSE.len());
             self.pending.reset_scan();
             self.in_script = false;
@@ -143,8 +148,9 @@ impl FrameParser for IframeParser {
     }
 }
 
-/// Decodes one script body. `Ok(None)` for a script that is not a `parent.` call.
-fn call(script: &[u8]) -> Result<Option<Frame>, ParseError> {
+/// Decodes one script body, a tick into `tick`. `Ok(None)` for a script that is not a
+/// `parent.` call.
+fn call(script: &[u8], tick: &mut Tick) -> Result<Option<Next>, ParseError> {
     let s = script.trim_ascii();
     let Some(s) = s.strip_prefix(b"parent.") else {
         return Ok(None);
@@ -157,13 +163,16 @@ fn call(script: &[u8]) -> Result<Option<Frame>, ParseError> {
     let args = s[open + 1..]
         .strip_suffix(b")")
         .ok_or(ParseError::Malformed("iframe call not closed"))?;
-    Ok(Some(match &s[..open] {
-        b"tick" => Frame::Tick(serde_json::from_slice(args)?),
+    Ok(Some(Next::Frame(match &s[..open] {
+        b"tick" => {
+            super::borrowed::decode_tick_into(args, tick)?;
+            return Ok(Some(Next::Tick));
+        }
         b"gap" => Frame::Gap(serde_json::from_slice::<Gap>(args)?),
         b"hb" => Frame::Heartbeat(serde_json::from_slice(args)?),
         b"bye" => Frame::Bye(serde_json::from_slice(args)?),
         _ => return Err(ParseError::Malformed("unknown iframe call")),
-    }))
+    })))
 }
 
 #[cfg(test)]

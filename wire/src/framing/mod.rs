@@ -15,9 +15,12 @@
 //! - [`batch`], [`jsonp`]: the request-based answers (one whole body each), `encode` and `decode`.
 //! - [`ws`]: the WebSocket messages, one whole JSON object each (ticks, controls, catch-up
 //!   batches, acks), and the client's subscribe/unsubscribe ops.
+//! - [`borrowed`]: the allocation-free decoding of ticks and batches the load generator reads with
+//!   ([`FrameParser::next_frame_into`], [`BatchRef`]).
 //! - `pending`: the receive buffer the incremental parsers share.
 
 pub mod batch;
+pub mod borrowed;
 pub mod encode;
 pub mod frame;
 pub mod iframe;
@@ -30,8 +33,11 @@ pub mod sse;
 mod test_util;
 pub mod ws;
 
+pub use borrowed::{
+    decode_batch_ref, decode_object_into, decode_tick_into, empty_tick, BatchRef, TickRef,
+};
 pub use encode::Encoder;
-pub use frame::{decode_object, Frame, FrameParser, ParseError, MAX_FRAME};
+pub use frame::{decode_object, Frame, FrameParser, Next, ParseError, MAX_FRAME};
 pub use iframe::{Iframe, IframeParser};
 pub use multipart::{boundary_from_content_type, Multipart, MultipartParser};
 pub use ndjson::{Ndjson, NdjsonParser};

@@ -6,10 +6,12 @@
 
 use std::io::Write as _;
 
+use super::borrowed::{decode_object_into, owned};
 use super::encode::Encoder;
-use super::frame::{decode_object, Frame, FrameParser, ParseError, MAX_FRAME};
+use super::frame::{Frame, FrameParser, Next, ParseError, MAX_FRAME};
 use super::pending::Pending;
 use crate::tick::Control;
+use crate::tick::Tick;
 
 /// The boundary the server's parts are delimited by (in its Content-Type).
 pub const BOUNDARY: &str = "tickbench";
@@ -107,7 +109,7 @@ impl MultipartParser {
         }
     }
 
-    fn poison(&mut self, e: ParseError) -> Option<Result<Frame, ParseError>> {
+    fn poison<T>(&mut self, e: ParseError) -> Option<Result<T, ParseError>> {
         self.pending.poison();
         Some(Err(e))
     }
@@ -135,6 +137,10 @@ impl FrameParser for MultipartParser {
 
     /// The next complete frame, if one is buffered.
     fn next_frame(&mut self) -> Option<Result<Frame, ParseError>> {
+        owned(|t| self.next_frame_into(t))
+    }
+
+    fn next_frame_into(&mut self, tick: &mut Tick) -> Option<Result<Next, ParseError>> {
         loop {
             if self.pending.is_poisoned() {
                 return None;
@@ -144,7 +150,7 @@ impl FrameParser for MultipartParser {
                 if rest.len() < len {
                     return None;
                 }
-                let frame = decode_object(&rest[..len]);
+                let frame = decode_object_into(&rest[..len], tick);
                 self.pending.consume(len);
                 self.state = State::Between;
                 return Some(frame);
@@ -165,7 +171,7 @@ impl FrameParser for MultipartParser {
             self.state = match (state, delim) {
                 (State::Preamble | State::Between, Some(false)) => State::Headers { len: None },
                 (State::Preamble | State::Between, Some(true)) => {
-                    out = Some(Ok(Frame::End));
+                    out = Some(Ok(Next::Frame(Frame::End)));
                     State::Done
                 }
                 (State::Preamble, None) => State::Preamble,

@@ -1,9 +1,11 @@
 //! Both sides of NDJSON (`GET /stream`), one JSON object per line: [`Ndjson`] writes, [`NdjsonParser`] reads.
 
+use super::borrowed::{decode_object_into, owned};
 use super::encode::Encoder;
-use super::frame::{decode_object, Frame, FrameParser, ParseError, MAX_FRAME};
+use super::frame::{Frame, FrameParser, Next, ParseError, MAX_FRAME};
 use super::pending::Pending;
 use crate::tick::Control;
+use crate::tick::Tick;
 
 /// The server's NDJSON encoder: each tick's JSON as is, each control as its one-key object
 /// (`{"heartbeat":TS}`), one per line.
@@ -46,6 +48,10 @@ impl FrameParser for NdjsonParser {
 
     /// The next complete frame, if one is buffered.
     fn next_frame(&mut self) -> Option<Result<Frame, ParseError>> {
+        owned(|t| self.next_frame_into(t))
+    }
+
+    fn next_frame_into(&mut self, tick: &mut Tick) -> Option<Result<Next, ParseError>> {
         loop {
             if self.pending.is_poisoned() {
                 return None;
@@ -62,7 +68,7 @@ impl FrameParser for NdjsonParser {
                 self.pending.consume(used);
                 continue;
             }
-            let frame = decode_object(line);
+            let frame = decode_object_into(line, tick);
             self.pending.consume(used);
             return Some(frame);
         }

@@ -12,10 +12,11 @@
 
 use std::io::Write as _;
 
+use super::borrowed::owned;
 use super::encode::Encoder;
-use super::frame::{Frame, FrameParser, ParseError, MAX_FRAME};
+use super::frame::{Frame, FrameParser, Next, ParseError, MAX_FRAME};
 use super::pending::Pending;
-use crate::tick::{Control, Gap};
+use crate::tick::{Control, Gap, Tick};
 
 /// How long a browser waits before reconnecting, ms: the `retry:` every response starts with.
 pub const RETRY_MS: u64 = 2000;
@@ -128,17 +129,17 @@ impl SseParser {
         ParseError::TooLarge
     }
 
-    /// Interprets the line `rest()[..end]`.
-    fn line(&mut self, end: usize) -> Result<Option<Frame>, ParseError> {
+    /// Interprets the line `rest()[..end]`, a tick into `tick`.
+    fn line(&mut self, end: usize, tick: &mut Tick) -> Result<Option<Next>, ParseError> {
         let line = &self.pending.rest()[..end];
         if line.is_empty() {
-            return self.dispatch();
+            return self.dispatch(tick);
         }
         if let Some(comment) = line.strip_prefix(b":") {
             let comment = comment.trim_ascii();
             if let Some(ts) = comment.strip_prefix(b"hb") {
                 if let Some(ts) = parse_u64(ts.trim_ascii()) {
-                    return Ok(Some(Frame::Heartbeat(ts)));
+                    return Ok(Some(Next::Frame(Frame::Heartbeat(ts))));
                 }
             }
             return Ok(None);
@@ -176,7 +177,7 @@ impl SseParser {
             b"id" if !value.contains(&0) => self.last_id = parse_u64(value),
             b"retry" => {
                 if let Some(ms) = parse_u64(value) {
-                    return Ok(Some(Frame::Retry(ms)));
+                    return Ok(Some(Next::Frame(Frame::Retry(ms))));
                 }
             }
             _ => {}
@@ -184,22 +185,23 @@ impl SseParser {
         Ok(None)
     }
 
-    fn dispatch(&mut self) -> Result<Option<Frame>, ParseError> {
+    fn dispatch(&mut self, tick: &mut Tick) -> Result<Option<Next>, ParseError> {
         let kind = std::mem::take(&mut self.kind);
         if !std::mem::take(&mut self.has_data) {
             self.data.clear();
             return Ok(None);
         }
         let res = match kind {
-            Kind::Message => serde_json::from_str(&self.data).map(Frame::Tick).map(Some),
+            Kind::Message => super::borrowed::decode_tick_into(self.data.as_bytes(), tick)
+                .map(|()| Some(Next::Tick)),
             Kind::Gap => serde_json::from_str::<Gap>(&self.data)
-                .map(Frame::Gap)
-                .map(Some),
-            Kind::Bye => Ok(Some(Frame::Bye(self.data.clone()))),
+                .map(|g| Some(Next::Frame(Frame::Gap(g))))
+                .map_err(ParseError::from),
+            Kind::Bye => Ok(Some(Next::Frame(Frame::Bye(self.data.clone())))),
             Kind::Other => Ok(None),
         };
         self.data.clear();
-        Ok(res?)
+        res
     }
 }
 
@@ -211,6 +213,10 @@ impl FrameParser for SseParser {
 
     /// The next complete frame, if one is buffered.
     fn next_frame(&mut self) -> Option<Result<Frame, ParseError>> {
+        owned(|t| self.next_frame_into(t))
+    }
+
+    fn next_frame_into(&mut self, tick: &mut Tick) -> Option<Result<Next, ParseError>> {
         loop {
             if self.pending.is_poisoned() {
                 return None;
@@ -244,7 +250,7 @@ impl FrameParser for SseParser {
                 self.skip_lf = true;
             }
             // Copy the line out of the borrow only as far as needed: process by range.
-            let res = self.line(end);
+            let res = self.line(end, tick);
             self.pending.consume(end + 1);
             match res {
                 Ok(Some(frame)) => return Some(Ok(frame)),

@@ -140,7 +140,7 @@ fn feed<S: Sink>(
             while let Some(frame) = p.next_frame() {
                 match frame {
                     Ok(Frame::Tick(t)) => {
-                        c.deliver_tick(&t, now_micros());
+                        c.deliver_owned_tick(&t, now_micros());
                         cursor.event_id = ids.pop().or(cursor.event_id.take());
                     }
                     Ok(Frame::Heartbeat(_) | Frame::Retry(_) | Frame::Gap(_)) => {}
@@ -153,7 +153,7 @@ fn feed<S: Sink>(
             p.push_bytes(chunk);
             while let Some(frame) = p.next_frame() {
                 match frame {
-                    Ok(Frame::Tick(t)) => c.deliver_tick(&t, now_micros()),
+                    Ok(Frame::Tick(t)) => c.deliver_owned_tick(&t, now_micros()),
                     Ok(Frame::Heartbeat(_) | Frame::Retry(_) | Frame::Gap(_)) => {}
                     Ok(Frame::Bye(_) | Frame::End) => return Err(ErrorKind::Io),
                     Err(_) => return Err(ErrorKind::Parse),
@@ -166,7 +166,7 @@ fn feed<S: Sink>(
                 match item {
                     Ok(Item::Part(part)) => {
                         let tick = parse_tick(&part.body).ok_or(ErrorKind::Parse)?;
-                        c.deliver_tick(&tick, now_micros());
+                        c.deliver_owned_tick(&tick, now_micros());
                         cursor.set_part_id(part.last_modified.as_deref(), part.etag.as_deref());
                     }
                     Ok(Item::End) => return Err(ErrorKind::Io),
@@ -236,7 +236,7 @@ async fn longpoll<S: Sink>(c: &mut ClientState<S>, url: &str) {
         };
         let recv_us = now_micros();
         c.established();
-        c.deliver_tick(&tick, recv_us);
+        c.deliver_owned_tick(&tick, recv_us);
         c.sink.answer(1);
         cursor.set_time_tag(time.as_deref(), tag.as_deref());
     }
