@@ -64,7 +64,8 @@ pub mod worker;
 
 pub use error::Error;
 pub use floor::{measure_cross_thread_floor, measure_floor};
+pub use opts::OutputFormat;
 pub use opts::{RunOpts, Watch};
 pub use plain::run;
 pub use progress::{Progress, SecondSnapshot, Stage};
-pub use run::{cancel_on_signals, run_with_progress};
+pub use run::{cancel_on_signals, run_with_progress, stopped_by_signal};

@@ -30,4 +30,4 @@ mod signals;
 mod window;
 
 pub use harness::run_with_progress;
-pub use signals::cancel_on_signals;
+pub use signals::{cancel_on_signals, stopped_by_signal};
