@@ -69,6 +69,8 @@ fn summary() -> Summary {
         },
         floor_cross_us: None,
         transports: vec![phase("poll"), phase("longpoll"), phase("sse")],
+        hgrm_unit: Default::default(),
+        host: None,
     }
 }
 

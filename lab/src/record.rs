@@ -146,6 +146,8 @@ pub(crate) mod test_support {
             },
             floor_cross_us: None,
             transports: phases,
+            hgrm_unit: Default::default(),
+            host: None,
         }
     }
 

@@ -38,7 +38,8 @@
 //!   `tickbench view`).
 //! - [`chaos`]: `--chaos`, the fault-injecting TCP proxy between clients and server.
 //! - [`floor`]: the loopback TCP ping-pong floor.
-//! - [`procstat`]: CPU and RSS from `/proc`.
+//! - [`procstat`]: CPU (nanoseconds, per-process clock) and RSS of a process.
+//! - [`host`]: the machine a run measured on (cores, CPU model, kernel), for `summary.json`.
 //! - [`saturation`]: when the load generator is the bottleneck.
 //! - [`results`]: the results folder (`summary.json`, `.hgrm`, `latency.hlog`, `report.md`,
 //!   `latency.svg`); [`results::read()`], the one reader of a summary; [`results::table`], the
@@ -51,6 +52,7 @@ pub mod child;
 pub mod clients;
 pub mod error;
 pub mod floor;
+pub mod host;
 pub mod opts;
 pub mod plain;
 pub mod procstat;

@@ -2,6 +2,11 @@
 //! measured second, tagged with the transport's name. HdrHistogram's tools (HistogramLogAnalyzer,
 //! `HistogramLogProcessor`, the Rust crate's `IntervalLogIterator`) read it back, so any window of
 //! any phase can be re-examined without the load generator ever keeping a raw sample.
+//!
+//! The histograms hold microseconds; the `Interval_Max` column is in milliseconds (max-value
+//! divisor 1000), like the `.hgrm` files. Read it with, e.g.,
+//! `java -cp HdrHistogram.jar org.HdrHistogram.HistogramLogProcessor -i latency.hlog -tag sse
+//! -outputValueUnitRatio 1000` (values in ms; `-listtags` lists the transports).
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -13,6 +18,10 @@ use hdrhistogram::serialization::V2DeflateSerializer;
 use hdrhistogram::Histogram;
 
 use crate::error::Error;
+
+/// `Interval_Max` = recorded max (µs) / this = milliseconds, as HistogramLogProcessor prints with
+/// `-outputValueUnitRatio 1000`.
+pub const MAX_VALUE_DIVISOR: f64 = 1000.0;
 
 /// An interval log being written, one interval at a time, as the run measures.
 pub struct HlogWriter {
@@ -50,8 +59,9 @@ impl HlogWriter {
         IntervalLogWriterBuilder::new()
             .add_comment("[Histogram log format version 1.3]")
             .add_comment(
-                "[tickbench end-to-end tick latency, values in microseconds; tag = transport]",
+                "[tickbench end-to-end tick latency: histogram values in microseconds, Interval_Max in milliseconds; tag = transport]",
             )
+            .with_max_value_divisor(MAX_VALUE_DIVISOR)
             .with_start_time(start)
             .with_base_time(start)
             .begin_log_with(&mut w.file, &mut w.serializer)?;
@@ -71,6 +81,7 @@ impl HlogWriter {
     ) -> Result<(), Error> {
         let offset = at.duration_since(self.start).unwrap_or_default();
         let mut log = IntervalLogWriterBuilder::new()
+            .with_max_value_divisor(MAX_VALUE_DIVISOR)
             .begin_log_with(&mut self.file, &mut self.serializer)
             .map_err(Error::write(&self.path))?;
         log.write_histogram(h, offset, length, Tag::new(tag))
@@ -129,6 +140,12 @@ mod tests {
             }
         }
         assert_eq!(tags, vec!["poll", "sse"]);
+        // Interval_Max is the max (300,000 µs, as the histogram holds it: 300,031) in ms.
+        let text = String::from_utf8_lossy(&bytes);
+        let row = text.lines().find(|l| l.starts_with("Tag=sse,")).unwrap();
+        let want = format!("{:.3}", h.max() as f64 / 1000.0);
+        assert_eq!(row.split(',').nth(3), Some(want.as_str()), "{row}");
+        assert!(want.starts_with("300."), "{want}");
     }
 
     /// Minimal standard base64 decoder for the test (the crate encodes with the standard alphabet).

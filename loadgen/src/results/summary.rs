@@ -98,6 +98,8 @@ pub(crate) mod tests {
                 schedule_lag_us_p99: 150,
                 extra,
             }],
+            hgrm_unit: tickbench_wire::HgrmUnit::Ms,
+            host: None,
         }
     }
 }

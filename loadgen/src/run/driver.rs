@@ -121,6 +121,8 @@ impl Coordinator {
             floor_us: floor,
             floor_cross_us: Some(floor_cross),
             transports: Vec::new(),
+            hgrm_unit: tickbench_wire::HgrmUnit::Ms,
+            host: Some(Box::new(crate::host::detect())),
         };
         results.write_summary(&summary)?;
         self.send(Progress::Started {

@@ -235,6 +235,9 @@ impl DashState {
             floor_us: self.floor.unwrap_or_default(),
             floor_cross_us: None,
             transports: self.phases.iter().map(PhaseView::summary).collect(),
+
+            hgrm_unit: Default::default(),
+            host: None,
         };
         Table::from_summary(&draft)
     }

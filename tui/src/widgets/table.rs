@@ -227,6 +227,9 @@ mod tests {
             floor_us: Floor::default(),
             floor_cross_us: None,
             transports: Vec::new(),
+
+            hgrm_unit: Default::default(),
+            host: None,
         };
         t.columns = Table::from_summary(&sample).columns;
         t.rows.push(ModelRow {
