@@ -175,3 +175,33 @@ fn environment_variables_set_run_flags() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn show_prints_json_and_csv_for_programs() {
+    let baseline = concat!(env!("CARGO_MANIFEST_DIR"), "/results/baseline");
+    let stored: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{baseline}/summary.json")).unwrap())
+            .unwrap();
+    let out = run(&["show", baseline, "--format", "json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let shown: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(shown["transports"], stored["transports"]);
+    let out = run(&["show", baseline, baseline, "-f", "json"]);
+    let shown: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(shown.as_array().unwrap().len(), 2);
+
+    let out = run(&["show", baseline, "--format", "csv"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let csv = text(&out.stdout);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(
+        lines[0].starts_with("run,label,complete,transport,"),
+        "{csv}"
+    );
+    let n = stored["transports"].as_array().unwrap().len();
+    assert_eq!(lines.len(), 1 + n, "{csv}");
+    let p99 = stored["transports"][0]["latency_us"]["p99"].to_string();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let col = header.iter().position(|h| *h == "latency_p99_us").unwrap();
+    assert_eq!(lines[1].split(',').nth(col), Some(p99.as_str()), "{csv}");
+}
