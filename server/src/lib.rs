@@ -65,6 +65,7 @@ pub mod market;
 pub mod metrics;
 pub mod opts;
 pub mod params;
+pub mod process_metrics;
 mod run;
 pub mod serve;
 pub mod state;
