@@ -80,12 +80,25 @@ impl HlogWriter {
         h: &Histogram<u64>,
     ) -> Result<(), Error> {
         let offset = at.duration_since(self.start).unwrap_or_default();
-        let mut log = IntervalLogWriterBuilder::new()
-            .with_max_value_divisor(MAX_VALUE_DIVISOR)
-            .begin_log_with(&mut self.file, &mut self.serializer)
-            .map_err(Error::write(&self.path))?;
-        log.write_histogram(h, offset, length, Tag::new(tag))
-            .map_err(|e| Error::write(&self.path)(std::io::Error::other(format!("{e:?}"))))
+        let mut buf = Vec::with_capacity(1024);
+        {
+            let mut log = IntervalLogWriterBuilder::new()
+                .with_max_value_divisor(MAX_VALUE_DIVISOR)
+                .begin_log_with(&mut buf, &mut self.serializer)
+                .map_err(Error::write(&self.path))?;
+            log.write_histogram(h, offset, length, Tag::new(tag))
+                .map_err(|e| Error::write(&self.path)(std::io::Error::other(format!("{e:?}"))))?;
+        }
+        // The crate's writer repeats the divisor comment each time it begins; the header has it
+        // once, which is where HdrHistogram's readers look.
+        for line in buf.split_inclusive(|&b| b == b'\n') {
+            if !line.starts_with(b"#[MaxValueDivisor") {
+                self.file
+                    .write_all(line)
+                    .map_err(Error::write(&self.path))?;
+            }
+        }
+        Ok(())
     }
 
     /// Flushes the log to disk.
@@ -146,6 +159,11 @@ mod tests {
         let want = format!("{:.3}", h.max() as f64 / 1000.0);
         assert_eq!(row.split(',').nth(3), Some(want.as_str()), "{row}");
         assert!(want.starts_with("300."), "{want}");
+        assert_eq!(
+            text.matches("#[MaxValueDivisor: 1000.000]").count(),
+            1,
+            "{text}"
+        );
     }
 
     /// Minimal standard base64 decoder for the test (the crate encodes with the standard alphabet).
