@@ -74,6 +74,8 @@ fn summary() -> Summary {
         fanout_floor: None,
         transports: vec![phase("poll"), phase("longpoll"), phase("sse")],
         browser: None,
+        hgrm_unit: Default::default(),
+        host: None,
     }
 }
 

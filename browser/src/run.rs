@@ -112,6 +112,8 @@ pub fn run(opts: BrowserOpts) -> Result<(Summary, PathBuf), Error> {
         transports: Vec::new(),
         browser: Some(Box::new(section)),
         fanout_floor: None,
+        hgrm_unit: tickbench_wire::HgrmUnit::Ms,
+        host: Some(Box::new(tickbench_loadgen::host::detect())),
     };
     let report = results.path().join("report.md");
     std::fs::write(&report, render_browser_report(&summary)).map_err(|source| Error::Write {

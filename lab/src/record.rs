@@ -151,6 +151,8 @@ pub(crate) mod test_support {
             fanout_floor: None,
             transports: phases,
             browser: None,
+            hgrm_unit: Default::default(),
+            host: None,
         }
     }
 

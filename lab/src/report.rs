@@ -93,8 +93,7 @@ pub const CSV_HEADER: &[&str] = &[
 
 /// One row per started cell; fields a cell did not measure are empty.
 pub fn csv(record: &SweepRecord) -> String {
-    let mut out = CSV_HEADER.join(",");
-    out.push('\n');
+    let mut rows: Vec<Vec<String>> = Vec::new();
     for c in &record.cells {
         let opt = |v: Option<String>| v.unwrap_or_default();
         let mut f: Vec<String> = vec![
@@ -151,11 +150,15 @@ pub fn csv(record: &SweepRecord) -> String {
         }
         f.push(opt(c.dir.clone()));
         f.push(opt(c.error.clone()));
-        let line: Vec<String> = f.iter().map(|v| csv_field(v)).collect();
-        out.push_str(&line.join(","));
-        out.push('\n');
+        rows.push(f);
     }
-    out
+    // Quoting (RFC 4180) is the csv crate's; writing to a Vec cannot fail.
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record(CSV_HEADER);
+    for row in rows {
+        let _ = w.write_record(&row);
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
 fn status_str(s: CellStatus) -> &'static str {
@@ -166,13 +169,17 @@ fn status_str(s: CellStatus) -> &'static str {
     }
 }
 
-/// RFC 4180 quoting: fields with a comma, quote or line break are quoted, quotes doubled.
+/// One field as sweep.csv writes it (RFC 4180: quoted when it holds a comma, quote or line
+/// break, quotes doubled), by the same csv writer.
 pub fn csv_field(v: &str) -> String {
-    if v.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", v.replace('"', "\"\""))
-    } else {
-        v.to_string()
-    }
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    let _ = w.write_record([v]);
+    let bytes = w.into_inner().unwrap_or_default();
+    String::from_utf8_lossy(&bytes)
+        .trim_end_matches('\n')
+        .to_string()
 }
 
 /// report.md.

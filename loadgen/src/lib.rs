@@ -39,7 +39,8 @@
 //! - [`chaos`]: `--chaos`, the fault-injecting TCP proxy between clients and server.
 //! - [`floor`]: the loopback TCP ping-pong floors and the fan-out floor.
 //! - [`steal`]: CPU steal per phase from `/proc/stat`.
-//! - [`procstat`]: CPU and RSS from `/proc`.
+//! - [`procstat`]: CPU (nanoseconds, per-process clock) and RSS of a process.
+//! - [`host`]: the machine a run measured on (cores, CPU model, kernel), for `summary.json`.
 //! - [`pin`]: `--pin`, the server and the load generator on separate cores.
 //! - [`saturation`]: when the load generator is the bottleneck.
 //! - [`results`]: the results folder (`summary.json`, `.hgrm`, `latency.hlog`, `report.md`,
@@ -56,6 +57,7 @@ pub mod child;
 pub mod clients;
 pub mod error;
 pub mod floor;
+pub mod host;
 pub mod opts;
 pub mod peers;
 pub mod pin;
@@ -73,7 +75,7 @@ pub mod worker;
 
 pub use error::Error;
 pub use floor::{measure_cross_thread_floor, measure_floor};
-pub use opts::{BrowserPhase, RunOpts, Watch};
+pub use opts::{BrowserPhase, OutputFormat, RunOpts, Watch};
 pub use plain::run;
 pub use progress::{Progress, SecondSnapshot, Stage};
-pub use run::{cancel_on_signals, run_with_progress};
+pub use run::{cancel_on_signals, run_with_progress, stopped_by_signal};

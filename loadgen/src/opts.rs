@@ -23,7 +23,7 @@ pub struct RunOpts {
     /// as a child process and stopped at the end. A peer: `nchan+http://HOST:PORT` or
     /// `pushpin+http://HOST:PORT` (as `tickbench peer start` prints it), fed the embedded server's
     /// market by a publisher inside the run.
-    #[arg(long)]
+    #[arg(long, env = "TICKBENCH_TARGET")]
     pub target: Option<String>,
     /// Servers to measure side by side (tickbench,nchan,pushpin): each is started, runs the same
     /// phases on the same seeded market, and one report compares them.
@@ -37,13 +37,13 @@ pub struct RunOpts {
     #[arg(long, hide = true)]
     pub peer_source: Option<String>,
     /// Transports to measure, in order (comma list).
-    #[arg(long, value_delimiter = ',', default_values_t = Transport::ALL)]
+    #[arg(short, long, value_delimiter = ',', default_values_t = Transport::ALL)]
     pub transports: Vec<Transport>,
     /// Simulated clients per phase.
-    #[arg(long, default_value_t = 2000, value_parser = parse_clients)]
+    #[arg(short, long, default_value_t = 2000, value_parser = parse_clients)]
     pub clients: u64,
     /// Measured window of each phase.
-    #[arg(long, default_value = "10s", value_parser = parse_positive_duration, allow_hyphen_values = true)]
+    #[arg(short, long, default_value = "10s", value_parser = parse_positive_duration, allow_hyphen_values = true)]
     #[serde(serialize_with = "ser_duration")]
     pub duration: Duration,
     /// Warm-up after the ramp (not recorded).
@@ -55,7 +55,7 @@ pub struct RunOpts {
     #[serde(serialize_with = "ser_duration")]
     pub ramp: Duration,
     /// Aggregate tick rate of the embedded server (ticks/s).
-    #[arg(long, default_value_t = 100.0, value_parser = parse_rate, allow_hyphen_values = true)]
+    #[arg(short, long, default_value_t = 100.0, value_parser = parse_rate, allow_hyphen_values = true)]
     pub rate: f64,
     /// Seed of the embedded server's simulation and of the clients' watchlists.
     #[arg(long, default_value_t = 1)]
@@ -75,17 +75,31 @@ pub struct RunOpts {
     #[serde(serialize_with = "ser_duration")]
     pub longpoll_timeout: Duration,
     /// Label of the run: the results folder is `<out>/<UTC timestamp>-<label>`.
-    #[arg(long, default_value = "run", value_parser = parse_label)]
+    #[arg(short, long, env = "TICKBENCH_LABEL", default_value = "run", value_parser = parse_label)]
     pub label: String,
     /// Folder the results are written under (`<out>/latest` points at the newest run).
-    #[arg(long, default_value = "results")]
+    #[arg(short, long, env = "TICKBENCH_OUT", default_value = "results")]
     pub out: PathBuf,
     /// Load-generator worker threads (each a single-threaded runtime owning a slice of clients).
-    #[arg(long, default_value_t = default_workers(), value_parser = parse_workers)]
+    #[arg(long, env = "TICKBENCH_WORKERS", default_value_t = default_workers(), value_parser = parse_workers)]
     pub workers: usize,
     /// Print plain progress and the final table instead of the live dashboard.
-    #[arg(long)]
+    #[arg(long, env = "TICKBENCH_NO_TUI")]
     pub no_tui: bool,
+    /// What the run prints on stdout at the end: the comparison table, or the `summary.json`
+    /// it wrote (`json`; implies --no-tui, progress stays on stderr).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    #[serde(skip)]
+    pub format: OutputFormat,
+    /// Exit with code 3 when any phase was SATURATED (the load generator, not the server, was the
+    /// bottleneck), so a CI job does not pass on figures that describe the instrument.
+    #[arg(long)]
+    #[serde(skip)]
+    pub fail_on_saturated: bool,
+    /// No progress on stderr (set by the binary's `-q`).
+    #[arg(skip)]
+    #[serde(skip)]
+    pub quiet: bool,
     /// Number of symbols the embedded server simulates.
     #[arg(long, default_value_t = 500, value_parser = parse_symbols)]
     pub symbols: usize,
@@ -238,6 +252,16 @@ impl RunOpts {
     pub fn total_duration(&self) -> Duration {
         (self.ramp + self.warmup + self.duration) * self.transports.len() as u32
     }
+}
+
+/// What `tickbench run` prints on stdout when it ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// The comparison table, warnings and the results folder, for people.
+    #[default]
+    Table,
+    /// The `summary.json` the run wrote, for programs (`| jq`).
+    Json,
 }
 
 /// How many symbols each client watches.

@@ -1,5 +1,6 @@
 //! Plain output, for when there is no terminal (or `--no-tui`): an indicatif progress bar per phase
-//! on stderr while the run measures, then the comparison table and any warnings on stdout.
+//! on stderr while the run measures, then the comparison table and any warnings on stdout (or, with
+//! `--format json`, the `summary.json` it wrote).
 
 use std::time::Duration;
 
@@ -8,32 +9,52 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::Error;
-use crate::opts::RunOpts;
+use crate::opts::{OutputFormat, RunOpts};
 use crate::progress::{Progress, Stage};
 use crate::results::table::Table;
 use crate::results::{self, render_chaos_table, render_slow_table, warnings};
 use crate::run::{cancel_on_signals, run_with_progress};
 
-/// Runs the comparison with plain output. Ctrl-C or SIGTERM stops it; what was measured is written
-/// (marked incomplete) and the run ends normally after printing "interrupted".
-pub fn run(opts: RunOpts) -> Result<(), Error> {
+/// Runs the comparison with plain output and returns the results folder. Ctrl-C or SIGTERM stops
+/// it; what was measured is written (marked incomplete) and the run ends normally after printing
+/// "interrupted" (the binary turns that into exit code 130, see [`crate::stopped_by_signal`]).
+pub fn run(opts: RunOpts) -> Result<std::path::PathBuf, Error> {
     let cancel = CancellationToken::new();
     cancel_on_signals(cancel.clone())?;
     if !opts.targets.is_empty() {
         return run_targets_plain(opts, cancel);
     }
-    let (tx, rx) = mpsc::channel(256);
-    let printer = std::thread::Builder::new()
-        .name("progress".into())
-        .spawn(move || print_progress(rx))
-        .map_err(Error::os("spawning the progress printer"))?;
-    let result = run_with_progress(opts, Some(tx), cancel.clone());
+    let format = opts.format;
+    let (tx, printer) = if opts.quiet {
+        (None, None)
+    } else {
+        let (tx, rx) = mpsc::channel(256);
+        let printer = std::thread::Builder::new()
+            .name("progress".into())
+            .spawn(move || print_progress(rx))
+            .map_err(Error::os("spawning the progress printer"))?;
+        (Some(tx), Some(printer))
+    };
+    let result = run_with_progress(opts, tx, cancel.clone());
     // The sender is dropped with the run, which ends the printer.
-    let _ = printer.join();
+    if let Some(p) = printer {
+        let _ = p.join();
+    }
     let (_, dir) = result?;
 
     // What is printed is what was written: the summary is read back as `show` reads it.
     let summary = results::read(&dir)?;
+    if format == OutputFormat::Json {
+        let json = serde_json::to_string_pretty(&summary).map_err(|e| Error::Encode {
+            path: dir.join("summary.json"),
+            message: e.to_string(),
+        })?;
+        println!("{json}");
+        if !summary.complete {
+            eprintln!("interrupted: partial results in {}", dir.display());
+        }
+        return Ok(dir);
+    }
     println!("{}", Table::from_summary(&summary).plain());
     if let Some(t) = render_chaos_table(&summary) {
         println!("fault injection (proxy CPU is inside the load generator):\n{t}");
@@ -50,7 +71,7 @@ pub fn run(opts: RunOpts) -> Result<(), Error> {
     } else {
         println!("interrupted: partial results in {}", dir.display());
     }
-    Ok(())
+    Ok(dir)
 }
 
 /// Draws the events of a run on stderr until the channel closes.
@@ -148,7 +169,10 @@ fn print_progress(mut rx: mpsc::Receiver<Progress>) {
 }
 
 /// `--targets`: every server in turn with plain progress, then the side-by-side table.
-fn run_targets_plain(opts: RunOpts, cancel: CancellationToken) -> Result<(), Error> {
+fn run_targets_plain(
+    opts: RunOpts,
+    cancel: CancellationToken,
+) -> Result<std::path::PathBuf, Error> {
     let (tx, rx) = mpsc::channel(256);
     let printer = std::thread::Builder::new()
         .name("progress".into())
@@ -159,5 +183,5 @@ fn run_targets_plain(opts: RunOpts, cancel: CancellationToken) -> Result<(), Err
     let (dir, report) = result?;
     println!("{report}");
     println!("results: {}", dir.display());
-    Ok(())
+    Ok(dir)
 }

@@ -1,7 +1,18 @@
-//! CPU time and resident memory of a process, read from `/proc/<pid>/stat` and
-//! `/proc/<pid>/status` once a second for the server child and for the load generator itself.
+//! CPU time and resident memory of a process, read once a second for the server child and for
+//! the load generator itself.
+//!
+//! CPU time is the kernel's nanosecond `sum_exec_runtime`, the counter `/proc/<pid>/schedstat`
+//! shows, read through the process's CPU-time clock (`clock_getcpuclockid` + `clock_gettime`).
+//! Not from `/proc/<pid>/schedstat` itself: that file is the main thread's alone (on a tokio
+//! process almost nothing), and summing `task/*/schedstat` loses every thread that has exited.
+//! The clock is the whole thread group, exited threads included. `/proc/<pid>/stat`'s
+//! `utime + stime` is the fallback: whole process too, but in 10 ms ticks, which make a short
+//! phase's CPU figure ±10 % noise.
 
 use std::time::Duration;
+
+use nix::time::{clock_getcpuclockid, clock_gettime, ClockId};
+use nix::unistd::Pid;
 
 /// Linux reports `utime`/`stime` in clock ticks of `USER_HZ`, which the kernel ABI fixes at 100 on
 /// every architecture we run on (`sysconf(_SC_CLK_TCK)` returns it).
@@ -26,11 +37,25 @@ pub fn sample(pid: Option<u32>) -> Option<ProcSample> {
     };
     let stat = std::fs::read_to_string(format!("{dir}/stat")).ok()?;
     let status = std::fs::read_to_string(format!("{dir}/status")).ok()?;
+    let ticks = parse_stat_cpu(&stat)?;
     Some(ProcSample {
-        cpu: parse_stat_cpu(&stat)?,
+        cpu: cpu_clock(pid).unwrap_or(ticks),
         rss_bytes: parse_status_rss(&status).unwrap_or(0),
         alive: !matches!(parse_stat_state(&stat), Some('Z' | 'X' | 'x')),
     })
+}
+
+/// The process's CPU-time clock, ns resolution (`None`: no such process, or no clock).
+pub fn cpu_clock(pid: Option<u32>) -> Option<Duration> {
+    let clock = match pid {
+        None => ClockId::CLOCK_PROCESS_CPUTIME_ID,
+        Some(p) => clock_getcpuclockid(Pid::from_raw(i32::try_from(p).ok()?)).ok()?,
+    };
+    let t = clock_gettime(clock).ok()?;
+    Some(Duration::new(
+        u64::try_from(t.tv_sec()).ok()?,
+        u32::try_from(t.tv_nsec()).ok()?,
+    ))
 }
 
 /// `utime + stime` from a `/proc/<pid>/stat` line. The command name (field 2) may contain spaces
@@ -74,6 +99,38 @@ mod tests {
             parse_status_rss("Name:\tx\nVmRSS:\t    2048 kB\n"),
             Some(2048 * 1024)
         );
+    }
+
+    /// The clock agrees with `/proc/<pid>/stat` (within its 10 ms ticks per thread) and, unlike
+    /// it, sees CPU time far below a tick.
+    #[test]
+    fn cpu_clock_is_the_whole_process_in_nanoseconds() {
+        // Burns 30 ms of the thread's own CPU time (not wall time: the machine may be busy).
+        let burn = || {
+            let own = || clock_gettime(ClockId::CLOCK_THREAD_CPUTIME_ID).unwrap();
+            let start = Duration::from(own());
+            let mut x = 0u64;
+            while Duration::from(own()) - start < Duration::from_millis(30) {
+                x = x.wrapping_mul(31).wrapping_add(7);
+            }
+            x
+        };
+        let before = cpu_clock(None).unwrap();
+        // A thread that exits: its CPU time must still count.
+        std::hint::black_box(std::thread::spawn(burn).join().unwrap());
+        let after = cpu_clock(Some(std::process::id())).unwrap();
+        assert!(
+            after - before >= Duration::from_millis(30),
+            "{before:?} → {after:?}"
+        );
+        let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+        let ticks = parse_stat_cpu(&stat).unwrap();
+        assert!(
+            after + Duration::from_millis(200) >= ticks
+                && ticks + Duration::from_millis(200) >= after,
+            "clock {after:?} vs stat {ticks:?}"
+        );
+        assert_ne!(after.subsec_nanos() % 10_000_000, 0, "ns resolution");
     }
 
     #[test]

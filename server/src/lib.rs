@@ -78,6 +78,7 @@ pub mod metrics;
 pub mod opts;
 pub mod page;
 pub mod params;
+pub mod process_metrics;
 pub mod reset_io;
 mod run;
 pub mod serve;

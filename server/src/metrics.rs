@@ -1,5 +1,6 @@
 //! Counters behind `GET /metrics` (Prometheus text format). Plain relaxed atomics: each is
-//! independent and a scrape only needs to be approximately simultaneous.
+//! independent and a scrape only needs to be approximately simultaneous. The standard
+//! `process_*` metrics are [`crate::process_metrics`].
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
@@ -72,93 +73,103 @@ impl Metrics {
         p.bytes.fetch_add(bytes as u64, Relaxed);
     }
 
-    /// Renders the Prometheus text exposition.
+    /// Renders the Prometheus text exposition, named by Prometheus's conventions: base units
+    /// (`_seconds`, `_bytes`), `_total` on counters only, nouns for gauges, one requests family
+    /// with an `endpoint` label, and the standard `process_*` metrics of this process.
     pub fn render(&self, journal_len: usize, journal_next: u64, uptime_s: f64) -> String {
-        let mut s = String::with_capacity(4096);
-        let mut gauge = |name: &str, help: &str, kind: &str, v: String| {
+        let mut s = String::with_capacity(8192);
+        let mut one = |name: &str, help: &str, kind: &str, v: String| {
             let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}");
         };
-        gauge(
-            "tickbench_connections_open",
+        one(
+            "tickbench_open_connections",
             "TCP connections currently served.",
             "gauge",
             self.conns_open.load(Relaxed).to_string(),
         );
-        gauge(
+        one(
             "tickbench_connections_accepted_total",
             "TCP connections accepted.",
             "counter",
             self.conns_accepted.load(Relaxed).to_string(),
         );
-        gauge(
+        one(
             "tickbench_connections_rejected_total",
             "Connections answered 503 over the connection cap.",
             "counter",
             self.conns_rejected.load(Relaxed).to_string(),
         );
-        gauge(
+        one(
             "tickbench_accept_errors_total",
             "accept() errors (e.g. out of file descriptors).",
             "counter",
             self.accept_errors.load(Relaxed).to_string(),
         );
-        gauge(
-            "tickbench_other_requests_total",
-            "Requests to non-transport endpoints and errors.",
-            "counter",
-            self.other_requests.load(Relaxed).to_string(),
-        );
-        gauge(
+        one(
             "tickbench_client_errors_total",
             "Answers with a 4xx status.",
             "counter",
             self.client_errors.load(Relaxed).to_string(),
         );
-        gauge(
-            "tickbench_journal_length",
+        one(
+            "tickbench_journal_ticks",
             "Ticks retained in the journal.",
             "gauge",
             journal_len.to_string(),
         );
-        gauge(
+        one(
             "tickbench_journal_next_seq",
             "Seq the next published tick gets.",
             "gauge",
             journal_next.to_string(),
         );
-        gauge(
+        one(
             "tickbench_ticks_published_total",
             "Ticks published by the paced generator.",
             "counter",
             self.ticks_published.load(Relaxed).to_string(),
         );
-        gauge(
-            "tickbench_generator_lag_microseconds",
+        one(
+            "tickbench_generator_lag_seconds",
             "Wall clock minus scheduled ts of the newest published tick, at publish.",
             "gauge",
-            self.generator_lag_us.load(Relaxed).to_string(),
+            micros_as_seconds(self.generator_lag_us.load(Relaxed)),
         );
-        gauge(
-            "tickbench_generator_lag_max_microseconds",
+        one(
+            "tickbench_generator_lag_max_seconds",
             "Worst generator lag seen.",
             "gauge",
-            self.generator_lag_max_us.load(Relaxed).to_string(),
+            micros_as_seconds(self.generator_lag_max_us.load(Relaxed)),
         );
-        gauge(
+        one(
             "tickbench_uptime_seconds",
             "Seconds since the server started.",
             "gauge",
             format!("{uptime_s:.3}"),
         );
-        let fams: [Family; 6] = [
+        // One family for every request: a transport's name, or `other` (snapshot, symbols,
+        // health, metrics, unknown paths).
+        let name = "tickbench_requests_total";
+        let _ = writeln!(
+            s,
+            "# HELP {name} HTTP requests by endpoint (stream connects count).\n# TYPE {name} counter"
+        );
+        for t in Transport::ALL {
+            let _ = writeln!(
+                s,
+                "{name}{{endpoint=\"{}\"}} {}",
+                t.name(),
+                self.t(t).requests.load(Relaxed)
+            );
+        }
+        let _ = writeln!(
+            s,
+            "{name}{{endpoint=\"other\"}} {}",
+            self.other_requests.load(Relaxed)
+        );
+        let fams: [Family; 5] = [
             (
-                "tickbench_requests_total",
-                "HTTP requests (stream connects count).",
-                "counter",
-                |p| &p.requests,
-            ),
-            (
-                "tickbench_open",
+                "tickbench_open_streams",
                 "Streams open or long-polls held.",
                 "gauge",
                 |p| &p.open,
@@ -199,8 +210,14 @@ impl Metrics {
                 );
             }
         }
+        crate::process_metrics::render(&mut s, uptime_s);
         s
     }
+}
+
+/// µs as a decimal number of seconds (Prometheus's base unit), exact to the µs.
+fn micros_as_seconds(us: u64) -> String {
+    format!("{}.{:06}", us / 1_000_000, us % 1_000_000)
 }
 
 /// Counts a stream or held request as open exactly as long as this guard lives, however it

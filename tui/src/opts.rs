@@ -41,4 +41,20 @@ pub struct ShowOpts {
     /// Print the tables as text even on a terminal (automatic when stdout is not one).
     #[arg(long)]
     pub plain: bool,
+    /// Print the run(s) for a program instead: `json` (the summary; an array of two for two
+    /// runs) or `csv` (one row per run and transport, figures unrounded, latencies in µs);
+    /// `text` is `--plain`.
+    #[arg(long, short = 'f', value_enum)]
+    pub format: Option<ShowFormat>,
+}
+
+/// `tickbench show --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ShowFormat {
+    /// The tables as text (`--plain`).
+    Text,
+    /// `summary.json` as stored (two runs: an array).
+    Json,
+    /// One row per run and transport.
+    Csv,
 }

@@ -34,8 +34,8 @@ pub use api::{
     SymbolInfo, Symbols,
 };
 pub use summary::{
-    BareHttp, BrowserCompare, BrowserSection, BrowserTechnique, Floor, FloorMultiples,
-    LatencySummary, Summary, TransportSummary, HIGH_STEAL_PCT, SCHEMA_VERSION,
+    BareHttp, BrowserCompare, BrowserSection, BrowserTechnique, Floor, FloorMultiples, HgrmUnit,
+    Host, LatencySummary, Summary, TransportSummary, HIGH_STEAL_PCT, SCHEMA_VERSION,
 };
 pub use technique::{ParseTechniqueError, Technique};
 pub use tick::{Batch, Control, Gap, Tick};

@@ -7,13 +7,17 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Bumped when a field changes meaning or disappears; `compare` refuses to compare different ones.
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// One run: every transport phase measured against one server.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// The JSON Schema of this file, generated from these types, is `docs/summary.schema.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "tickbench summary.json")]
 pub struct Summary {
     /// [`SCHEMA_VERSION`] of the writer.
     pub schema: u32,
@@ -52,6 +56,14 @@ pub struct Summary {
     /// around by value and most have none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub browser: Option<Box<BrowserSection>>,
+    /// Unit of the `Value` column of the `<transport>.hgrm` files beside this file. Absent in
+    /// files written before it was recorded, whose `.hgrm` files hold microseconds.
+    #[serde(default)]
+    pub hgrm_unit: HgrmUnit,
+    /// The machine the run measured on. Absent in files written before it was recorded.
+    /// (Boxed: a `Summary` travels by value in enums that clippy wants small.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<Box<Host>>,
 }
 
 impl Summary {
@@ -64,7 +76,7 @@ impl Summary {
 
 /// A push transport's figures divided by the fan-out floor's (1.0 = as cheap and as fast as the
 /// minimal writer; 0 where the floor's figure is 0).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default, JsonSchema)]
 pub struct FloorMultiples {
     pub latency_p50: f64,
     pub latency_p99: f64,
@@ -87,7 +99,7 @@ impl FloorMultiples {
 }
 
 /// What headless Chromium measured: one page per technique, and the compare view.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, JsonSchema)]
 pub struct BrowserSection {
     /// The browser's own version string (`Chrome/156.0…`).
     pub browser: String,
@@ -103,7 +115,7 @@ pub struct BrowserSection {
 }
 
 /// One technique's page, read from `window.tickbench.stats()` at the end of its window.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, JsonSchema)]
 pub struct BrowserTechnique {
     /// Technique name (`poll`, `stream-xhr`, `ws`, …).
     pub name: String,
@@ -144,7 +156,7 @@ impl BrowserTechnique {
 
 /// The compare view: every technique in one page, sharing the browser's connections to one
 /// origin.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, JsonSchema)]
 pub struct BrowserCompare {
     /// HTTP version of the page (`http/1.1`: 6 connections per origin; `h2`: one multiplexed).
     pub protocol: String,
@@ -159,27 +171,73 @@ pub struct BrowserCompare {
     pub screenshot: Option<String>,
 }
 
+/// Unit of the `Value` column (and the footer) of a `.hgrm` percentile file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum HgrmUnit {
+    /// Microseconds, as recorded (files written before the unit was recorded).
+    #[default]
+    Us,
+    /// Milliseconds: HdrHistogram's output value unit scaling ratio 1000, as wrk2 writes them and
+    /// HdrHistogram's plotters expect.
+    Ms,
+}
+
+impl HgrmUnit {
+    /// Microseconds per unit of the file's values.
+    pub fn micros(self) -> f64 {
+        match self {
+            HgrmUnit::Us => 1.0,
+            HgrmUnit::Ms => 1000.0,
+        }
+    }
+}
+
+/// The machine a run measured on, so two runs from different machines are not compared blind.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+pub struct Host {
+    /// Logical CPUs the load generator could use (its affinity mask).
+    pub cores: u32,
+    /// The CPU's `model name` in `/proc/cpuinfo` (empty if it has none).
+    pub cpu_model: String,
+    /// Kernel release (`uname -r`).
+    pub kernel: String,
+    /// Where the `*_cpu_s` figures come from: `process-clock` (the kernel's per-process CPU-time
+    /// clock, nanoseconds, the counter `/proc/<pid>/schedstat` shows) or `stat-ticks`
+    /// (`/proc/<pid>/stat`, 10 ms ticks).
+    pub cpu_time_source: String,
+}
+
 /// Loopback one-way floor, µs (half of a 64-byte TCP_NODELAY round trip).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default, JsonSchema)]
 pub struct Floor {
+    /// Median, µs.
     pub p50: f64,
+    /// 99th percentile, µs.
     pub p99: f64,
 }
 
 /// Latency distribution summary in µs, from the merged HdrHistogram of a phase.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default, JsonSchema)]
 pub struct LatencySummary {
+    /// Smallest latency, µs.
     pub min: u64,
+    /// Median, µs.
     pub p50: u64,
+    /// 90th percentile, µs.
     pub p90: u64,
+    /// 99th percentile, µs.
     pub p99: u64,
+    /// 99.9th percentile, µs.
     pub p999: u64,
+    /// Largest latency, µs.
     pub max: u64,
+    /// Mean, µs.
     pub mean: f64,
 }
 
 /// The measured window of one transport phase.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TransportSummary {
     /// Transport name (`poll`, `sse`, …).
     pub name: String,
@@ -215,7 +273,7 @@ pub struct TransportSummary {
     /// Median time from a client's start to its first tick, ms.
     #[serde(default)]
     pub first_tick_ms_p50: f64,
-    /// Server process CPU seconds (user + system) over the window.
+    /// Server process CPU seconds (user + system) over the window; see [`Host::cpu_time_source`].
     pub server_cpu_s: f64,
     /// Load generator process CPU seconds over the window.
     pub loadgen_cpu_s: f64,
@@ -312,7 +370,7 @@ impl TransportSummary {
 }
 
 /// The bare HTTP loop measured beside a polling phase (see [`TransportSummary::bare_http`]).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct BareHttp {
     /// Connections (one HTTP client each, as the phase's clients).
     pub connections: u64,

@@ -1,6 +1,10 @@
 //! HdrHistogram's percentile-distribution text (`.hgrm`), byte for byte as Java HdrHistogram's
-//! `outputPercentileDistribution(out, 5, 1.0)` writes it, so the files open in the usual plotters
+//! `outputPercentileDistribution(out, 5, 1000.0)` writes it, so the files open in the usual plotters
 //! (HdrHistogram's web plotter, `hdr-plot`, …). The `hdrhistogram` crate has no writer for it.
+//!
+//! The histograms record microseconds; the files carry **milliseconds** (output value unit scaling
+//! ratio 1000), as wrk2 writes them and as the plotters label their axis. `summary.json` says so
+//! (`hgrm_unit: "ms"`); files from before that field hold microseconds.
 //!
 //! The rows follow Java's `PercentileIterator`: percentile levels advance in equal ticks, five per
 //! half-distance to 100 % (0, 10, 20, …, 50, 55, …, 75, 77.5, …), computed in percent as Java does
@@ -13,8 +17,12 @@ use hdrhistogram::Histogram;
 /// Ticks per half-distance to 100 %, Java's default.
 pub const TICKS_PER_HALF_DISTANCE: u32 = 5;
 
-/// Renders `h` as `.hgrm` text with values unscaled (scaling ratio 1.0; here µs).
-pub fn hgrm_string(h: &Histogram<u64>) -> String {
+/// Output value unit scaling ratio of the files a run writes: recorded µs / 1000 = ms.
+pub const MS_SCALING_RATIO: f64 = 1000.0;
+
+/// Renders `h` as `.hgrm` text, every value (rows, mean, deviation, max) divided by
+/// `scaling_ratio` as Java's `outputValueUnitScalingRatio` does.
+pub fn hgrm_string(h: &Histogram<u64>, scaling_ratio: f64) -> String {
     let digits = h.sigfig() as usize;
     let mut out = String::new();
     let _ = write!(
@@ -28,7 +36,7 @@ pub fn hgrm_string(h: &Histogram<u64>) -> String {
             let _ = writeln!(
                 out,
                 "{:>12.digits$} {:>2.12} {:>10} {:>14.2}",
-                row.value as f64,
+                row.value as f64 / scaling_ratio,
                 level,
                 row.total,
                 1.0 / (1.0 - level),
@@ -37,7 +45,9 @@ pub fn hgrm_string(h: &Histogram<u64>) -> String {
             let _ = writeln!(
                 out,
                 "{:>12.digits$} {:>2.12} {:>10}",
-                row.value as f64, level, row.total
+                row.value as f64 / scaling_ratio,
+                level,
+                row.total
             );
         }
     }
@@ -45,13 +55,14 @@ pub fn hgrm_string(h: &Histogram<u64>) -> String {
     let _ = writeln!(
         out,
         "#[Mean    = {:>12.digits$}, StdDeviation   = {:>12.digits$}]",
-        mean, stdev
+        mean / scaling_ratio,
+        stdev / scaling_ratio
     );
     let max = if h.is_empty() { 0 } else { h.max() };
     let _ = writeln!(
         out,
         "#[Max     = {:>12.digits$}, Total count    = {:>12}]",
-        max as f64,
+        max as f64 / scaling_ratio,
         h.len()
     );
     let _ = writeln!(
@@ -63,9 +74,9 @@ pub fn hgrm_string(h: &Histogram<u64>) -> String {
     out
 }
 
-/// Writes `h` as `.hgrm` to `path`.
+/// Writes `h` (µs) as `.hgrm` in milliseconds to `path`.
 pub fn write_hgrm(path: &std::path::Path, h: &Histogram<u64>) -> std::io::Result<()> {
-    std::fs::write(path, hgrm_string(h))
+    std::fs::write(path, hgrm_string(h, MS_SCALING_RATIO))
 }
 
 /// One row: the value reached, the percentile level iterated to, the count up to the value.
@@ -179,7 +190,56 @@ mod tests {
         for v in [25, 50, 75] {
             h.record(v).unwrap();
         }
-        assert_eq!(hgrm_string(&h), KNOWN_GOOD);
+        assert_eq!(hgrm_string(&h, 1.0), KNOWN_GOOD);
+    }
+
+    /// Java's `outputPercentileDistribution(out, 5, 1000.0)` of the same histogram: every value
+    /// (rows and footer) divided by the ratio, levels and counts unchanged.
+    const KNOWN_GOOD_SCALED: &str = "       Value     Percentile TotalCount 1/(1-Percentile)
+
+       0.025 0.000000000000          1           1.00
+       0.025 0.100000000000          1           1.11
+       0.025 0.200000000000          1           1.25
+       0.025 0.300000000000          1           1.43
+       0.050 0.400000000000          2           1.67
+       0.050 0.500000000000          2           2.00
+       0.050 0.550000000000          2           2.22
+       0.050 0.600000000000          2           2.50
+       0.050 0.650000000000          2           2.86
+       0.075 0.700000000000          3           3.33
+       0.075 1.000000000000          3
+#[Mean    =        0.050, StdDeviation   =        0.020]
+#[Max     =        0.075, Total count    =            3]
+#[Buckets =           43, SubBuckets     =         2048]
+";
+
+    #[test]
+    fn scaling_ratio_divides_every_value() {
+        let mut h = Histogram::<u64>::new_with_bounds(1, (1 << 53) - 1, 3).unwrap();
+        for v in [25, 50, 75] {
+            h.record(v).unwrap();
+        }
+        assert_eq!(hgrm_string(&h, 1000.0), KNOWN_GOOD_SCALED);
+    }
+
+    /// What a run writes: microseconds recorded, milliseconds in the file (wrk2's convention),
+    /// so 1,500 µs reads as 1.500 in the Value column and in the footer.
+    #[test]
+    fn run_files_are_in_milliseconds() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sse.hgrm");
+        let mut h = crate::stats::new_histogram();
+        h.record(1_500).unwrap();
+        write_hgrm(&path, &h).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.lines()
+                .nth(2)
+                .unwrap()
+                .starts_with("       1.500 0.000000000000"),
+            "{text}"
+        );
+        assert!(text.contains("#[Max     =        1.500,"), "{text}");
     }
 
     #[test]
@@ -188,7 +248,7 @@ mod tests {
         for v in 1..=10_000u64 {
             h.record(v * 10).unwrap();
         }
-        let text = hgrm_string(&h);
+        let text = hgrm_string(&h, 1.0);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
             lines[0],
@@ -217,7 +277,7 @@ mod tests {
 
     #[test]
     fn empty_histogram_has_only_header_and_footer() {
-        let text = hgrm_string(&crate::stats::new_histogram());
+        let text = hgrm_string(&crate::stats::new_histogram(), MS_SCALING_RATIO);
         assert_eq!(text.lines().count(), 5, "{text}");
     }
 }

@@ -2,6 +2,11 @@
 //! measured second, tagged with the transport's name. HdrHistogram's tools (HistogramLogAnalyzer,
 //! `HistogramLogProcessor`, the Rust crate's `IntervalLogIterator`) read it back, so any window of
 //! any phase can be re-examined without the load generator ever keeping a raw sample.
+//!
+//! The histograms hold microseconds; the `Interval_Max` column is in milliseconds (max-value
+//! divisor 1000), like the `.hgrm` files. Read it with, e.g.,
+//! `java -cp HdrHistogram.jar org.HdrHistogram.HistogramLogProcessor -i latency.hlog -tag sse
+//! -outputValueUnitRatio 1000` (values in ms; `-listtags` lists the transports).
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -13,6 +18,10 @@ use hdrhistogram::serialization::V2DeflateSerializer;
 use hdrhistogram::Histogram;
 
 use crate::error::Error;
+
+/// `Interval_Max` = recorded max (µs) / this = milliseconds, as HistogramLogProcessor prints with
+/// `-outputValueUnitRatio 1000`.
+pub const MAX_VALUE_DIVISOR: f64 = 1000.0;
 
 /// An interval log being written, one interval at a time, as the run measures.
 pub struct HlogWriter {
@@ -50,8 +59,9 @@ impl HlogWriter {
         IntervalLogWriterBuilder::new()
             .add_comment("[Histogram log format version 1.3]")
             .add_comment(
-                "[tickbench end-to-end tick latency, values in microseconds; tag = transport]",
+                "[tickbench end-to-end tick latency: histogram values in microseconds, Interval_Max in milliseconds; tag = transport]",
             )
+            .with_max_value_divisor(MAX_VALUE_DIVISOR)
             .with_start_time(start)
             .with_base_time(start)
             .begin_log_with(&mut w.file, &mut w.serializer)?;
@@ -70,11 +80,25 @@ impl HlogWriter {
         h: &Histogram<u64>,
     ) -> Result<(), Error> {
         let offset = at.duration_since(self.start).unwrap_or_default();
-        let mut log = IntervalLogWriterBuilder::new()
-            .begin_log_with(&mut self.file, &mut self.serializer)
-            .map_err(Error::write(&self.path))?;
-        log.write_histogram(h, offset, length, Tag::new(tag))
-            .map_err(|e| Error::write(&self.path)(std::io::Error::other(format!("{e:?}"))))
+        let mut buf = Vec::with_capacity(1024);
+        {
+            let mut log = IntervalLogWriterBuilder::new()
+                .with_max_value_divisor(MAX_VALUE_DIVISOR)
+                .begin_log_with(&mut buf, &mut self.serializer)
+                .map_err(Error::write(&self.path))?;
+            log.write_histogram(h, offset, length, Tag::new(tag))
+                .map_err(|e| Error::write(&self.path)(std::io::Error::other(format!("{e:?}"))))?;
+        }
+        // The crate's writer repeats the divisor comment each time it begins; the header has it
+        // once, which is where HdrHistogram's readers look.
+        for line in buf.split_inclusive(|&b| b == b'\n') {
+            if !line.starts_with(b"#[MaxValueDivisor") {
+                self.file
+                    .write_all(line)
+                    .map_err(Error::write(&self.path))?;
+            }
+        }
+        Ok(())
     }
 
     /// Flushes the log to disk.
@@ -129,6 +153,17 @@ mod tests {
             }
         }
         assert_eq!(tags, vec!["poll", "sse"]);
+        // Interval_Max is the max (300,000 µs, as the histogram holds it: 300,031) in ms.
+        let text = String::from_utf8_lossy(&bytes);
+        let row = text.lines().find(|l| l.starts_with("Tag=sse,")).unwrap();
+        let want = format!("{:.3}", h.max() as f64 / 1000.0);
+        assert_eq!(row.split(',').nth(3), Some(want.as_str()), "{row}");
+        assert!(want.starts_with("300."), "{want}");
+        assert_eq!(
+            text.matches("#[MaxValueDivisor: 1000.000]").count(),
+            1,
+            "{text}"
+        );
     }
 
     /// Minimal standard base64 decoder for the test (the crate encodes with the standard alphabet).

@@ -103,6 +103,8 @@ pub(crate) mod tests {
                 extra,
             }],
             browser: None,
+            hgrm_unit: tickbench_wire::HgrmUnit::Ms,
+            host: None,
         }
     }
 }

@@ -150,6 +150,8 @@ impl Coordinator {
             transports: Vec::new(),
             fanout_floor: None,
             browser: None,
+            hgrm_unit: tickbench_wire::HgrmUnit::Ms,
+            host: Some(Box::new(crate::host::detect())),
         };
         results.write_summary(&summary)?;
         self.send(Progress::Started {

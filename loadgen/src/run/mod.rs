@@ -35,4 +35,4 @@ pub mod targets;
 mod window;
 
 pub use harness::run_with_progress;
-pub use signals::cancel_on_signals;
+pub use signals::{cancel_on_signals, stopped_by_signal};

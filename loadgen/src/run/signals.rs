@@ -1,9 +1,23 @@
 //! [`cancel_on_signals`]: Ctrl-C and SIGTERM as a cancellation, so an interrupted run still writes
 //! what it measured.
 
+use std::sync::atomic::{AtomicI32, Ordering};
+
 use tokio_util::sync::CancellationToken;
 
 use crate::error::Error;
+
+/// The signal that cancelled the run (0: none), so the binary can pick its exit code: 130 after
+/// Ctrl-C, as shells expect.
+static STOPPED_BY: AtomicI32 = AtomicI32::new(0);
+
+/// The signal number (`SIGINT` = 2, `SIGTERM` = 15) that stopped this process's run, if any.
+pub fn stopped_by_signal() -> Option<i32> {
+    match STOPPED_BY.load(Ordering::Relaxed) {
+        0 => None,
+        n => Some(n),
+    }
+}
 
 /// Cancels `cancel` on Ctrl-C or SIGTERM (from a small background thread), so a plain run stops
 /// measuring, writes what it has as incomplete and stops its server.
@@ -21,11 +35,12 @@ pub fn cancel_on_signals(cancel: CancellationToken) -> Result<(), Error> {
                 else {
                     return;
                 };
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
+                let signal = tokio::select! {
+                    _ = tokio::signal::ctrl_c() => 2,
+                    _ = term.recv() => 15,
                     _ = cancel.cancelled() => return,
-                }
+                };
+                STOPPED_BY.store(signal, Ordering::Relaxed);
                 cancel.cancel();
             })
         })

@@ -35,7 +35,8 @@ pub async fn get_json(url: &str) -> (u16, Value) {
 }
 
 /// The value of the Prometheus sample `key` (name plus labels, e.g.
-/// `tickbench_requests_total{transport="poll"}`) in `{url}/metrics`; panics if there is none.
+/// `tickbench_requests_total{endpoint="poll"}`) in `{url}/metrics`, as a whole number (a sample
+/// in seconds, such as `tickbench_generator_lag_seconds`, is truncated); panics if there is none.
 pub async fn metric(url: &str, key: &str) -> u64 {
     let text = client()
         .get(format!("{url}/metrics"))
@@ -50,10 +51,13 @@ pub async fn metric(url: &str, key: &str) -> u64 {
         .lines()
         .find_map(|l| l.strip_prefix(&prefix))
         .unwrap_or_else(|| panic!("no {key} in /metrics:\n{text}"));
-    value
-        .trim()
-        .parse()
-        .unwrap_or_else(|e| panic!("{key} is not a u64 ({e}): {value}"))
+    let value = value.trim();
+    value.parse().unwrap_or_else(|_| {
+        let f: f64 = value
+            .parse()
+            .unwrap_or_else(|e| panic!("{key} is not a number ({e}): {value}"));
+        f as u64
+    })
 }
 
 /// Reads a streaming body chunk by chunk, keeping everything received.

@@ -232,10 +232,10 @@ async fn snapshot_symbols_health_metrics() {
 
     // `None`: the sample only has to be there.
     for (key, want) in [
-        ("tickbench_connections_open", None),
-        ("tickbench_journal_length", Some(40)),
-        ("tickbench_generator_lag_microseconds", None),
-        ("tickbench_requests_total{transport=\"poll\"}", Some(1)),
+        ("tickbench_open_connections", None),
+        ("tickbench_journal_ticks", Some(40)),
+        ("tickbench_generator_lag_seconds", None),
+        ("tickbench_requests_total{endpoint=\"poll\"}", Some(1)),
         ("tickbench_deliveries_total{transport=\"poll\"}", None),
         ("tickbench_bytes_total{transport=\"sse\"}", Some(0)),
     ] {

@@ -240,6 +240,8 @@ impl DashState {
             fanout_floor: None,
             transports: self.phases.iter().map(PhaseView::summary).collect(),
             browser: None,
+            hgrm_unit: Default::default(),
+            host: None,
         };
         Table::from_summary(&draft)
     }

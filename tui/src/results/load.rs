@@ -41,7 +41,13 @@ impl LoadedRun {
                     .iter()
                     .find(|(stem, _)| stem_names(stem, &t.name))
                     .and_then(|(_, p)| std::fs::read_to_string(p).ok())
-                    .map(|s| parse_hgrm(&s))
+                    // The curves are in µs; newer files are in ms (`hgrm_unit`).
+                    .map(|s| {
+                        let scale = summary.hgrm_unit.micros();
+                        let mut pts = parse_hgrm(&s);
+                        pts.iter_mut().for_each(|p| p.1 *= scale);
+                        pts
+                    })
                     .filter(|pts| !pts.is_empty());
                 Curve {
                     name: t.name.clone(),

@@ -23,7 +23,7 @@ use ratatui::Frame;
 
 use crate::app::{Action, Flow, Screen};
 use crate::error::Error;
-use crate::opts::ShowOpts;
+use crate::opts::{ShowFormat, ShowOpts};
 use crate::theme::Theme;
 use load::LoadedRun;
 use state::ResultsState;
@@ -42,11 +42,25 @@ pub fn run(opts: ShowOpts) -> Result<(), Error> {
         .iter()
         .map(|p| LoadedRun::load(p))
         .collect::<Result<Vec<_>, _>>()?;
-    if opts.plain || !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+    let format = match opts.format {
+        Some(f) => Some(f),
+        None if opts.plain
+            || !std::io::stdout().is_terminal()
+            || !std::io::stdin().is_terminal() =>
+        {
+            Some(ShowFormat::Text)
+        }
+        None => None,
+    };
+    if let Some(format) = format {
         use std::io::Write;
+        let body = match format {
+            ShowFormat::Text => text::text_report(&runs),
+            ShowFormat::Json => text::json_report(&runs),
+            ShowFormat::Csv => text::csv_report(&runs),
+        };
         let mut out = std::io::stdout().lock();
-        out.write_all(text::text_report(&runs).as_bytes())
-            .map_err(Error::Write)?;
+        out.write_all(body.as_bytes()).map_err(Error::Write)?;
         return Ok(());
     }
     let mut screen = Viewer(ResultsState::new(runs, Theme::from_env()));

@@ -1,5 +1,6 @@
-//! The non-interactive rendering of `tickbench show` (stdout not a terminal, or `--plain`): each
-//! run's table as text, then the deltas when two are given.
+//! The non-interactive renderings of `tickbench show` (stdout not a terminal, `--plain`,
+//! `--format`): each run's table as text, then the deltas when two are given; or the runs as JSON
+//! or CSV for programs.
 //!
 //! A run's table is the plain view of the one table model ([`Table::plain`]) followed by the
 //! run's warnings and loopback floor, exactly as `tickbench run --no-tui` prints them, so the same
@@ -63,6 +64,80 @@ pub fn text_report(runs: &[LoadedRun]) -> String {
         out.push_str(&align(&lines));
     }
     out
+}
+
+/// `--format json`: the summary as stored, pretty-printed; two runs as an array `[A, B]`.
+pub fn json_report(runs: &[LoadedRun]) -> String {
+    let text = match runs {
+        [one] => serde_json::to_string_pretty(&one.summary),
+        _ => serde_json::to_string_pretty(&runs.iter().map(|r| &r.summary).collect::<Vec<_>>()),
+    };
+    // Serializing a `Summary` cannot fail (string keys, finite or null floats).
+    text.unwrap_or_default() + "\n"
+}
+
+/// Columns of `--format csv`: the table's figures unrounded, latencies in µs as stored.
+pub const CSV_HEADER: [&str; 20] = [
+    "run",
+    "label",
+    "complete",
+    "transport",
+    "clients",
+    "duration_s",
+    "delivered",
+    "deliveries_per_s",
+    "requests_per_tick",
+    "empty_pct",
+    "bytes_per_tick",
+    "latency_p50_us",
+    "latency_p90_us",
+    "latency_p99_us",
+    "latency_p999_us",
+    "latency_max_us",
+    "loss",
+    "gap_notices",
+    "server_cpu_us_per_tick",
+    "saturated",
+];
+
+/// `--format csv`: one row per run and transport (`run` is the path given).
+pub fn csv_report(runs: &[LoadedRun]) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for r in runs {
+        let s = &r.summary;
+        for t in &s.transports {
+            let l = &t.latency_us;
+            rows.push(vec![
+                r.path.display().to_string(),
+                s.label.clone(),
+                s.complete.to_string(),
+                t.name.clone(),
+                t.clients.to_string(),
+                t.duration_s.to_string(),
+                t.delivered.to_string(),
+                t.deliveries_per_s().to_string(),
+                t.requests_per_tick().to_string(),
+                t.empty_pct().to_string(),
+                t.bytes_per_tick().to_string(),
+                l.p50.to_string(),
+                l.p90.to_string(),
+                l.p99.to_string(),
+                l.p999.to_string(),
+                l.max.to_string(),
+                t.loss().to_string(),
+                t.gap_notices.to_string(),
+                t.server_cpu_us_per_tick().to_string(),
+                t.saturated.to_string(),
+            ]);
+        }
+    }
+    // Writing to a Vec cannot fail.
+    let _ = w.write_record(CSV_HEADER);
+    for row in rows {
+        let _ = w.write_record(&row);
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
 /// Left-aligns the first column and right-aligns the others, two spaces apart.

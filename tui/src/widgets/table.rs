@@ -230,6 +230,8 @@ mod tests {
             fanout_floor: None,
             transports: Vec::new(),
             browser: None,
+            hgrm_unit: Default::default(),
+            host: None,
         };
         t.columns = Table::from_summary(&sample).columns;
         t.rows.push(ModelRow {
