@@ -225,7 +225,7 @@ fn outcome(summary: &tickbench_wire::Summary, signal: Option<i32>, fail_on_satur
         .collect();
     if fail_on_saturated && !saturated.is_empty() {
         eprintln!(
-            "tickbench: SATURATED phases (--fail-on-saturated): {}",
+            "tickbench: SATURATED (--fail-on-saturated): {}: the load generator was the bottleneck",
             saturated.join(", ")
         );
         return 3;
