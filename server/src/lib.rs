@@ -39,15 +39,18 @@
 //! - [`state`]: [`AppState`](state::AppState), what every handler shares.
 //! - [`api_error`]: the JSON error answers; [`json`]: the headers of every JSON answer;
 //!   [`params`]: the query parameters every endpoint takes.
-//! - [`conn`]: [`ConnCtl`](conn::ConnCtl), the per-connection handle through which a stream
-//!   too far behind asks for a reset.
+//! - [`conn`]: [`ConnCtl`](conn::ConnCtl), the handle (per HTTP/1.1 connection, per HTTP/2
+//!   stream) through which a stream too far behind asks for a reset, and the socket that can be
+//!   closed with RST.
 //! - [`transports`]: one file per push technique, with the stream feed, stream response and
 //!   delivery counting they share (the bytes of each format are `tickbench_wire::framing`'s).
 //! - [`endpoints`]: `/snapshot`, `/symbols`, `/healthz`, `/metrics`, the 404/405 fallbacks.
 //! - [`app`]: the router (every transport's routes from one exhaustive `match`) and the
 //!   middleware every answer passes.
-//! - [`serve`]: the accept loop (timeouts, connection cap, resets of streams too far behind,
-//!   graceful shutdown).
+//! - [`tls`]: [`Tls`](tls::Tls), the certificate (files or self-signed) and rustls settings.
+//! - [`preface`]: telling HTTP/2 prior knowledge from HTTP/1.1 by the first bytes.
+//! - [`serve`]: the accept loop (TLS, HTTP/1.1 and HTTP/2 on one port, timeouts, connection
+//!   cap, resets of streams too far behind, graceful shutdown).
 //! - `handle.rs`: [`spawn`] and the [`ServerHandle`] of a server running in this process.
 //! - `run.rs`: [`run`](fn@run), the `tickbench serve` process (signals, stdin, fd limit).
 
@@ -65,9 +68,11 @@ pub mod market;
 pub mod metrics;
 pub mod opts;
 pub mod params;
+pub mod preface;
 mod run;
 pub mod serve;
 pub mod state;
+pub mod tls;
 pub mod transports;
 
 pub use config::Config;
