@@ -23,9 +23,8 @@ pub fn run(opts: ServeOpts) -> Result<(), Error> {
     rt.block_on(async move {
         let server = spawn(config.clone(), opts.addr).await?;
         if let (Some(path), Some(tls)) = (&opts.tls_cert_out, server.tls()) {
-            std::fs::write(path, tls.cert_pem()).map_err(|e| {
-                Error::BadConfig(format!("tls-cert-out {}: {e}", path.display()))
-            })?;
+            std::fs::write(path, tls.cert_pem())
+                .map_err(|e| Error::BadConfig(format!("tls-cert-out {}: {e}", path.display())))?;
         }
         {
             let mut out = std::io::stdout().lock();

@@ -267,22 +267,19 @@ where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let end = match proto {
-        Protocol::Http1 => serve_h1(io, sh).await,
-        Protocol::Http2 => serve_h2(io, sh).await,
+        Protocol::Http1 => serve_h1(io, sh, &flag).await,
+        Protocol::Http2 => serve_h2(io, sh, &flag).await,
     };
     match end {
         ConnEnd::Done(Err(e)) => tracing::debug!("connection: {e}"),
-        ConnEnd::Done(Ok(())) | ConnEnd::Shutdown => {}
-        // The connection (and with it the socket) is dropped when `serve_h*` returns; the flag
-        // makes that drop an RST that discards the kernel's send buffer too.
-        ConnEnd::Reset => flag.set(),
+        ConnEnd::Done(Ok(())) | ConnEnd::Shutdown | ConnEnd::Reset => {}
         ConnEnd::Idle => tracing::debug!("HTTP/2 connection sent no request; closing"),
     }
 }
 
 /// HTTP/1.1 (with upgrades): one [`ConnCtl`] for the connection, whose requests follow each
 /// other.
-async fn serve_h1<I>(io: Prefixed<I>, sh: &Shared) -> ConnEnd
+async fn serve_h1<I>(io: Prefixed<I>, sh: &Shared, flag: &ResetFlag) -> ConnEnd
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -294,7 +291,10 @@ where
             tower::ServiceExt::oneshot(router.clone(), req)
         })
     };
-    let conn = sh.h1.serve_connection(TokioIo::new(io), svc).with_upgrades();
+    let conn = sh
+        .h1
+        .serve_connection(TokioIo::new(io), svc)
+        .with_upgrades();
     let mut conn = std::pin::pin!(conn);
     let (cancel, metrics) = (&sh.state.cancel, &sh.state.metrics);
     let max_behind = sh.state.config.stream_max_behind;
@@ -312,15 +312,21 @@ where
             }
         }
     };
-    if let ConnEnd::Shutdown = end {
-        conn.as_mut().graceful_shutdown();
-        let _ = tokio::time::timeout(sh.state.config.drain, conn.as_mut()).await;
+    match end {
+        ConnEnd::Shutdown => {
+            conn.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(sh.state.config.drain, conn.as_mut()).await;
+        }
+        // Dropping the connection (and with it the socket) when this returns is then an RST,
+        // which discards the kernel's send buffer too.
+        ConnEnd::Reset => flag.set(),
+        ConnEnd::Done(_) | ConnEnd::Idle => {}
     }
     end
 }
 
 /// HTTP/2: one [`ConnCtl`] per request (stream), each body able to end alone with `RST_STREAM`.
-async fn serve_h2<I>(io: Prefixed<I>, sh: &Shared) -> ConnEnd
+async fn serve_h2<I>(io: Prefixed<I>, sh: &Shared, flag: &ResetFlag) -> ConnEnd
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -363,9 +369,15 @@ where
             }
         }
     };
-    if let ConnEnd::Shutdown = end {
-        conn.as_mut().graceful_shutdown();
-        let _ = tokio::time::timeout(sh.state.config.drain, conn.as_mut()).await;
+    match end {
+        ConnEnd::Shutdown => {
+            conn.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(sh.state.config.drain, conn.as_mut()).await;
+        }
+        // Dropping the connection (and with it the socket) when this returns is then an RST,
+        // which discards the kernel's send buffer too.
+        ConnEnd::Reset => flag.set(),
+        ConnEnd::Done(_) | ConnEnd::Idle => {}
     }
     end
 }

@@ -100,7 +100,8 @@ fn self_signed() -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>
     let names: Vec<String> = SELF_SIGNED_NAMES.iter().map(|s| s.to_string()).collect();
     let ck = rcgen::generate_simple_self_signed(names)
         .map_err(|e| tls_err(format!("making a self-signed certificate: {e}")))?;
-    let key = PrivateKeyDer::try_from(ck.key_pair.serialize_der()).map_err(|e| tls_err(e.into()))?;
+    let key =
+        PrivateKeyDer::try_from(ck.key_pair.serialize_der()).map_err(|e| tls_err(e.into()))?;
     Ok((vec![ck.cert.der().clone()], key))
 }
 

@@ -5,6 +5,7 @@
 mod common;
 mod determinism;
 mod errors;
+mod h2;
 mod hostile;
 mod in_process;
 mod limits;
@@ -13,3 +14,4 @@ mod restart;
 mod shutdown;
 mod slow;
 mod streams;
+mod tls;
