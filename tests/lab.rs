@@ -51,6 +51,7 @@ fn phase(name: &str) -> TransportSummary {
         saturated: false,
         saturation_reasons: vec![],
         schedule_lag_us_p99: 200,
+        link: tickbench_wire::Link::default(),
         extra: Default::default(),
     }
 }

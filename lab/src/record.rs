@@ -128,6 +128,7 @@ pub(crate) mod test_support {
             saturated: false,
             saturation_reasons: vec![],
             schedule_lag_us_p99: 100,
+            link: tickbench_wire::Link::default(),
             extra: BTreeMap::new(),
         }
     }

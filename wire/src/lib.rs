@@ -29,7 +29,9 @@ pub use api::{
     ApiError, OrderAck, OrderRequest, OrderResponse, Quote, QuoteResponse, Side, Snapshot,
     SymbolInfo, Symbols,
 };
-pub use summary::{Floor, LatencySummary, Summary, TransportSummary, SCHEMA_VERSION};
+pub use summary::{
+    Floor, HttpVersion, LatencySummary, Link, Summary, TransportSummary, SCHEMA_VERSION,
+};
 pub use tick::{Batch, Control, Gap, Tick};
 pub use transport::{ParseTransportError, Transport};
 

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use tickbench_wire::Transport;
 
+use super::http::Connection;
+
 /// Everything one simulated client needs to know. Cheap to clone: the watchlist and the snapshot
 /// baseline are shared (`Arc`) between the clients that use the same ones.
 #[derive(Debug, Clone)]
@@ -40,6 +42,9 @@ pub struct ClientConfig {
     /// 127.0.0.x), for the client's reqwest client and a slow consumer's own connections
     /// ([`slowlink`](super::slowlink)). `None` = the kernel's choice.
     pub local_addr: Option<std::net::IpAddr>,
+    /// The connection its requests go out on: its own (HTTP/1.1 or HTTP/2, plaintext or TLS),
+    /// or one shared with other tabs (`--tabs-per-conn`).
+    pub connection: Connection,
 }
 
 impl ClientConfig {
@@ -59,6 +64,7 @@ impl ClientConfig {
             stream_timeout: Duration::from_secs(45),
             read_rate: None,
             local_addr: None,
+            connection: Connection::default(),
         }
     }
 }

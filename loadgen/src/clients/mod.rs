@@ -20,7 +20,8 @@
 //!   its format's incremental parser from [`tickbench_wire::framing`], which yields [`Frame`]s.
 //!   The bytes of every format (and their parsers) live there, beside the server's encoders.
 //! - [`seq`]: the per-client sequence checker; [`backoff`]: reconnect delays; [`http`]: the
-//!   per-client `reqwest::Client` and URL building; [`slowlink`]: the small-window connection of
+//!   client's `reqwest::Client` (HTTP/1.1 or HTTP/2, plaintext or TLS, own or shared by tabs)
+//!   and URL building; [`tls`]: which server certificates are trusted; [`slowlink`]: the small-window connection of
 //!   a slow consumer's stream; `state`: what a client carries between
 //!   requests and the reporting paths every loop shares.
 
@@ -36,10 +37,11 @@ mod sink;
 pub mod slowlink;
 mod state;
 pub mod streaming;
+pub mod tls;
 
 pub use config::{ClientConfig, ReadRate};
 pub use dispatch::run_client;
-pub use http::http_client;
+pub use http::{http_client, Connection, HttpSpec};
 pub use seq::SeqChecker;
 pub use sink::{ErrorKind, SeqOutcome, Sink};
 pub use tickbench_wire::framing::{Frame, FrameParser, ParseError};

@@ -96,6 +96,7 @@ pub(crate) mod tests {
                 saturated: false,
                 saturation_reasons: vec![],
                 schedule_lag_us_p99: 150,
+                link: tickbench_wire::Link::default(),
                 extra,
             }],
         }

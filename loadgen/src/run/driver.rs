@@ -18,7 +18,8 @@ use crate::opts::RunOpts;
 use crate::procstat;
 use crate::progress::{Progress, SecondSnapshot, Stage};
 use crate::results::ResultsDir;
-use crate::run::population::Population;
+use crate::clients::HttpSpec;
+use crate::run::population::{trust, Population};
 use crate::run::probe::{fetch_symbols, healthz, Health, CONTROL_TIMEOUT};
 use crate::run::restarter::lock;
 use crate::run::window::{cpu_delta, Second, Window};
@@ -61,23 +62,37 @@ impl Coordinator {
     ) -> Result<Coordinator, Error> {
         let base = reqwest::Url::parse(&format!("{target}/"))
             .ok()
-            .filter(|u| u.scheme() == "http" && u.host().is_some())
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
             .ok_or_else(|| Error::BadTarget {
                 target: target.clone(),
-                reason: "not an http:// URL".into(),
+                reason: "not an http:// or https:// URL".into(),
             })?;
-        let http = reqwest::Client::builder()
-            .no_proxy()
+        let trust = trust(&opts, &base, child.as_deref())?;
+        let bad_tls = |e: String| Error::Options(format!("TLS: {e}"));
+        let spec = HttpSpec::new(opts.http2, trust.as_ref()).map_err(bad_tls)?;
+        let control_spec = HttpSpec::new(false, trust.as_ref()).map_err(bad_tls)?;
+        let http = control_spec
+            .builder()
             .timeout(CONTROL_TIMEOUT)
             .build()
             .map_err(|e| Error::Os {
                 what: "building the control HTTP client".into(),
                 source: std::io::Error::other(e),
             })?;
+        // Every client is built from `spec`: a failure shows here once, not in each client.
+        spec.build(None).map_err(|e| Error::Os {
+            what: "building the clients' HTTP client".into(),
+            source: std::io::Error::other(e),
+        })?;
         let symbols = fetch_symbols(&http, &base, &target).await?;
-        let population = Population::draw(&symbols, &opts);
+        let population = Population::draw(&symbols, &opts, spec);
         let client_base = match &proxy {
-            Some(p) => reqwest::Url::parse(&format!("{}/", p.url())).map_err(|e| Error::Os {
+            // The proxy forwards bytes: TLS passes through it, so the scheme is the server's.
+            Some(p) => reqwest::Url::parse(&format!(
+                "{}/",
+                p.url().replacen("http://", &format!("{}://", base.scheme()), 1)
+            ))
+            .map_err(|e| Error::Os {
                 what: "building the chaos proxy URL".into(),
                 source: std::io::Error::other(e),
             })?,
@@ -174,11 +189,13 @@ impl Coordinator {
         let phase_cancel = self.cancel.child_token();
         let start = Instant::now();
 
-        // Clients round-robin over the workers, start times spread evenly over the ramp.
+        // Clients round-robin over the workers (the tabs sharing a connection together, on the
+        // runtime that drives it), start times spread evenly over the ramp.
         let mut plans: Vec<Vec<_>> = (0..workers.len()).map(|_| Vec::new()).collect();
+        let tabs = u64::from(o.tabs_per_conn.max(1));
         for i in 0..o.clients {
             let offset = ramp.mul_f64(i as f64 / o.clients as f64);
-            plans[i as usize % workers.len()].push((
+            plans[(i / tabs) as usize % workers.len()].push((
                 offset,
                 self.population
                     .client_config(o, &self.client_base, transport, index, i),
@@ -352,7 +369,8 @@ impl Coordinator {
         if window.secs == 0.0 {
             return Ok(None);
         }
-        let (summary, latency) = window.into_summary(transport, self.opts.clients);
+        let (mut summary, latency) = window.into_summary(transport, self.opts.clients);
+        summary.link = self.opts.link();
         results.phase_done(transport, latency)?;
         Ok(Some(summary))
     }

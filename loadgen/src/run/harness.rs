@@ -46,6 +46,7 @@ pub fn run_with_progress(
                 seed: Some(opts.seed),
                 symbols: Some(opts.symbols),
                 extra: opts.server_args.clone(),
+                tls: opts.tls,
                 ..ServerArgs::new(exe)
             })?)))
         }

@@ -241,6 +241,7 @@ impl Window {
             saturated: !saturation_reasons.is_empty(),
             saturation_reasons,
             schedule_lag_us_p99: m.schedule_lag.value_at_quantile(0.99),
+            link: tickbench_wire::Link::default(),
             extra,
         };
         (summary, m.latency)

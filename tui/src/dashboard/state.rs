@@ -143,6 +143,7 @@ impl PhaseView {
             saturated: false,
             saturation_reasons: Vec::new(),
             schedule_lag_us_p99: 0,
+            link: tickbench_wire::Link::default(),
             extra: BTreeMap::new(),
         }
     }
