@@ -172,6 +172,7 @@ pub(crate) mod test_support {
             rate: None,
             poll_interval: None,
             action_rate: None,
+            link: None,
             repetition: 1,
             seed: 1,
         }

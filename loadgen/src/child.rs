@@ -228,7 +228,11 @@ impl ChildServer {
         if server.url.starts_with("https://") {
             let line = match rx.recv_timeout(START_TIMEOUT) {
                 Ok(Some(Ok(line))) => line,
-                _ => return Err(Error::ServerLine("(no fingerprint line after https)".into())),
+                _ => {
+                    return Err(Error::ServerLine(
+                        "(no fingerprint line after https)".into(),
+                    ))
+                }
             };
             let fp = line.trim().strip_prefix("tls sha256 ").map(str::to_string);
             server.fingerprint = Some(fp.ok_or(Error::ServerLine(line))?);

@@ -175,7 +175,10 @@ impl RunOpts {
             self.slow_factor.is_finite() && self.slow_factor >= 1.0,
             "--slow-factor must be a number ≥ 1",
         )?;
-        ensure(self.tabs_per_conn >= 1, "--tabs-per-conn must be at least 1")?;
+        ensure(
+            self.tabs_per_conn >= 1,
+            "--tabs-per-conn must be at least 1",
+        )?;
         ensure(
             self.tabs_per_conn == 1 || self.http2,
             "--tabs-per-conn shares one connection among several clients, which only HTTP/2 \

@@ -115,7 +115,11 @@ fn tls_runs_trusting_a_ca_file_or_nothing_lose_nothing() {
         assert_clean(
             &summary,
             Link {
-                protocol: if http2 { HttpVersion::H2 } else { HttpVersion::H1 },
+                protocol: if http2 {
+                    HttpVersion::H2
+                } else {
+                    HttpVersion::H1
+                },
                 tls: true,
                 tabs_per_conn: 1,
             },

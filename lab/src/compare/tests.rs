@@ -222,7 +222,10 @@ fn runs_of_different_protocols_are_refused() {
         err.contains("sse h1 → h2+tls ×100 tabs/conn") && err.contains("--http2"),
         "{err}"
     );
-    assert!(!err.contains("poll"), "only the differing phase is named: {err}");
+    assert!(
+        !err.contains("poll"),
+        "only the differing phase is named: {err}"
+    );
 }
 
 #[test]

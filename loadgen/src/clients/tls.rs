@@ -182,7 +182,10 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(c.alpn_protocols, vec![b"h2".to_vec()]);
-        assert!(Trust::Insecure.client_config(b"http/1.1").unwrap().is_some());
+        assert!(Trust::Insecure
+            .client_config(b"http/1.1")
+            .unwrap()
+            .is_some());
         assert!(Trust::WebRoots.client_config(b"h2").unwrap().is_none());
         assert!(Trust::ca_file(Path::new("/nonexistent.pem")).is_err());
     }

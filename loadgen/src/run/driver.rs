@@ -12,13 +12,13 @@ use tokio_util::sync::CancellationToken;
 
 use crate::chaos::{ChaosCounts, ChaosProxy};
 use crate::child::ChildServer;
+use crate::clients::HttpSpec;
 use crate::error::Error;
 use crate::floor::{measure_cross_thread_floor, measure_floor};
 use crate::opts::RunOpts;
 use crate::procstat;
 use crate::progress::{Progress, SecondSnapshot, Stage};
 use crate::results::ResultsDir;
-use crate::clients::HttpSpec;
 use crate::run::population::{trust, Population};
 use crate::run::probe::{fetch_symbols, healthz, Health, CONTROL_TIMEOUT};
 use crate::run::restarter::lock;
@@ -90,7 +90,8 @@ impl Coordinator {
             // The proxy forwards bytes: TLS passes through it, so the scheme is the server's.
             Some(p) => reqwest::Url::parse(&format!(
                 "{}/",
-                p.url().replacen("http://", &format!("{}://", base.scheme()), 1)
+                p.url()
+                    .replacen("http://", &format!("{}://", base.scheme()), 1)
             ))
             .map_err(|e| Error::Os {
                 what: "building the chaos proxy URL".into(),
