@@ -145,6 +145,7 @@ impl Coordinator {
             total: self.opts.total_duration(),
             floor_us_p50: floor.p50,
             floor_us_p99: floor.p99,
+            link: self.opts.link(),
         });
 
         let workers = (0..self.opts.workers)

@@ -173,6 +173,8 @@ pub struct Live {
 pub struct DashState {
     /// Server being measured, `None` until the run starts.
     pub target: Option<String>,
+    /// How the clients reach it (shown when not HTTP/1.1 in plaintext).
+    pub link: tickbench_wire::Link,
     pub phases: Vec<PhaseView>,
     /// Index of the running phase.
     pub current: Option<usize>,
@@ -201,6 +203,7 @@ impl DashState {
     pub fn new(theme: Theme) -> Self {
         Self {
             target: None,
+            link: tickbench_wire::Link::default(),
             phases: Vec::new(),
             current: None,
             selected: 0,
@@ -263,8 +266,10 @@ impl DashState {
                 total,
                 floor_us_p50,
                 floor_us_p99,
+                link,
             } => {
                 self.target = Some(target);
+                self.link = link;
                 self.total = total;
                 self.floor = Some(Floor {
                     p50: floor_us_p50,
