@@ -119,7 +119,7 @@ async fn delivers_everything(transport: Transport, with_watchlist: bool) {
     assert!(!rec.up, "cancel reports connected(false)");
     match transport.kind() {
         Kind::Polled | Kind::Piggyback | Kind::Held => assert!(rec.answers >= 1),
-        Kind::Stream => {}
+        Kind::Stream | Kind::Duplex => {}
     }
     if transport.schedule_bound() {
         assert!(
@@ -190,6 +190,7 @@ every_transport! {
     sse: Transport::Sse,
     multipart: Transport::Multipart,
     iframe: Transport::Iframe,
+    ws: Transport::Ws,
 }
 
 /// "From now": a client that starts without a cursor gets every tick published after it is
@@ -307,6 +308,10 @@ mod resume_after_cut {
     #[tokio::test]
     async fn longpoll() {
         survives_a_cut(Transport::Longpoll).await;
+    }
+    #[tokio::test]
+    async fn ws() {
+        survives_a_cut(Transport::Ws).await;
     }
 }
 
@@ -661,6 +666,10 @@ mod restart {
     #[tokio::test]
     async fn iframe() {
         resumes_across_a_server_restart(Transport::Iframe).await;
+    }
+    #[tokio::test]
+    async fn ws() {
+        resumes_across_a_server_restart(Transport::Ws).await;
     }
 }
 

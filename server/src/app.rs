@@ -13,7 +13,7 @@ use tickbench_wire::Transport;
 
 use crate::endpoints;
 use crate::state::AppState;
-use crate::transports::{iframe, longpoll, multipart, piggyback, poll, sse, stream};
+use crate::transports::{iframe, longpoll, multipart, piggyback, poll, sse, stream, ws};
 
 /// The whole HTTP surface. Separate from the accept loop so a test can drive it directly
 /// (`tower::ServiceExt::oneshot`, as `tests/it/in_process.rs` does).
@@ -53,6 +53,8 @@ fn transport_routes(router: Router<Arc<AppState>>, t: Transport) -> Router<Arc<A
         Transport::Sse => router.route(t.path(), get(sse::handler)),
         Transport::Multipart => router.route(t.path(), get(multipart::handler)),
         Transport::Iframe => router.route(t.path(), get(iframe::handler)),
+        // A WebSocket upgrade on the same port and router (HTTP/1.1 only).
+        Transport::Ws => router.route(t.path(), get(ws::handler)),
     }
 }
 

@@ -14,6 +14,10 @@
 //! connection is reset as on HTTP/1.1, since an `RST_STREAM` would only queue behind the data it
 //! means to discard. A stream whose window is shut is not polled by hyper, so its
 //! `RST_STREAM` goes out when the window next opens or with the connection ([`Streams::sweep`]).
+//!
+//! An HTTP/1.1 connection can be upgraded (a WebSocket): hyper hands the socket to the session,
+//! which keeps the connection's slot while it runs ([`ConnCtl::session_started`]) and is reset
+//! through the same handle, the socket closing with RST ([`ResetIo`]).
 
 use std::pin::Pin;
 use std::sync::atomic::AtomicBool;
@@ -30,6 +34,7 @@ use tickbench_wire::Transport;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
+use tokio_util::sync::{CancellationToken, DropGuard};
 
 use crate::metrics::Metrics;
 
@@ -52,9 +57,26 @@ pub struct ConnCtl {
     /// The stream running here (HTTP/1: at most one per connection), and when it last stood at
     /// the journal head (`None` while it waits there for new ticks).
     stream: Mutex<Option<(Transport, Option<Instant>)>>,
+    /// HTTP/1.1: the socket, set to close with RST when a reset is asked, whoever drops it then
+    /// (hyper, or the upgraded session that owns it after an upgrade). `None` for an HTTP/2
+    /// stream, whose reset is `RST_STREAM`.
+    socket: Option<ResetFlag>,
+    /// Cancelled when the upgraded session on this connection (a WebSocket) ends: hyper hands
+    /// the socket over at the upgrade and its connection future completes, but the connection
+    /// task waits on this, so the connection keeps its slot (`--max-conns`) and shutdown waits
+    /// for the session's close handshake.
+    session: Mutex<Option<CancellationToken>>,
 }
 
 impl ConnCtl {
+    /// The handle of an HTTP/1.1 connection whose socket is `socket`.
+    pub fn for_socket(socket: ResetFlag) -> ConnCtl {
+        ConnCtl {
+            socket: Some(socket),
+            ..ConnCtl::default()
+        }
+    }
+
     fn slot(&self) -> std::sync::MutexGuard<'_, Option<(Transport, Option<Instant>)>> {
         self.stream.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -117,8 +139,30 @@ impl ConnCtl {
     }
 
     fn ask_reset(&self) {
+        if let Some(s) = &self.socket {
+            s.set();
+        }
         self.reset.store(true, Release);
         self.waker.wake();
+    }
+
+    /// An upgraded session starts on this connection; it ends when the guard is dropped.
+    pub fn session_started(&self) -> DropGuard {
+        let token = CancellationToken::new();
+        *self.session.lock().unwrap_or_else(|e| e.into_inner()) = Some(token.clone());
+        token.drop_guard()
+    }
+
+    /// Resolves when the upgraded session, if one was started, has ended (at once if none was).
+    pub async fn session_ended(&self) {
+        let token = self
+            .session
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Some(t) = token {
+            t.cancelled().await;
+        }
     }
 
     /// Ready once a reset was asked (registers the waker of `cx` otherwise).

@@ -31,6 +31,10 @@
 //!   reader instead of making it read through it (see `transports` § Slow consumers). On HTTP/2
 //!   only the slow stream is reset (`RST_STREAM`), unless every stream of the connection is
 //!   behind; see [`conn`](crate::conn) for why.
+//! - HTTP/1.1 connections can be upgraded (`GET /ws`): hyper hands the socket to the WebSocket
+//!   session and its connection future completes; the connection task then waits for the
+//!   session to end ([`ConnCtl::session_ended`]), so the connection keeps its slot and shutdown
+//!   waits for the session's close handshake (bounded by the drain time).
 //! - On shutdown the loop stops accepting and every connection is shut down gracefully (HTTP/2:
 //!   GOAWAY): streams have already ended with their `bye` frame, so hyper finishes them and
 //!   closes.
@@ -283,7 +287,7 @@ async fn serve_h1<I>(io: Prefixed<I>, sh: &Shared, flag: &ResetFlag) -> ConnEnd
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let ctl = Arc::new(ConnCtl::default());
+    let ctl = Arc::new(ConnCtl::for_socket(flag.clone()));
     let svc = {
         let (router, ctl) = (sh.router.clone(), ctl.clone());
         hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
@@ -320,7 +324,16 @@ where
         // Dropping the connection (and with it the socket) when this returns is then an RST,
         // which discards the kernel's send buffer too.
         ConnEnd::Reset => flag.set(),
-        ConnEnd::Done(_) | ConnEnd::Idle => {}
+        ConnEnd::Done(Ok(())) => {
+            // Upgraded: the session holds the socket now (and resets it itself); the slot stays
+            // taken until it ends, or the drain time after shutdown began.
+            let drain = sh.state.config.drain;
+            tokio::select! {
+                _ = ctl.session_ended() => {}
+                _ = async { sh.state.cancel.cancelled().await; tokio::time::sleep(drain).await } => {}
+            }
+        }
+        ConnEnd::Done(Err(_)) | ConnEnd::Idle => {}
     }
     end
 }

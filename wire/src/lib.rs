@@ -11,9 +11,10 @@
 //! # Layout
 //! - [`tick`]: [`Tick`], [`Batch`], [`Gap`] and the stream control frames ([`Control`]).
 //! - [`api`]: application payloads: quotes, snapshot, symbols, orders, error bodies.
-//! - [`transport`]: the [`Transport`] enum (`poll`, `jsonp`, … `iframe`) and every
+//! - [`transport`]: the [`Transport`] enum (`poll`, `jsonp`, … `iframe`, `ws`) and every
 //!   per-transport fact (path, kind, resume style, framing, colour, key).
-//! - [`framing`]: one file per response format (NDJSON, SSE, multipart, iframe, batch, JSONP),
+//! - [`framing`]: one file per response format (NDJSON, SSE, multipart, iframe, batch, JSONP,
+//!   WebSocket messages),
 //!   each with the server's encoder and the client's parser and a round-trip test.
 //! - [`query`]: the query parameters (`since`, `symbols`, `limit`, `timeout`, `callback`).
 //! - [`summary`]: the `summary.json` schema.

@@ -32,6 +32,8 @@ pub enum Transport {
     Multipart,
     /// `GET /iframe`: forever-iframe script chunks.
     Iframe,
+    /// `GET /ws`: a WebSocket, one text frame per tick, watchlist changed live by the client.
+    Ws,
 }
 
 /// How a transport gets ticks to a client: what its latency is made of and what its phase
@@ -47,6 +49,9 @@ pub enum Kind {
     Held,
     /// One response stays open and the server pushes every tick into it.
     Stream,
+    /// A full-duplex connection (WebSocket): the server pushes every tick, the client talks back
+    /// on the same connection (watchlist changes, pongs).
+    Duplex,
 }
 
 /// How a client that lost its connection tells the server where to continue.
@@ -75,11 +80,13 @@ pub enum Framing {
     Multipart,
     /// `<script>parent.fn(..)</script>` chunks of an endless HTML page.
     Iframe,
+    /// WebSocket text frames: a tick's JSON, a control object, or a catch-up batch each.
+    WebSocket,
 }
 
 impl Transport {
     /// How many transports there are: the size of every per-transport array.
-    pub const COUNT: usize = 8;
+    pub const COUNT: usize = 9;
 
     /// Every transport, in run order.
     pub const ALL: [Transport; Transport::COUNT] = [
@@ -91,6 +98,7 @@ impl Transport {
         Transport::Sse,
         Transport::Multipart,
         Transport::Iframe,
+        Transport::Ws,
     ];
 
     /// Position in [`Transport::ALL`]: the index of per-transport arrays.
@@ -104,6 +112,7 @@ impl Transport {
             Transport::Sse => 5,
             Transport::Multipart => 6,
             Transport::Iframe => 7,
+            Transport::Ws => 8,
         }
     }
 
@@ -118,6 +127,7 @@ impl Transport {
             Transport::Sse => "sse",
             Transport::Multipart => "multipart",
             Transport::Iframe => "iframe",
+            Transport::Ws => "ws",
         }
     }
 
@@ -132,6 +142,7 @@ impl Transport {
             Transport::Sse => "/sse",
             Transport::Multipart => "/multipart",
             Transport::Iframe => "/iframe",
+            Transport::Ws => "/ws",
         }
     }
 
@@ -144,6 +155,7 @@ impl Transport {
             Transport::Stream | Transport::Sse | Transport::Multipart | Transport::Iframe => {
                 Kind::Stream
             }
+            Transport::Ws => Kind::Duplex,
         }
     }
 
@@ -157,7 +169,8 @@ impl Transport {
             | Transport::Longpoll
             | Transport::Stream
             | Transport::Multipart
-            | Transport::Iframe => Resume::Since,
+            | Transport::Iframe
+            | Transport::Ws => Resume::Since,
         }
     }
 
@@ -170,6 +183,7 @@ impl Transport {
             Transport::Sse => Framing::Sse,
             Transport::Multipart => Framing::Multipart,
             Transport::Iframe => Framing::Iframe,
+            Transport::Ws => Framing::WebSocket,
         }
     }
 
@@ -185,6 +199,7 @@ impl Transport {
             Transport::Sse => (140, 86, 75),
             Transport::Multipart => (227, 119, 194),
             Transport::Iframe => (23, 190, 207),
+            Transport::Ws => (188, 189, 34),
         }
     }
 
@@ -199,6 +214,7 @@ impl Transport {
             Transport::Sse => '6',
             Transport::Multipart => '7',
             Transport::Iframe => '8',
+            Transport::Ws => '9',
         }
     }
 
@@ -213,7 +229,7 @@ impl Transport {
     pub const fn schedule_bound(self) -> bool {
         match self.kind() {
             Kind::Polled | Kind::Piggyback => true,
-            Kind::Held | Kind::Stream => false,
+            Kind::Held | Kind::Stream | Kind::Duplex => false,
         }
     }
 

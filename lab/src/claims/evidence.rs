@@ -12,7 +12,7 @@ use crate::verdict::{Outcome, Verdict};
 pub(crate) fn is_polled(t: Transport) -> bool {
     match t.kind() {
         Kind::Polled => true,
-        Kind::Piggyback | Kind::Held | Kind::Stream => false,
+        Kind::Piggyback | Kind::Held | Kind::Stream | Kind::Duplex => false,
     }
 }
 
@@ -20,14 +20,14 @@ pub(crate) fn is_polled(t: Transport) -> bool {
 pub(crate) fn is_held(t: Transport) -> bool {
     match t.kind() {
         Kind::Held => true,
-        Kind::Polled | Kind::Piggyback | Kind::Stream => false,
+        Kind::Polled | Kind::Piggyback | Kind::Stream | Kind::Duplex => false,
     }
 }
 
-/// Keeps one response open and pushes every tick into it.
+/// Keeps one response (or WebSocket) open and pushes every tick into it.
 pub(crate) fn is_streamed(t: Transport) -> bool {
     match t.kind() {
-        Kind::Stream => true,
+        Kind::Stream | Kind::Duplex => true,
         Kind::Polled | Kind::Piggyback | Kind::Held => false,
     }
 }

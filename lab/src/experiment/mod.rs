@@ -267,7 +267,7 @@ impl Experiment {
 pub fn uses_poll_interval(t: Transport) -> bool {
     match t.kind() {
         Kind::Polled => true,
-        Kind::Piggyback | Kind::Held | Kind::Stream => false,
+        Kind::Piggyback | Kind::Held | Kind::Stream | Kind::Duplex => false,
     }
 }
 
@@ -276,7 +276,7 @@ pub fn uses_poll_interval(t: Transport) -> bool {
 pub fn uses_action_rate(t: Transport) -> bool {
     match t.kind() {
         Kind::Piggyback => true,
-        Kind::Polled | Kind::Held | Kind::Stream => false,
+        Kind::Polled | Kind::Held | Kind::Stream | Kind::Duplex => false,
     }
 }
 
@@ -480,7 +480,8 @@ duration = "1s"
                 "piggyback",
                 "polling-waste",
                 "scale",
-                "tls-cost"
+                "tls-cost",
+                "websocket-vs-comet"
             ]
         );
     }

@@ -6,7 +6,7 @@ use tokio_util::sync::CancellationToken;
 use super::config::ClientConfig;
 use super::sink::Sink;
 use super::state::ClientState;
-use super::{longpoll, piggyback, poll, streaming};
+use super::{longpoll, piggyback, poll, streaming, ws};
 
 /// Runs one simulated client until `cancel` fires. Never returns early: every failure is counted
 /// through `sink` and retried. Dropping the future (or cancelling) closes its connection.
@@ -37,5 +37,6 @@ async fn run_transport<S: Sink>(c: &mut ClientState<S>) {
         Transport::Stream | Transport::Sse | Transport::Multipart | Transport::Iframe => {
             streaming::run(c).await
         }
+        Transport::Ws => ws::run(c).await,
     }
 }

@@ -21,8 +21,9 @@
 //!   The bytes of every format (and their parsers) live there, beside the server's encoders.
 //! - [`seq`]: the per-client sequence checker; [`backoff`]: reconnect delays; [`http`]: the
 //!   client's `reqwest::Client` (HTTP/1.1 or HTTP/2, plaintext or TLS, own or shared by tabs)
-//!   and URL building; [`tls`]: which server certificates are trusted; [`slowlink`]: the small-window connection of
-//!   a slow consumer's stream; `state`: what a client carries between
+//!   and URL building; [`tls`]: which server certificates are trusted; [`slowlink`]: the
+//!   small-window connection of a slow consumer's stream; [`ws`]: the WebSocket loop
+//!   (tokio-tungstenite, the same cursor, checks and backoff); `state`: what a client carries between
 //!   requests and the reporting paths every loop shares.
 
 pub mod backoff;
@@ -38,6 +39,7 @@ pub mod slowlink;
 mod state;
 pub mod streaming;
 pub mod tls;
+pub mod ws;
 
 pub use config::{ClientConfig, ReadRate};
 pub use dispatch::run_client;

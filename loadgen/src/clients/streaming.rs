@@ -38,8 +38,8 @@ impl AnyParser {
     /// takes its boundary from it); `None` when the response cannot be parsed (no boundary).
     ///
     /// # Panics
-    /// For a transport that does not stream (a batch or JSONP framing): the client loop of
-    /// such a transport never opens a stream.
+    /// For a transport that does not stream over HTTP (a batch, JSONP or WebSocket framing): the
+    /// client loop of such a transport never opens an HTTP stream.
     pub fn new(transport: Transport, content_type: Option<&str>) -> Option<AnyParser> {
         Some(match transport.framing() {
             Framing::Ndjson => AnyParser::Ndjson(NdjsonParser::new()),
@@ -52,6 +52,7 @@ impl AnyParser {
             Framing::Batch | Framing::Jsonp => {
                 panic!("{transport} answers requests, it does not stream")
             }
+            Framing::WebSocket => panic!("{transport} has its own loop (clients::ws)"),
         })
     }
 }

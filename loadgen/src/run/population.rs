@@ -126,7 +126,7 @@ pub(super) fn trust(
 /// rate applies to (request transports wait for whole answers).
 fn reads_a_stream(transport: Transport) -> bool {
     match transport.kind() {
-        Kind::Stream => true,
+        Kind::Stream | Kind::Duplex => true,
         Kind::Polled | Kind::Piggyback | Kind::Held => false,
     }
 }

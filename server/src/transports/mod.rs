@@ -4,6 +4,8 @@
 //!   [`piggyback`], their bodies encoded by `tickbench_wire::framing`.
 //! - Streams: [`stream`] (NDJSON), [`sse`], [`multipart`], [`iframe`]. Each reads the journal
 //!   through a [`feed`] and answers with [`streaming`]'s response, framed by its wire format.
+//! - [`ws`]: the WebSocket, a full-duplex session reading the same [`feed`], its messages framed
+//!   by `tickbench_wire::framing::ws`.
 //! - [`delivery`] counts what each answer or chunk delivered.
 //!
 //! The router (`app`) picks the handler of each transport; nothing here knows the router.
@@ -54,3 +56,4 @@ pub mod piggyback;
 pub mod poll;
 pub mod sse;
 pub mod stream;
+pub mod ws;

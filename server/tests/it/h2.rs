@@ -1,5 +1,5 @@
 //! HTTP/2 with prior knowledge (h2c) on the same port as HTTP/1.1: every stream and request
-//! transport delivers over it (the negotiated version asserted), several streams share one
+//! transport delivers over it (the WebSocket upgrade, HTTP/1.1's, is refused with a 4xx) (the negotiated version asserted), several streams share one
 //! connection, a slow stream is reset alone, and garbage or silent HTTP/2 connections are
 //! dropped while a healthy client keeps receiving.
 
@@ -68,6 +68,12 @@ async fn every_transport_delivers_over_h2c() {
                     (first..=want).collect::<Vec<_>>(),
                     "{t}: in order, no gap"
                 );
+            }
+            Kind::Duplex => {
+                // The WebSocket upgrade is HTTP/1.1's: over HTTP/2 a clear 4xx, not a hang.
+                let r = c.get(&url).send().await.unwrap();
+                assert_eq!(r.version(), reqwest::Version::HTTP_2, "{t}");
+                assert!(r.status().is_client_error(), "{t}: {}", r.status());
             }
             Kind::Polled | Kind::Piggyback | Kind::Held => {
                 let r = c.get(&url).send().await.unwrap();

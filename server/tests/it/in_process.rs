@@ -69,6 +69,13 @@ async fn every_transport_has_a_route() {
             | Transport::Sse
             | Transport::Multipart
             | Transport::Iframe => format!("{}?since=1", t.path()),
+            // An upgrade needs a real connection (`ws.rs`); in-process the route answers what
+            // it answers any request that is no WebSocket handshake: the JSON 400.
+            Transport::Ws => {
+                let r = get(&state, &format!("{}?since=1", t.path())).await;
+                assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{t}");
+                continue;
+            }
         };
         // Streams answer with headers at once; the body (never ending) is dropped unread.
         let r = get(&state, &uri).await;

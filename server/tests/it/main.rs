@@ -15,3 +15,4 @@ mod shutdown;
 mod slow;
 mod streams;
 mod tls;
+mod ws;

@@ -82,7 +82,7 @@ pub fn decode_object(bytes: &[u8]) -> Result<Frame, ParseError> {
 }
 
 /// The first key of a JSON object, without unescaping (control keys need none).
-fn first_key(bytes: &[u8]) -> Option<&[u8]> {
+pub(crate) fn first_key(bytes: &[u8]) -> Option<&[u8]> {
     let s = bytes
         .trim_ascii_start()
         .strip_prefix(b"{")?

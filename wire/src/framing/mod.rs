@@ -13,6 +13,8 @@
 //! - [`ndjson`], [`sse`], [`multipart`], [`iframe`]: the four streaming formats, each an
 //!   [`Encoder`] and a [`FrameParser`].
 //! - [`batch`], [`jsonp`]: the request-based answers (one whole body each), `encode` and `decode`.
+//! - [`ws`]: the WebSocket messages, one whole JSON object each (ticks, controls, catch-up
+//!   batches, acks), and the client's subscribe/unsubscribe ops.
 //! - `pending`: the receive buffer the incremental parsers share.
 
 pub mod batch;
@@ -26,6 +28,7 @@ mod pending;
 pub mod sse;
 #[cfg(test)]
 mod test_util;
+pub mod ws;
 
 pub use encode::Encoder;
 pub use frame::{decode_object, Frame, FrameParser, ParseError, MAX_FRAME};
