@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use serde::{Serialize, Serializer};
-use tickbench_wire::{HttpVersion, Link, Transport};
+use tickbench_wire::{transport::Kind, HttpVersion, Link, Transport};
 
 use crate::chaos::ChaosSpec;
 use crate::error::Error;
@@ -217,7 +217,21 @@ impl RunOpts {
         Ok(())
     }
 
-    /// The protocol settings every phase of this run records (see [`Link`]).
+    /// The protocol settings a phase of `transport` records: the run's, except that a WebSocket
+    /// is an HTTP/1.1 upgrade of a connection of its own whatever `--http2` says.
+    pub fn link_for(&self, transport: Transport) -> Link {
+        let link = self.link();
+        match transport.kind() {
+            Kind::Duplex => Link {
+                protocol: HttpVersion::H1,
+                tabs_per_conn: 1,
+                ..link
+            },
+            Kind::Polled | Kind::Piggyback | Kind::Held | Kind::Stream => link,
+        }
+    }
+
+    /// The protocol settings of this run's HTTP transports (see [`Link`]).
     pub fn link(&self) -> Link {
         Link {
             protocol: if self.http2 {

@@ -19,7 +19,7 @@ pub struct HttpSpec {
     /// HTTP/2 (prior knowledge in plaintext, ALPN `h2` only over TLS) instead of HTTP/1.1.
     pub http2: bool,
     /// For `https://` servers: the rustls configuration (ALPN set to the one protocol above)
-    /// from the run's [`Trust`]; `None` for plaintext or for reqwest's own web roots.
+    /// from the run's [`Trust`]; `None` for plaintext.
     pub tls: Option<Arc<rustls::ClientConfig>>,
 }
 
@@ -28,10 +28,22 @@ impl HttpSpec {
     pub fn new(http2: bool, trust: Option<&Trust>) -> Result<HttpSpec, String> {
         let alpn: &[u8] = if http2 { b"h2" } else { b"http/1.1" };
         let tls = match trust {
-            Some(t) => t.client_config(alpn)?.map(Arc::new),
+            Some(t) => Some(Arc::new(t.client_config(alpn)?)),
             None => None,
         };
         Ok(HttpSpec { http2, tls })
+    }
+
+    /// The TLS configuration offering only `http/1.1` (a WebSocket upgrade is HTTP/1.1's,
+    /// whatever the HTTP transports speak); `None` for plaintext.
+    pub fn tls_http1(&self) -> Option<Arc<rustls::ClientConfig>> {
+        let cfg = self.tls.as_ref()?;
+        if cfg.alpn_protocols == [b"http/1.1".to_vec()] {
+            return Some(cfg.clone());
+        }
+        let mut c = rustls::ClientConfig::clone(cfg);
+        c.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Some(Arc::new(c))
     }
 
     /// A `reqwest::Client` of this spec (see [`http_client`]); fails only if the TLS backend
@@ -179,7 +191,9 @@ mod tests {
         let _ = http_client(Some("127.0.0.2".parse().unwrap()));
         let spec = HttpSpec::new(true, Some(&Trust::Insecure)).unwrap();
         assert!(spec.build(None).is_ok());
-        let spec = HttpSpec::new(false, Some(&Trust::WebRoots)).unwrap();
-        assert!(spec.tls.is_none() && spec.build(None).is_ok());
+        let spec = HttpSpec::new(true, Some(&Trust::WebRoots)).unwrap();
+        assert!(spec.build(None).is_ok());
+        let h1 = spec.tls_http1().unwrap();
+        assert_eq!(h1.alpn_protocols, vec![b"http/1.1".to_vec()]);
     }
 }

@@ -37,15 +37,20 @@ impl Trust {
         Ok(Trust::Ca(certs))
     }
 
-    /// The rustls configuration for this trust, offering `alpn` (`h2` or `http/1.1`; the
-    /// server picks). `None` for [`Trust::WebRoots`], which reqwest sets up itself.
-    pub fn client_config(&self, alpn: &[u8]) -> Result<Option<rustls::ClientConfig>, String> {
+    /// The rustls configuration for this trust, offering `alpn` (`h2` or `http/1.1`), for
+    /// reqwest and the WebSocket client alike.
+    pub fn client_config(&self, alpn: &[u8]) -> Result<rustls::ClientConfig, String> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
             .map_err(|e| e.to_string())?;
         let mut cfg = match self {
-            Trust::WebRoots => return Ok(None),
+            Trust::WebRoots => {
+                let roots = rustls::RootCertStore {
+                    roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+                };
+                builder.with_root_certificates(roots).with_no_client_auth()
+            }
             Trust::Pinned(fp) => builder
                 .dangerous()
                 .with_custom_certificate_verifier(Arc::new(Pin {
@@ -71,7 +76,7 @@ impl Trust {
             }
         };
         cfg.alpn_protocols = vec![alpn.to_vec()];
-        Ok(Some(cfg))
+        Ok(cfg)
     }
 }
 
@@ -177,16 +182,10 @@ mod tests {
 
     #[test]
     fn configs_build_with_the_asked_alpn() {
-        let c = Trust::Pinned("AB".into())
-            .client_config(b"h2")
-            .unwrap()
-            .unwrap();
+        let c = Trust::Pinned("AB".into()).client_config(b"h2").unwrap();
         assert_eq!(c.alpn_protocols, vec![b"h2".to_vec()]);
-        assert!(Trust::Insecure
-            .client_config(b"http/1.1")
-            .unwrap()
-            .is_some());
-        assert!(Trust::WebRoots.client_config(b"h2").unwrap().is_none());
+        assert!(Trust::Insecure.client_config(b"http/1.1").is_ok());
+        assert!(Trust::WebRoots.client_config(b"h2").is_ok());
         assert!(Trust::ca_file(Path::new("/nonexistent.pem")).is_err());
     }
 }

@@ -372,7 +372,7 @@ impl Coordinator {
             return Ok(None);
         }
         let (mut summary, latency) = window.into_summary(transport, self.opts.clients);
-        summary.link = self.opts.link();
+        summary.link = self.opts.link_for(transport);
         results.phase_done(transport, latency)?;
         Ok(Some(summary))
     }

@@ -47,8 +47,15 @@ impl Population {
 
     /// Client `i`'s connection in `phase`: its own, or its group's shared one (a new one per
     /// phase, so each phase starts from zero connections).
-    fn connection(&self, phase: usize, i: u64, local_addr: Option<std::net::IpAddr>) -> Connection {
-        if self.tabs <= 1 {
+    fn connection(
+        &self,
+        transport: Transport,
+        phase: usize,
+        i: u64,
+        local_addr: Option<std::net::IpAddr>,
+    ) -> Connection {
+        // A WebSocket is an HTTP/1.1 upgrade of its own connection: never shared.
+        if self.tabs <= 1 || transport.kind() == Kind::Duplex {
             return Connection::Own(self.spec.clone());
         }
         let group = i / self.tabs;
@@ -90,7 +97,7 @@ impl Population {
         cfg.since = None;
         cfg.seed = mix(opts.seed, (phase as u64) << 40 | i);
         cfg.local_addr = source_address(i, opts.clients);
-        cfg.connection = self.connection(phase, i, cfg.local_addr);
+        cfg.connection = self.connection(transport, phase, i, cfg.local_addr);
         if reads_a_stream(transport) {
             cfg.read_rate = self.slow_rate[i as usize].map(ReadRate::new);
         }
