@@ -63,7 +63,10 @@ pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>) {
         let url = ws_url(&c.url);
         c.sink.request();
         let slow = c.cfg.read_rate.is_some();
-        let mut ws = match timeout(stall, open(&url, c.cfg.local_addr, slow, tls.as_ref())).await {
+        // Boxed: the TLS handshake's state is kilobytes, and every client's future (whatever
+        // its transport) would otherwise be as large as this one's largest await.
+        let opening = Box::pin(open(&url, c.cfg.local_addr, slow, tls.as_ref()));
+        let mut ws = match timeout(stall, opening).await {
             Err(_) => {
                 c.fail(ErrorKind::Timeout.into()).await;
                 continue;
