@@ -50,6 +50,22 @@ pub enum Check {
         #[serde(default = "two")]
         cpu_growth_max: Positive,
     },
+    /// A protocol setting (the experiment's `links`: HTTP/2, TLS, tabs per connection) against
+    /// HTTP/1.1 in plaintext on the same cells: held when server CPU per delivery is at most
+    /// `max_cpu_ratio` ×, the median latency at most `max_latency_ratio` × (or 1 ms more), and,
+    /// if given, server memory at most `max_rss_ratio` × the plaintext HTTP/1.1 point's.
+    LinkCost {
+        #[serde(default = "one_and_a_half")]
+        max_cpu_ratio: Positive,
+        #[serde(default = "one_and_a_half")]
+        max_latency_ratio: Positive,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_rss_ratio: Option<Positive>,
+    },
+}
+
+fn one_and_a_half() -> Positive {
+    Positive(1.5)
 }
 
 fn thirty() -> Positive {

@@ -2,7 +2,7 @@
 //! regression gate (`tickbench compare BASELINE CURRENT`).
 //!
 //! An *experiment* is a TOML file naming a matrix — transports × clients × tick rate × poll
-//! interval × action rate — plus durations, seed, repetitions and the claim it tests. A *sweep*
+//! interval × action rate × links (HTTP version, TLS, tabs per connection) — plus durations, seed, repetitions and the claim it tests. A *sweep*
 //! runs every cell of the matrix on a fresh embedded server through the load generator, then writes
 //! one folder with each cell's results, `sweep.json`/`sweep.csv`, SVG charts and `report.md`, whose
 //! verdict paragraph says — computed from the data — whether the claim held on this run.
@@ -32,7 +32,8 @@
 //! - [`values`]: the validated TOML values (`Positive`, `Dur`, `Count`...), errors with spans.
 //! - [`check`]: the `[verdict]` table: which claim analysis judges the sweep.
 //! - [`experiment`]: the experiment file schema and its validation (errors name line and field);
-//!   `experiment/cell.rs` is one [`experiment::Cell`] of the matrix.
+//!   `experiment/cell.rs` is one [`experiment::Cell`] of the matrix, `experiment/link.rs` one
+//!   value of its `links` axis.
 //!
 //! What a sweep records and concludes:
 //! - [`verdict`]: a claim's outcome with its paragraph, as sweep.json stores it.

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use tickbench_wire::{Transport, TransportSummary};
+use tickbench_wire::{Link, Transport, TransportSummary};
 
 use crate::record::{CellRecord, CellStatus};
 use crate::units::{fmt_dur, fmt_num};
@@ -17,6 +17,8 @@ pub struct Point {
     pub rate: Option<f64>,
     pub poll_interval: Option<Duration>,
     pub action_rate: Option<f64>,
+    /// How the clients reached the server (HTTP version, TLS, tabs per connection).
+    pub link: Link,
     /// Repetitions that measured something.
     pub runs: usize,
     pub p50_us: f64,
@@ -27,6 +29,8 @@ pub struct Point {
     pub bytes_per_tick: f64,
     pub server_cpu_us_per_tick: f64,
     pub deliveries_per_s: f64,
+    /// Server resident set size at the end of the window, bytes.
+    pub server_rss_bytes: f64,
     /// Requests per second per client.
     pub requests_per_s_per_client: f64,
     /// Ticks delivered, summed over repetitions. With none, the latencies are NaN (no samples).
@@ -68,6 +72,9 @@ impl Point {
         if let Some(a) = self.action_rate {
             s.push_str(&format!(" actions={}/s", fmt_num(a)));
         }
+        if self.link != Link::default() {
+            s.push_str(&format!(" {}", self.link));
+        }
         s
     }
 }
@@ -81,6 +88,7 @@ pub fn points(cells: &[CellRecord]) -> Vec<Point> {
         Option<u64>,
         Option<Duration>,
         Option<u64>,
+        Option<Link>,
     );
     let mut groups: BTreeMap<usize, (Key, Vec<&CellRecord>)> = BTreeMap::new();
     let mut order: Vec<Key> = Vec::new();
@@ -94,6 +102,7 @@ pub fn points(cells: &[CellRecord]) -> Vec<Point> {
             c.cell.rate.map(f64::to_bits),
             c.cell.poll_interval,
             c.cell.action_rate.map(f64::to_bits),
+            c.cell.link,
         );
         let pos = match order.iter().position(|k| *k == key) {
             Some(p) => p,
@@ -122,6 +131,10 @@ pub fn points(cells: &[CellRecord]) -> Vec<Point> {
                 rate: first.rate,
                 poll_interval: first.poll_interval,
                 action_rate: first.action_rate,
+                link: first
+                    .link
+                    .or_else(|| phases.first().map(|p| p.link))
+                    .unwrap_or_default(),
                 runs: phases.len(),
                 // Only phases that delivered something have a latency distribution.
                 p50_us: lat(&phases, |p| p.latency_us.p50),
@@ -132,6 +145,7 @@ pub fn points(cells: &[CellRecord]) -> Vec<Point> {
                 bytes_per_tick: m(&|_, p| p.bytes_per_tick()),
                 server_cpu_us_per_tick: m(&|_, p| p.server_cpu_us_per_tick()),
                 deliveries_per_s: m(&|_, p| p.deliveries_per_s()),
+                server_rss_bytes: m(&|_, p| p.server_rss_bytes as f64),
                 requests_per_s_per_client: m(&|_, p| {
                     if p.duration_s > 0.0 && p.clients > 0 {
                         p.requests as f64 / p.duration_s / p.clients as f64

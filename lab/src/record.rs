@@ -131,6 +131,7 @@ pub(crate) mod test_support {
             floor_multiples: None,
             steal_pct: None,
             bare_http: None,
+            link: tickbench_wire::Link::default(),
             extra: BTreeMap::new(),
         }
     }
@@ -178,6 +179,7 @@ pub(crate) mod test_support {
             rate: None,
             poll_interval: None,
             action_rate: None,
+            link: None,
             repetition: 1,
             seed: 1,
         }

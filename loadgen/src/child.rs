@@ -61,6 +61,8 @@ pub struct ServerArgs {
     /// `--pin`: the cores every thread of the child runs on (set once it listens, and again
     /// after each restart); `None` leaves the affinity it inherits.
     pub cpus: Option<Vec<usize>>,
+    /// `--tls`: HTTPS with a self-signed certificate, whose fingerprint the child prints.
+    pub tls: bool,
 }
 
 impl ServerArgs {
@@ -75,6 +77,7 @@ impl ServerArgs {
             extra: Vec::new(),
             quiet: false,
             cpus: None,
+            tls: false,
         }
     }
 }
@@ -84,6 +87,8 @@ impl ServerArgs {
 pub struct ChildServer {
     child: Child,
     url: String,
+    /// SHA-256 fingerprint of the certificate of a `--tls` child, from its second stdout line.
+    fingerprint: Option<String>,
     args: ServerArgs,
     /// The write end of the child's stdin. Never written; held so the child lives exactly as long
     /// as this process (see the module docs).
@@ -101,7 +106,11 @@ impl ChildServer {
     /// port, with the same arguments and epoch, so it continues the same sequence.
     pub fn restart(&mut self) -> Result<(), Error> {
         self.stop();
-        let addr = self.url.trim_start_matches("http://").to_string();
+        let addr = self
+            .url
+            .trim_start_matches("http://")
+            .trim_start_matches("https://")
+            .to_string();
         let next = Self::spawn_with(self.args.clone(), &addr)?;
         *self = next;
         Ok(())
@@ -123,6 +132,9 @@ impl ChildServer {
         }
         if let Some(symbols) = args.symbols {
             cmd.arg("--symbols").arg(symbols.to_string());
+        }
+        if args.tls {
+            cmd.arg("--tls");
         }
         cmd.arg("--epoch-us")
             .arg(args.epoch_us.to_string())
@@ -179,7 +191,12 @@ impl ChildServer {
             .spawn(move || {
                 let mut lines = BufReader::new(stdout).lines();
                 let first = lines.next();
+                let https = matches!(&first, Some(Ok(l)) if l.contains("https://"));
                 let _ = tx.send(first);
+                if https {
+                    // The fingerprint line follows the listening line.
+                    let _ = tx.send(lines.next());
+                }
                 for _ in lines {}
             })
             .map_err(start_error)?;
@@ -188,6 +205,7 @@ impl ChildServer {
         let mut server = ChildServer {
             child,
             url: String::new(),
+            fingerprint: None,
             args,
             _stdin: stdin,
         };
@@ -211,6 +229,18 @@ impl ChildServer {
             }
         };
         server.url = parse_listening(&line).ok_or(Error::ServerLine(line))?;
+        if server.url.starts_with("https://") {
+            let line = match rx.recv_timeout(START_TIMEOUT) {
+                Ok(Some(Ok(line))) => line,
+                _ => {
+                    return Err(Error::ServerLine(
+                        "(no fingerprint line after https)".into(),
+                    ))
+                }
+            };
+            let fp = line.trim().strip_prefix("tls sha256 ").map(str::to_string);
+            server.fingerprint = Some(fp.ok_or(Error::ServerLine(line))?);
+        }
         if let Some(cpus) = &server.args.cpus {
             // Once it listens, its runtime's threads exist; later ones inherit the affinity.
             crate::pin::pin_process(Some(server.child.id()), cpus)
@@ -219,9 +249,14 @@ impl ChildServer {
         Ok(server)
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (`https://` with TLS).
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// SHA-256 fingerprint (`AB:CD:…`) of a `--tls` child's certificate, to pin.
+    pub fn fingerprint(&self) -> Option<&str> {
+        self.fingerprint.as_deref()
     }
 
     /// The child's process id (for `/proc/<pid>` readings).
@@ -254,10 +289,10 @@ impl Drop for ChildServer {
     }
 }
 
-/// `listening on http://127.0.0.1:4242` → `http://127.0.0.1:4242`.
+/// `listening on http://127.0.0.1:4242` → `http://127.0.0.1:4242` (or `https://`).
 fn parse_listening(line: &str) -> Option<String> {
     let url = line.trim().strip_prefix("listening on ")?.trim();
-    url.starts_with("http://")
+    (url.starts_with("http://") || url.starts_with("https://"))
         .then(|| url.trim_end_matches('/').to_string())
 }
 
@@ -270,6 +305,10 @@ mod tests {
         assert_eq!(
             parse_listening("listening on http://127.0.0.1:4242\n").as_deref(),
             Some("http://127.0.0.1:4242")
+        );
+        assert_eq!(
+            parse_listening("listening on https://127.0.0.1:4242").as_deref(),
+            Some("https://127.0.0.1:4242")
         );
         assert_eq!(parse_listening("hello"), None);
     }

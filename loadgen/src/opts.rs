@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use serde::{Serialize, Serializer};
-use tickbench_wire::Transport;
+use tickbench_wire::{transport::Kind, HttpVersion, Link, Transport};
 
 use crate::chaos::ChaosSpec;
 use crate::error::Error;
@@ -152,6 +152,25 @@ pub struct RunOpts {
     #[arg(skip)]
     #[serde(skip)]
     pub browser_phase: Option<BrowserPhase>,
+    /// Speak HTTP/2 for every transport: prior knowledge (h2c) in plaintext, ALPN `h2` over TLS.
+    #[arg(long)]
+    pub http2: bool,
+    /// Simulated clients sharing one HTTP/2 connection, as browser tabs of one origin do (each
+    /// tab its own streams and requests); needs --http2.
+    #[arg(long, default_value_t = 1, value_parser = parse_tabs)]
+    pub tabs_per_conn: u32,
+    /// HTTPS to the embedded server: it is started with `--tls` and the fingerprint of the
+    /// certificate it prints is pinned. For an external server give an https:// --target.
+    #[arg(long)]
+    pub tls: bool,
+    /// With an https:// --target: trust the certificates in this PEM file instead of the
+    /// bundled web roots.
+    #[arg(long, value_name = "FILE", conflicts_with = "insecure")]
+    pub ca: Option<PathBuf>,
+    /// With an https:// --target: accept any certificate (the handshake is still made, and
+    /// costs what it costs; only the check goes).
+    #[arg(long)]
+    pub insecure: bool,
 }
 
 /// The browser phase's signature: given the server's base URL (`http://127.0.0.1:PORT`) and the
@@ -239,13 +258,77 @@ impl RunOpts {
             self.targets.is_empty() || self.target.is_none(),
             "--targets starts its own servers; drop --target",
         )?;
+        ensure(
+            self.tabs_per_conn >= 1,
+            "--tabs-per-conn must be at least 1",
+        )?;
+        ensure(
+            self.tabs_per_conn == 1 || self.http2,
+            "--tabs-per-conn shares one connection among several clients, which only HTTP/2 \
+             multiplexes (HTTP/1.1 carries one request at a time): add --http2",
+        )?;
+        let https_target = self
+            .target
+            .as_deref()
+            .is_some_and(|t| t.starts_with("https://"));
+        ensure(
+            !(self.tls && self.target.is_some()),
+            "--tls starts the embedded server with TLS; for --target give its https:// URL \
+             (with --ca FILE or --insecure if its certificate is not publicly trusted)",
+        )?;
+        ensure(
+            https_target || (self.ca.is_none() && !self.insecure),
+            "--ca and --insecure apply to an https:// --target (with --tls the embedded \
+             server's certificate is pinned by its fingerprint)",
+        )?;
+        ensure(
+            self.slow_clients == 0.0 || !(self.http2 || self.tls || https_target),
+            "--slow-clients read over their own small-window HTTP/1.1 connections in \
+             plaintext and cannot be combined with --http2 or TLS",
+        )?;
         if let Some(c) = &self.chaos {
             ensure(
                 c.restart.is_none() || self.target.is_none(),
                 "--chaos restart= needs the embedded server (it restarts the process); drop --target or the restart"
             )?;
+            ensure(
+                c.restart.is_none() || !self.tls,
+                "--chaos restart= with --tls would restart the server with a new self-signed \
+                 certificate that the clients have not pinned; drop one of them",
+            )?;
         }
         Ok(())
+    }
+
+    /// The protocol settings a phase of `transport` records: the run's, except that a WebSocket
+    /// is an HTTP/1.1 upgrade of a connection of its own whatever `--http2` says.
+    pub fn link_for(&self, transport: Transport) -> Link {
+        let link = self.link();
+        match transport.kind() {
+            Kind::Duplex => Link {
+                protocol: HttpVersion::H1,
+                tabs_per_conn: 1,
+                ..link
+            },
+            Kind::Polled | Kind::Piggyback | Kind::Held | Kind::Stream => link,
+        }
+    }
+
+    /// The protocol settings of this run's HTTP transports (see [`Link`]).
+    pub fn link(&self) -> Link {
+        Link {
+            protocol: if self.http2 {
+                HttpVersion::H2
+            } else {
+                HttpVersion::H1
+            },
+            tls: self.tls
+                || self
+                    .target
+                    .as_deref()
+                    .is_some_and(|t| t.starts_with("https://")),
+            tabs_per_conn: self.tabs_per_conn,
+        }
     }
 
     /// Wall time of all phases (without the floor measurement and start-up).
@@ -364,6 +447,13 @@ fn parse_share(s: &str) -> Result<f64, String> {
     fraction(s).ok_or_else(|| format!("'{s}' is not a share of clients such as 10% (0-100%)"))
 }
 
+fn parse_tabs(s: &str) -> Result<u32, String> {
+    match s.trim().parse::<u32>() {
+        Ok(n) if (1..=10_000).contains(&n) => Ok(n),
+        _ => Err(format!("'{s}' is not a number of tabs from 1 to 10000")),
+    }
+}
+
 fn parse_factor(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
         Ok(f) if f.is_finite() && f >= 1.0 => Ok(f),
@@ -443,5 +533,27 @@ mod tests {
             .opts;
         assert_eq!(o.transports, vec![Transport::Sse, Transport::Poll]);
         assert_eq!(o.watch, Watch::All);
+    }
+
+    #[test]
+    fn protocol_flags_are_checked_together() {
+        let parse = |args: &[&str]| {
+            DefaultsParser::try_parse_from(std::iter::once("run").chain(args.iter().copied()))
+                .map(|p| p.opts)
+        };
+        let err = |args: &[&str]| parse(args).unwrap().validate().unwrap_err().to_string();
+        assert!(err(&["--tabs-per-conn", "10"]).contains("--http2"));
+        assert!(parse(&["--tabs-per-conn", "0"]).is_err());
+        assert!(err(&["--tls", "--target", "http://127.0.0.1:1"]).contains("https://"));
+        assert!(err(&["--insecure"]).contains("https:// --target"));
+        assert!(err(&["--http2", "--slow-clients", "10%"]).contains("--slow-clients"));
+        assert!(parse(&["--ca", "x.pem", "--insecure"]).is_err());
+        let o = parse(&["--http2", "--tabs-per-conn", "100", "--tls"]).unwrap();
+        o.validate().unwrap();
+        assert_eq!(o.link().to_string(), "h2+tls ×100 tabs/conn");
+        let o = parse(&["--target", "https://127.0.0.1:1", "--insecure"]).unwrap();
+        o.validate().unwrap();
+        assert!(o.link().tls);
+        assert_eq!(RunOpts::default().link(), Link::default());
     }
 }

@@ -88,9 +88,10 @@ fn print_progress(mut rx: mpsc::Receiver<Progress>) {
                 total,
                 floor_us_p50,
                 floor_us_p99,
+                link,
             } => {
                 eprintln!(
-                    "target {target}: {} phase(s), about {}; loopback floor p50 {floor_us_p50:.1} µs, p99 {floor_us_p99:.1} µs",
+                    "target {target} ({link}): {} phase(s), about {}; loopback floor p50 {floor_us_p50:.1} µs, p99 {floor_us_p99:.1} µs",
                     transports.len(),
                     humantime::format_duration(Duration::from_secs(total.as_secs()))
                 );

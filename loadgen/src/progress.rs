@@ -32,6 +32,8 @@ pub enum Progress {
         /// Loopback floor measured before the phases (µs, half round trip).
         floor_us_p50: f64,
         floor_us_p99: f64,
+        /// How the clients reach the server (HTTP version, TLS, tabs per connection).
+        link: tickbench_wire::Link,
     },
     /// A phase begins.
     PhaseStarted {

@@ -24,6 +24,12 @@ pub const MAX_REPLAY_TICKS: u64 = 200_000_000;
 pub const DEFAULT_SNDBUF: usize = 64 * 1024;
 /// Bounds of a non-zero `--sndbuf`, bytes.
 pub const SNDBUF_RANGE: std::ops::RangeInclusive<usize> = 4 * 1024..=16 * 1024 * 1024;
+/// Default `--h2-max-streams`: room for a browser's tabs of one origin (the
+/// `http2-multiplexing` experiment puts 100 on one connection) with margin, yet a bound on what
+/// one connection can make the server hold.
+pub const DEFAULT_H2_MAX_STREAMS: u32 = 256;
+/// Bounds of `--h2-max-streams`.
+pub const H2_MAX_STREAMS_RANGE: std::ops::RangeInclusive<u32> = 1..=10_000;
 /// File descriptors kept free below the fd limit for the listener, logs and over-cap answers.
 const FD_MARGIN: u64 = 256;
 
@@ -65,6 +71,23 @@ pub struct Config {
     /// `seed`, `symbols` and `open_burst` do not apply. Set it with [`Config::with_replay`],
     /// which also sets `rate` to the replay's mean rate.
     pub replay: Option<Replay>,
+    /// Serve HTTPS (ALPN `h2`, `http/1.1`) with this certificate; `None` = plain TCP (HTTP/1.1
+    /// and h2c).
+    pub tls: Option<TlsSource>,
+    /// Streams one HTTP/2 connection may have open at once (`SETTINGS_MAX_CONCURRENT_STREAMS`).
+    pub h2_max_streams: u32,
+}
+
+/// Where the TLS certificate comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsSource {
+    /// A certificate for localhost, 127.0.0.1 and ::1 made at start (its fingerprint printed).
+    SelfSigned,
+    /// PEM files: the certificate chain (leaf first) and its private key.
+    Files {
+        cert: std::path::PathBuf,
+        key: std::path::PathBuf,
+    },
 }
 
 impl Default for Config {
@@ -83,6 +106,8 @@ impl Default for Config {
             sndbuf: DEFAULT_SNDBUF,
             open_burst: None,
             replay: None,
+            tls: None,
+            h2_max_streams: DEFAULT_H2_MAX_STREAMS,
         }
     }
 }
@@ -164,6 +189,14 @@ impl Config {
         }
         if self.header_timeout.is_zero() {
             return Err("header-timeout must be greater than 0".into());
+        }
+        if !H2_MAX_STREAMS_RANGE.contains(&self.h2_max_streams) {
+            return Err(format!(
+                "h2-max-streams must be {} to {}, got {}",
+                H2_MAX_STREAMS_RANGE.start(),
+                H2_MAX_STREAMS_RANGE.end(),
+                self.h2_max_streams
+            ));
         }
         if let Some(t0) = self.epoch_us {
             let now = tickbench_wire::now_micros();

@@ -17,6 +17,7 @@ use crate::generator::{self, Producer};
 use crate::journal::Journal;
 use crate::serve;
 use crate::state::AppState;
+use crate::tls::Tls;
 
 /// A running server. Dropping it stops the generator and cancels the server without waiting;
 /// [`ServerHandle::shutdown`] does the same gracefully.
@@ -29,6 +30,8 @@ pub struct ServerHandle {
     generator: Option<std::thread::JoinHandle<()>>,
     tracker: TaskTracker,
     accept: Option<tokio::task::JoinHandle<()>>,
+    /// The certificate served with `Config::tls`.
+    tls: Option<Tls>,
 }
 
 impl std::fmt::Debug for ServerHandle {
@@ -44,9 +47,15 @@ impl ServerHandle {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT`
+    /// `http://127.0.0.1:PORT` (`https://` with TLS)
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The TLS certificate served (its PEM and SHA-256 fingerprint), if any.
+    pub fn tls(&self) -> Option<&Tls> {
+        self.tls.as_ref()
     }
 
     /// Generate `n` ticks right now (scheduled ts = now), bypassing the Poisson clock. For tests;
@@ -106,6 +115,7 @@ impl Drop for ServerHandle {
 /// on the current tokio runtime.
 pub async fn spawn(config: Config, addr: SocketAddr) -> Result<ServerHandle, Error> {
     config.validate()?;
+    let tls = config.tls.as_ref().map(Tls::load).transpose()?;
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|source| Error::Bind { addr, source })?;
@@ -146,6 +156,7 @@ pub async fn spawn(config: Config, addr: SocketAddr) -> Result<ServerHandle, Err
         app::app(state.clone()),
         state.clone(),
         tracker.clone(),
+        tls.clone(),
     ));
     let stop = Arc::new(AtomicBool::new(false));
     let generator = if config.scheduled() {
@@ -170,5 +181,6 @@ pub async fn spawn(config: Config, addr: SocketAddr) -> Result<ServerHandle, Err
         generator,
         tracker,
         accept: Some(accept),
+        tls,
     })
 }

@@ -46,18 +46,19 @@
 //! - [`state`]: [`AppState`](state::AppState), what every handler shares.
 //! - [`api_error`]: the JSON error answers; [`json`]: the headers of every JSON answer;
 //!   [`params`]: the query parameters every endpoint takes.
-//! - [`conn`]: [`ConnCtl`](conn::ConnCtl), the per-connection handle through which a stream
-//!   too far behind asks for a reset.
-//! - [`reset_io`]: [`ResetIo`](reset_io::ResetIo), a connection's socket, closed with RST when
-//!   its connection was reset.
+//! - [`conn`]: [`ConnCtl`](conn::ConnCtl), the handle (per HTTP/1.1 connection, per HTTP/2
+//!   stream) through which a stream too far behind asks for a reset, and the socket that can be
+//!   closed with RST.
 //! - [`transports`]: one file per push technique, with the stream feed, stream response and
 //!   delivery counting they share (the bytes of each format are `tickbench_wire::framing`'s).
 //! - [`page`]: the browser page at `/` (embedded HTML and JavaScript, strict CSP).
 //! - [`endpoints`]: `/snapshot`, `/symbols`, `/healthz`, `/metrics`, the 404/405 fallbacks.
 //! - [`app`]: the router (every transport's routes from one exhaustive `match`) and the
 //!   middleware every answer passes.
-//! - [`serve`]: the accept loop (timeouts, connection cap, resets of streams too far behind,
-//!   graceful shutdown).
+//! - [`tls`]: [`Tls`](tls::Tls), the certificate (files or self-signed) and rustls settings.
+//! - [`preface`]: telling HTTP/2 prior knowledge from HTTP/1.1 by the first bytes.
+//! - [`serve`]: the accept loop (TLS, HTTP/1.1 and HTTP/2 on one port, timeouts, connection
+//!   cap, resets of streams too far behind, graceful shutdown).
 //! - `handle.rs`: [`spawn`] and the [`ServerHandle`] of a server running in this process.
 //! - `run.rs`: [`run`](fn@run), the `tickbench serve` process (signals, stdin, fd limit).
 
@@ -78,11 +79,12 @@ pub mod metrics;
 pub mod opts;
 pub mod page;
 pub mod params;
+pub mod preface;
 pub mod process_metrics;
-pub mod reset_io;
 mod run;
 pub mod serve;
 pub mod state;
+pub mod tls;
 pub mod transports;
 pub mod wakeups;
 

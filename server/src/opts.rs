@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::config::{
-    check_rate, check_sndbuf, check_speed, check_symbols, default_max_conns, Config,
+    check_rate, check_sndbuf, check_speed, check_symbols, default_max_conns, Config, TlsSource,
+    DEFAULT_H2_MAX_STREAMS, H2_MAX_STREAMS_RANGE,
 };
 use crate::error::Error;
 use crate::feed::Replay;
@@ -70,6 +71,23 @@ pub struct ServeOpts {
     #[arg(long, value_name = "N", default_value_t = 1.0, value_parser = parse_speed,
           requires = "replay")]
     pub replay_speed: f64,
+    /// Serve HTTPS (ALPN h2 and http/1.1) instead of plain HTTP. Without --tls-cert/--tls-key a
+    /// self-signed certificate for localhost/127.0.0.1 is made at start; its SHA-256
+    /// fingerprint is the second stdout line (`tls sha256 AB:CD:...`), for clients to pin.
+    #[arg(long)]
+    pub tls: bool,
+    /// Certificate chain (PEM, leaf first) to serve with --tls.
+    #[arg(long, value_name = "FILE", requires = "tls", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// Private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Write the served certificate (PEM) to FILE before listening, e.g. for `curl --cacert`.
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    pub tls_cert_out: Option<PathBuf>,
+    /// Streams one HTTP/2 connection may have open at once.
+    #[arg(long, default_value_t = DEFAULT_H2_MAX_STREAMS, value_parser = parse_h2_streams)]
+    pub h2_max_streams: u32,
 }
 
 impl ServeOpts {
@@ -88,6 +106,14 @@ impl ServeOpts {
             stream_max_behind: self.max_behind,
             sndbuf: self.sndbuf,
             open_burst: self.open_burst,
+            tls: self.tls.then(|| match (&self.tls_cert, &self.tls_key) {
+                (Some(cert), Some(key)) => TlsSource::Files {
+                    cert: cert.clone(),
+                    key: key.clone(),
+                },
+                _ => TlsSource::SelfSigned,
+            }),
+            h2_max_streams: self.h2_max_streams,
             ..Config::default()
         }
     }
@@ -131,6 +157,17 @@ fn parse_bytes(s: &str) -> Result<usize, String> {
         .parse()
         .map_err(|_| format!("'{s}' is not a byte count (e.g. 65536, 64KiB, 1MiB)"))?;
     check_sndbuf(n.saturating_mul(mult))
+}
+
+fn parse_h2_streams(s: &str) -> Result<u32, String> {
+    match s.trim().parse::<u32>() {
+        Ok(n) if H2_MAX_STREAMS_RANGE.contains(&n) => Ok(n),
+        _ => Err(format!(
+            "'{s}' is not a stream count from {} to {}",
+            H2_MAX_STREAMS_RANGE.start(),
+            H2_MAX_STREAMS_RANGE.end()
+        )),
+    }
 }
 
 fn parse_rate(s: &str) -> Result<f64, String> {

@@ -8,8 +8,10 @@ use crate::handle::spawn;
 use crate::opts::ServeOpts;
 
 /// Runs the server until SIGINT/SIGTERM (or, with `--exit-on-stdin-close`, end of stdin). Prints
-/// `listening on http://ADDR` as the first stdout line (and flushes it) so a parent process
-/// started with `--addr 127.0.0.1:0` learns the port.
+/// `listening on http://ADDR` (`https://` with `--tls`) as the first stdout line (and flushes
+/// it) so a parent process started with `--addr 127.0.0.1:0` learns the port; with `--tls` the
+/// second line is `tls sha256 AB:CD:...`, the certificate's fingerprint for clients to pin, and
+/// `--tls-cert-out` has been written before the first.
 pub fn run(opts: ServeOpts) -> Result<(), Error> {
     raise_fd_limit();
     let config = opts.load_config()?;
@@ -20,9 +22,17 @@ pub fn run(opts: ServeOpts) -> Result<(), Error> {
         .map_err(Error::Runtime)?;
     rt.block_on(async move {
         let server = spawn(config.clone(), opts.addr).await?;
+        if let (Some(path), Some(tls)) = (&opts.tls_cert_out, server.tls()) {
+            std::fs::write(path, tls.cert_pem())
+                .map_err(|e| Error::BadConfig(format!("tls-cert-out {}: {e}", path.display())))?;
+        }
         {
             let mut out = std::io::stdout().lock();
             writeln!(out, "listening on {}", server.url())
+                .and_then(|()| match server.tls() {
+                    Some(tls) => writeln!(out, "tls sha256 {}", tls.fingerprint()),
+                    None => Ok(()),
+                })
                 .and_then(|()| out.flush())
                 .map_err(Error::Stdout)?;
         }

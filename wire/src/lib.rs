@@ -35,7 +35,8 @@ pub use api::{
 };
 pub use summary::{
     BareHttp, BrowserCompare, BrowserSection, BrowserTechnique, Floor, FloorMultiples, HgrmUnit,
-    Host, LatencySummary, Summary, TransportSummary, HIGH_STEAL_PCT, SCHEMA_VERSION,
+    Host, HttpVersion, LatencySummary, Link, Summary, TransportSummary, HIGH_STEAL_PCT,
+    SCHEMA_VERSION,
 };
 pub use technique::{ParseTechniqueError, Technique};
 pub use tick::{Batch, Control, Gap, Tick};

@@ -304,9 +304,78 @@ pub struct TransportSummary {
     /// the phase (`tickbench run` does it after the `poll` phase). Absent elsewhere.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bare_http: Option<BareHttp>,
+    /// How the phase's clients reached the server: HTTP version, TLS, clients per connection.
+    /// Absent in files written before it was recorded, which were all HTTP/1.1 in plaintext,
+    /// one client per connection (what [`Link::default`] says).
+    #[serde(flatten)]
+    pub link: Link,
     /// Anything else a phase measured (fault-injection counts, slow-client figures, …), by name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub extra: BTreeMap<String, f64>,
+}
+
+/// The protocol settings of a phase: runs that differ here measure different things, so
+/// `compare` refuses to gate one against the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Link {
+    /// HTTP version the clients spoke.
+    #[serde(default)]
+    pub protocol: HttpVersion,
+    /// Whether the clients spoke TLS (HTTPS).
+    #[serde(default)]
+    pub tls: bool,
+    /// Simulated clients sharing one connection (HTTP/2 streams, as browser tabs of one origin).
+    #[serde(default = "one")]
+    pub tabs_per_conn: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl Default for Link {
+    fn default() -> Self {
+        Link {
+            protocol: HttpVersion::H1,
+            tls: false,
+            tabs_per_conn: 1,
+        }
+    }
+}
+
+impl std::fmt::Display for Link {
+    /// `h1`, `h2+tls`, `h2 ×100 tabs/conn`, …
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.protocol.name())?;
+        if self.tls {
+            f.write_str("+tls")?;
+        }
+        if self.tabs_per_conn > 1 {
+            write!(f, " ×{} tabs/conn", self.tabs_per_conn)?;
+        }
+        Ok(())
+    }
+}
+
+/// An HTTP version as a phase records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+pub enum HttpVersion {
+    /// HTTP/1.1.
+    #[default]
+    #[serde(rename = "h1")]
+    H1,
+    /// HTTP/2 (prior knowledge in plaintext, ALPN `h2` over TLS).
+    #[serde(rename = "h2")]
+    H2,
+}
+
+impl HttpVersion {
+    pub const fn name(self) -> &'static str {
+        match self {
+            HttpVersion::H1 => "h1",
+            HttpVersion::H2 => "h2",
+        }
+    }
 }
 
 impl TransportSummary {
@@ -400,5 +469,42 @@ fn ratio(a: f64, b: f64) -> f64 {
         a / b
     } else {
         0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A phase as files written before [`Link`] existed have it.
+    const OLD_PHASE: &str = r#"{"name":"sse","clients":10,"duration_s":1.0,"delivered":5,
+        "gaps":0,"duplicates":0,"out_of_order":0,"gap_notices":0,
+        "latency_us":{"min":1,"p50":2,"p90":3,"p99":4,"p999":5,"max":6,"mean":2.5},
+        "requests":10,"empty_responses":0,"bytes":100,"errors":{},"reconnects":0,
+        "server_cpu_s":0.1,"loadgen_cpu_s":0.1,"server_rss_bytes":1,"loadgen_rss_bytes":1,
+        "saturated":false}"#;
+
+    #[test]
+    fn old_phases_read_as_h1_plaintext_one_tab() {
+        let t: TransportSummary = serde_json::from_str(OLD_PHASE).unwrap();
+        assert_eq!(t.link, Link::default());
+        assert_eq!(t.link.to_string(), "h1");
+    }
+
+    #[test]
+    fn link_round_trips_flat() {
+        let mut t: TransportSummary = serde_json::from_str(OLD_PHASE).unwrap();
+        t.link = Link {
+            protocol: HttpVersion::H2,
+            tls: true,
+            tabs_per_conn: 100,
+        };
+        let v = serde_json::to_value(&t).unwrap();
+        assert_eq!(v["protocol"], "h2");
+        assert_eq!(v["tls"], true);
+        assert_eq!(v["tabs_per_conn"], 100);
+        let back: TransportSummary = serde_json::from_value(v).unwrap();
+        assert_eq!(back, t);
+        assert_eq!(t.link.to_string(), "h2+tls ×100 tabs/conn");
     }
 }

@@ -2,7 +2,7 @@
 //! [`Check`] names held on this run. Nothing here knows the expected answer; it only knows what
 //! evidence would support or refute the claim.
 //!
-//! One file per analysis (`empty_share`, `crossover`, `inverse_latency`, `scale`), the shared
+//! One file per analysis (`empty_share`, `crossover`, `inverse_latency`, `scale`, `link_cost`), the shared
 //! reading of the points in [`evidence`]; this file dispatches and adds the caveats that weaken any
 //! claim (a saturated instrument, lost ticks).
 
@@ -10,6 +10,7 @@ mod crossover;
 mod empty_share;
 pub mod evidence;
 mod inverse_latency;
+mod link_cost;
 mod scale;
 #[cfg(test)]
 mod test_support;
@@ -40,6 +41,18 @@ pub fn judge(check: &Check, points: &[Point]) -> Verdict {
             slope_max,
         } => inverse_latency::inverse_latency(points, *transport, *slope_min, *slope_max),
         Check::Scale { cpu_growth_max } => scale::scale(points, cpu_growth_max.0),
+        Check::LinkCost {
+            max_cpu_ratio,
+            max_latency_ratio,
+            max_rss_ratio,
+        } => link_cost::link_cost(
+            points,
+            link_cost::Limits {
+                cpu: max_cpu_ratio.0,
+                latency: max_latency_ratio.0,
+                rss: max_rss_ratio.map(|r| r.0),
+            },
+        ),
     };
     // Caveats that apply to every analysis: a saturated instrument or lost ticks weaken any claim.
     let saturated: Vec<String> = points
@@ -176,6 +189,7 @@ mod tests {
     fn inverse_latency_slope() {
         let mk = |a: f64, p50_ms: f64| Point {
             action_rate: Some(a),
+            link: tickbench_wire::Link::default(),
             p50_us: p50_ms * 1e3,
             ..pt(Transport::Piggyback)
         };

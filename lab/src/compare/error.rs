@@ -19,6 +19,8 @@ pub enum BadInput {
     KindMismatch(&'static str, &'static str),
     #[error("no common transport (baseline has: {0}; current has: {1})")]
     NoCommon(String, String),
+    #[error("the runs speak different protocols, so their figures measure different things: {0}; compare runs made with the same --http2, --tls and --tabs-per-conn")]
+    ProtocolMismatch(String),
     #[error("thresholds {path}: {message}")]
     Thresholds { path: String, message: String },
     #[error("--{0} must be a finite number >= 0")]

@@ -34,6 +34,17 @@ pub fn compare_runs(
     if !base.iter().any(|b| cur.iter().any(|c| c.key == b.key)) {
         return Err(BadInput::NoCommon(names(&base), names(&cur)));
     }
+    let mismatched: Vec<String> = base
+        .iter()
+        .filter_map(|b| {
+            let c = cur.iter().find(|c| c.key == b.key)?;
+            (b.phase.link != c.phase.link)
+                .then(|| format!("{} {} → {}", b.key, b.phase.link, c.phase.link))
+        })
+        .collect();
+    if !mismatched.is_empty() {
+        return Err(BadInput::ProtocolMismatch(mismatched.join(", ")));
+    }
     let mut rows = Vec::new();
     if !current.complete() {
         rows.push(warning(

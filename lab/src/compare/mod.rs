@@ -47,6 +47,10 @@
 //! `--absolute` adds absolute p50/p99 (µs) and server CPU per tick, within `absolute` (default
 //! +50 %): use it only when both runs come from the same machine.
 //!
+//! Runs whose matched phases spoke different protocols (HTTP/1.1 or HTTP/2, TLS or not, tabs
+//! per connection: [`Link`](tickbench_wire::Link)) are not gated at all: exit 2 with the
+//! differences, since a change of protocol is not a regression of either.
+//!
 //! A current phase that delivered nothing (while the baseline's did) is a regression on its own:
 //! its ratios would otherwise read as zeros, i.e. "better".
 //!

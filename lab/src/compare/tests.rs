@@ -207,6 +207,28 @@ fn differing_configuration_is_a_warning() {
 }
 
 #[test]
+fn runs_of_different_protocols_are_refused() {
+    let base = pair();
+    let mut cur = pair();
+    cur.transports[1].link = tickbench_wire::Link {
+        protocol: tickbench_wire::HttpVersion::H2,
+        tls: true,
+        tabs_per_conn: 100,
+    };
+    let err = compare_runs(&Run::Summary(base), &Run::Summary(cur), &th(), false, false)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("sse h1 → h2+tls ×100 tabs/conn") && err.contains("--http2"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("poll"),
+        "only the differing phase is named: {err}"
+    );
+}
+
+#[test]
 fn missing_and_new_phases() {
     let cur = summary(vec![phase("sse"), phase("stream")]);
     let c = cmp(pair(), cur);

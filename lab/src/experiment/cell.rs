@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use tickbench_wire::Transport;
+use tickbench_wire::{Link, Transport};
+
+use super::link::id_part;
 
 use crate::units::{fmt_dur, fmt_num};
 use crate::values::opt_duration;
@@ -22,13 +24,18 @@ pub struct Cell {
     #[serde(with = "opt_duration", default)]
     pub poll_interval: Option<Duration>,
     pub action_rate: Option<f64>,
+    /// How the clients reach the server (`links` axis); `None`: the load generator's default,
+    /// HTTP/1.1 in plaintext, one client per connection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<Link>,
     /// 1-based repetition.
     pub repetition: u32,
     pub seed: u64,
 }
 
 impl Cell {
-    /// `poll-c100-r5-i2s`, with `-rep<k>` when the experiment repeats.
+    /// `poll-c100-r5-i2s` (`sse-c100-h2-t100` with a link), with `-rep<k>` when the experiment
+    /// repeats.
     pub(crate) fn make_id(&self, with_rep: bool) -> String {
         let mut id = self.transport.name().to_string();
         if let Some(c) = self.clients {
@@ -42,6 +49,10 @@ impl Cell {
         }
         if let Some(a) = self.action_rate {
             id.push_str(&format!("-a{}", fmt_num(a)));
+        }
+        if let Some(l) = &self.link {
+            id.push('-');
+            id.push_str(&id_part(l));
         }
         if with_rep {
             id.push_str(&format!("-rep{}", self.repetition));
@@ -63,6 +74,9 @@ impl Cell {
         }
         if let Some(a) = self.action_rate {
             s.push_str(&format!(", {} actions/s", fmt_num(a)));
+        }
+        if let Some(l) = &self.link {
+            s.push_str(&format!(", {l}"));
         }
         s.push_str(&format!(", seed {}", self.seed));
         s

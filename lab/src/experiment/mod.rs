@@ -15,6 +15,7 @@
 //! ramp = "2s"                                 # default 1s
 //! longpoll_timeout = "30s"                    # optional, whole seconds, 1-120
 //! watch = 10                                  # optional: symbols each client watches
+//! links = [{ protocol = "h1" }, { protocol = "h2", tls = true, tabs_per_conn = 100 }]
 //! seed = 1                                    # default 1; repetition k uses seed + k - 1
 //! repetitions = 1                             # default 1
 //!
@@ -22,6 +23,9 @@
 //! kind = "empty_share"                        # empty_share | crossover | inverse_latency | scale
 //! expected_pct = 30
 //! ```
+//!
+//! `links` says how a cell's clients reach the server: `protocol` `h1` or `h2`, `tls`, and
+//! `tabs_per_conn` (clients sharing one HTTP/2 connection); each key is optional.
 //!
 //! Every list is one axis of the matrix; an absent or empty list is one cell that takes the load
 //! generator's default. `poll_interval` only changes what `poll`/`jsonp` do and `action_rate` only
@@ -40,9 +44,11 @@ use tickbench_wire::Transport;
 
 mod cell;
 mod error;
+mod link;
 
 pub use cell::Cell;
 pub use error::ExperimentError;
+pub use link::LinkAxis;
 
 use error::{key_offset, key_position, line_col, unknown_field};
 
@@ -74,6 +80,9 @@ pub struct Experiment {
     /// Application requests per second per client (piggyback).
     #[serde(default)]
     pub action_rate: Vec<Positive>,
+    /// How the clients reach the server: HTTP version, TLS, tabs per connection.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<LinkAxis>,
     /// Measured window of each cell.
     pub duration: NonZeroDur,
     /// Settling time after the ramp, not recorded.
@@ -184,7 +193,8 @@ impl Experiment {
     }
 
     /// The matrix as a flat list of cells, in run order: repetition outermost (so an interrupted
-    /// sweep has whole repetitions), then transport, clients, rate, poll interval, action rate.
+    /// sweep has whole repetitions), then transport, clients, rate, poll interval, action rate,
+    /// link.
     pub fn cells(&self) -> Vec<Cell> {
         fn axis<T: Copy>(v: &[T]) -> Vec<Option<T>> {
             if v.is_empty() {
@@ -197,6 +207,7 @@ impl Experiment {
         let rates = axis(&self.rate.iter().map(|r| r.0).collect::<Vec<_>>());
         let intervals = axis(&self.poll_interval.iter().map(|d| d.0).collect::<Vec<_>>());
         let actions = axis(&self.action_rate.iter().map(|r| r.0).collect::<Vec<_>>());
+        let links = axis(&self.links.iter().map(|l| l.0).collect::<Vec<_>>());
         let mut out = Vec::new();
         for rep in 0..self.repetitions.0 {
             for &transport in &self.transports.0 {
@@ -214,19 +225,22 @@ impl Experiment {
                     for &r in &rates {
                         for &i in &intervals {
                             for &a in &actions {
-                                let mut cell = Cell {
-                                    index: out.len(),
-                                    id: String::new(),
-                                    transport,
-                                    clients: c,
-                                    rate: r,
-                                    poll_interval: i,
-                                    action_rate: a,
-                                    repetition: rep as u32 + 1,
-                                    seed: self.seed.wrapping_add(rep),
-                                };
-                                cell.id = cell.make_id(self.repetitions.0 > 1);
-                                out.push(cell);
+                                for &link in &links {
+                                    let mut cell = Cell {
+                                        index: out.len(),
+                                        id: String::new(),
+                                        transport,
+                                        clients: c,
+                                        rate: r,
+                                        poll_interval: i,
+                                        action_rate: a,
+                                        link,
+                                        repetition: rep as u32 + 1,
+                                        seed: self.seed.wrapping_add(rep),
+                                    };
+                                    cell.id = cell.make_id(self.repetitions.0 > 1);
+                                    out.push(cell);
+                                }
                             }
                         }
                     }
@@ -416,6 +430,24 @@ duration = "1s"
     }
 
     #[test]
+    fn links_are_an_axis_and_checked() {
+        let text = "name = \"a\"\nclaim = \"b\"\ntransports = [\"sse\"]\nduration = \"1s\"\n\
+                    links = [{ protocol = \"h1\" }, { protocol = \"h2\", tabs_per_conn = 100 }, { tls = true }]\n";
+        let e = Experiment::parse(text, "x.toml").unwrap();
+        let ids: Vec<String> = e.cells().into_iter().map(|c| c.id).collect();
+        assert_eq!(ids, ["sse-h1", "sse-h2-t100", "sse-h1-tls"]);
+        let m = err(&text.replace("protocol = \"h2\", ", ""));
+        assert!(
+            m.starts_with("x.toml:5:") && m.contains("needs protocol"),
+            "{m}"
+        );
+        let m = err(&text.replace("{ tls = true }", "{ tsl = true }"));
+        assert!(m.starts_with("x.toml:5:") && m.contains("tsl"), "{m}");
+        let m = err(&text.replace("\"h1\"", "\"h3\""));
+        assert!(m.contains("h3"), "{m}");
+    }
+
+    #[test]
     fn quicken_caps_durations() {
         let mut e = Experiment::parse(GOOD, "x.toml").unwrap();
         e.quicken();
@@ -443,11 +475,13 @@ duration = "1s"
         assert_eq!(
             names,
             [
+                "http2-multiplexing",
                 "longpoll-vs-rate",
                 "piggyback",
                 "polling-waste",
                 "scale",
                 "servers",
+                "tls-cost",
                 "websocket-vs-comet"
             ]
         );

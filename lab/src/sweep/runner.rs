@@ -71,6 +71,11 @@ impl CellRunner for LoadgenRunner {
         if let Some(a) = cell.action_rate {
             o.action_rate = a;
         }
+        if let Some(l) = cell.link {
+            o.http2 = l.protocol == tickbench_wire::HttpVersion::H2;
+            o.tls = l.tls;
+            o.tabs_per_conn = l.tabs_per_conn;
+        }
         if let Some(t) = exp.longpoll_timeout {
             o.longpoll_timeout = t.0;
         }

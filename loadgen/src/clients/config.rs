@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use tickbench_wire::Transport;
 
+use super::http::Connection;
 use crate::targets::TargetKind;
 
 /// Everything one simulated client needs to know. Cheap to clone: the watchlist and the snapshot
@@ -46,6 +47,9 @@ pub struct ClientConfig {
     /// protocol) or Nchan, whose native transports have their own loops
     /// ([`nchan`](super::nchan)).
     pub target: TargetKind,
+    /// The connection its requests go out on: its own (HTTP/1.1 or HTTP/2, plaintext or TLS),
+    /// or one shared with other tabs (`--tabs-per-conn`).
+    pub connection: Connection,
 }
 
 impl ClientConfig {
@@ -66,6 +70,7 @@ impl ClientConfig {
             read_rate: None,
             local_addr: None,
             target: TargetKind::Tickbench,
+            connection: Connection::default(),
         }
     }
 }

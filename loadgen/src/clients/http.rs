@@ -1,34 +1,116 @@
-//! The HTTP plumbing every client shares: the per-client `reqwest::Client`, URL building into a
-//! reused buffer, and turning failures into [`ErrorKind`]s.
+//! The HTTP plumbing every client shares: the `reqwest::Client` of a client (its own, or one
+//! shared by several tabs over HTTP/2) for HTTP/1.1 or HTTP/2, plaintext or TLS; URL building
+//! into a reused buffer; and turning failures into [`ErrorKind`]s.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::sink::ErrorKind;
+use super::tls::Trust;
 
 /// How long a TCP connect may take before it counts as [`ErrorKind::Connect`]. Loopback connects
 /// take microseconds; seconds mean the listener's backlog is full, which is worth reporting.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How clients speak to the server: HTTP version and TLS.
+#[derive(Debug, Clone, Default)]
+pub struct HttpSpec {
+    /// HTTP/2 (prior knowledge in plaintext, ALPN `h2` only over TLS) instead of HTTP/1.1.
+    pub http2: bool,
+    /// For `https://` servers: the rustls configuration (ALPN set to the one protocol above)
+    /// from the run's [`Trust`]; `None` for plaintext.
+    pub tls: Option<Arc<rustls::ClientConfig>>,
+}
+
+impl HttpSpec {
+    /// The spec for `http2` over TLS accepting what `trust` accepts (`None`: plaintext).
+    pub fn new(http2: bool, trust: Option<&Trust>) -> Result<HttpSpec, String> {
+        let alpn: &[u8] = if http2 { b"h2" } else { b"http/1.1" };
+        let tls = match trust {
+            Some(t) => Some(Arc::new(t.client_config(alpn)?)),
+            None => None,
+        };
+        Ok(HttpSpec { http2, tls })
+    }
+
+    /// The TLS configuration offering only `http/1.1` (a WebSocket upgrade is HTTP/1.1's,
+    /// whatever the HTTP transports speak); `None` for plaintext.
+    pub fn tls_http1(&self) -> Option<Arc<rustls::ClientConfig>> {
+        let cfg = self.tls.as_ref()?;
+        if cfg.alpn_protocols == [b"http/1.1".to_vec()] {
+            return Some(cfg.clone());
+        }
+        let mut c = rustls::ClientConfig::clone(cfg);
+        c.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Some(Arc::new(c))
+    }
+
+    /// A `reqwest::Client` of this spec (see [`http_client`]); fails only if the TLS backend
+    /// cannot start.
+    pub fn build(&self, local_addr: Option<IpAddr>) -> Result<reqwest::Client, reqwest::Error> {
+        self.builder().local_address(local_addr).build()
+    }
+
+    /// The builder [`build`](Self::build) uses, for callers that add settings (timeouts).
+    pub fn builder(&self) -> reqwest::ClientBuilder {
+        let builder = reqwest::Client::builder()
+            .no_proxy()
+            .tcp_nodelay(true)
+            .pool_max_idle_per_host(1)
+            .connect_timeout(CONNECT_TIMEOUT);
+        let builder = if self.http2 {
+            builder.http2_prior_knowledge()
+        } else {
+            builder.http1_only()
+        };
+        match &self.tls {
+            Some(cfg) => builder.use_preconfigured_tls(rustls::ClientConfig::clone(cfg)),
+            None => builder,
+        }
+    }
+}
+
+/// Where a simulated client's requests go out: its own connection, or one it shares with
+/// other tabs of the same origin (HTTP/2, `--tabs-per-conn`).
+#[derive(Debug, Clone)]
+pub enum Connection {
+    /// A `reqwest::Client` of its own, built when the client starts.
+    Own(HttpSpec),
+    /// This client, shared (one HTTP/2 connection carrying every tab's streams).
+    Shared(reqwest::Client),
+}
+
+impl Default for Connection {
+    fn default() -> Self {
+        Connection::Own(HttpSpec::default())
+    }
+}
+
+impl Connection {
+    /// The client to send through, bound to `local_addr` when it is its own.
+    pub fn client(&self, local_addr: Option<IpAddr>) -> reqwest::Client {
+        match self {
+            // The spec was built once by the run (or is the plaintext default), which checked
+            // that it builds; a failure now would be the TLS backend failing to start.
+            Connection::Own(spec) => spec
+                .build(local_addr)
+                .unwrap_or_else(|e| panic!("building an HTTP client of a checked spec: {e}")),
+            Connection::Shared(c) => c.clone(),
+        }
+    }
+}
+
 /// The `reqwest::Client` of ONE simulated client, like one browser tab: its own keep-alive
 /// connection (at most one idle per host, so it reuses exactly one), no proxy lookup (loopback
 /// only, and proxy env vars would silently change what is measured), `TCP_NODELAY` (small
-/// requests must not wait for Nagle), HTTP/1.1 as the protocol specifies.
+/// requests must not wait for Nagle), HTTP/1.1 in plaintext as the protocol specifies
+/// ([`HttpSpec`] for HTTP/2 and TLS).
 ///
 /// `local_addr` binds the source address, so a run can spread clients over `127.0.0.x` and
 /// not run out of ephemeral ports towards one destination.
 pub fn http_client(local_addr: Option<IpAddr>) -> reqwest::Client {
-    let builder = reqwest::Client::builder()
-        .no_proxy()
-        .tcp_nodelay(true)
-        .pool_max_idle_per_host(1)
-        .connect_timeout(CONNECT_TIMEOUT)
-        .http1_only()
-        .local_address(local_addr);
-    // Building only fails when the TLS backend or resolver cannot start; neither is compiled in.
-    builder
-        .build()
-        .unwrap_or_else(|e| panic!("building the HTTP client cannot fail without TLS: {e}"))
+    Connection::default().client(local_addr)
 }
 
 /// The error kind of a failed request or body read.
@@ -107,5 +189,11 @@ mod tests {
     fn client_builds() {
         let _ = http_client(None);
         let _ = http_client(Some("127.0.0.2".parse().unwrap()));
+        let spec = HttpSpec::new(true, Some(&Trust::Insecure)).unwrap();
+        assert!(spec.build(None).is_ok());
+        let spec = HttpSpec::new(true, Some(&Trust::WebRoots)).unwrap();
+        assert!(spec.build(None).is_ok());
+        let h1 = spec.tls_http1().unwrap();
+        assert_eq!(h1.alpn_protocols, vec![b"http/1.1".to_vec()]);
     }
 }

@@ -23,9 +23,10 @@
 //!   multipart framing); Pushpin's clients are the loops above, its GRIP backend speaking
 //!   tickbench's protocol.
 //! - [`seq`]: the per-client sequence checker; [`backoff`]: reconnect delays; [`http`]: the
-//!   per-client `reqwest::Client` and URL building; [`slowlink`]: the small-window connection of
-//!   a slow consumer's stream; [`ws`]: the WebSocket loop (tokio-tungstenite, the same cursor,
-//!   checks and backoff); `state`: what a client carries between
+//!   client's `reqwest::Client` (HTTP/1.1 or HTTP/2, plaintext or TLS, own or shared by tabs)
+//!   and URL building; [`tls`]: which server certificates are trusted; [`slowlink`]: the
+//!   small-window connection of a slow consumer's stream; [`ws`]: the WebSocket loop
+//!   (tokio-tungstenite, the same cursor, checks and backoff); `state`: what a client carries between
 //!   requests and the reporting paths every loop shares.
 
 pub mod backoff;
@@ -41,11 +42,12 @@ mod sink;
 pub mod slowlink;
 mod state;
 pub mod streaming;
+pub mod tls;
 pub mod ws;
 
 pub use config::{ClientConfig, ReadRate};
 pub use dispatch::run_client;
-pub use http::http_client;
+pub use http::{http_client, Connection, HttpSpec};
 pub use seq::SeqChecker;
 pub use sink::{ErrorKind, SeqOutcome, Sink};
 pub use tickbench_wire::framing::{Frame, FrameParser, ParseError};

@@ -8,8 +8,13 @@
 //! buffer of [`slowlink`](super::slowlink), so its backlog waits at the server. The library
 //! answers the server's pings while the loop reads; a slow consumer reads (and so answers) at
 //! its slow pace, like a browser tab whose event loop is busy.
+//!
+//! `wss://` (the server's URL is `https://`) speaks TLS with the run's trust (the pinned
+//! fingerprint, `--ca`, `--insecure` or the web roots), offering ALPN `http/1.1` only: the
+//! upgrade is HTTP/1.1's even when the HTTP transports of the run speak HTTP/2.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -21,6 +26,9 @@ use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
+use tokio_util::either::Either;
+
+use super::http::Connection;
 
 use super::http::{retry_after, CONNECT_TIMEOUT};
 use super::sink::{ErrorKind, Sink};
@@ -32,6 +40,9 @@ use super::streaming::NEXT_HEADER;
 /// (~150 bytes) or a catch-up batch of a few KiB.
 pub const READ_BUFFER: usize = 4 * 1024;
 
+/// A session's socket: plain TCP (`ws://`) or TLS over it (`wss://`).
+type WsIo = Either<TcpStream, tokio_rustls::client::TlsStream<TcpStream>>;
+
 /// How one session ended.
 enum End {
     /// The server said goodbye (`bye`, close 1001) or closed normally.
@@ -41,12 +52,21 @@ enum End {
 
 pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>) {
     let stall = c.cfg.stream_timeout.max(Duration::from_secs(1));
+    let tls = match &c.cfg.connection {
+        Connection::Own(spec) => spec.tls_http1(),
+        // Tabs share HTTP/2 connections, which carry no WebSocket: the population gives ws
+        // clients their own.
+        Connection::Shared(_) => None,
+    };
     loop {
         c.begin_url(Transport::Ws.path());
         let url = ws_url(&c.url);
         c.sink.request();
         let slow = c.cfg.read_rate.is_some();
-        let mut ws = match timeout(stall, open(&url, c.cfg.local_addr, slow)).await {
+        // Boxed: the TLS handshake's state is kilobytes, and every client's future (whatever
+        // its transport) would otherwise be as large as this one's largest await.
+        let opening = Box::pin(open(&url, c.cfg.local_addr, slow, tls.as_ref()));
+        let mut ws = match timeout(stall, opening).await {
             Err(_) => {
                 c.fail(ErrorKind::Timeout.into()).await;
                 continue;
@@ -89,7 +109,7 @@ pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>) {
 /// Reads one session's messages until it ends.
 async fn session<S: Sink>(
     c: &mut ClientState<S>,
-    ws: &mut WebSocketStream<TcpStream>,
+    ws: &mut WebSocketStream<WsIo>,
     stall: Duration,
 ) -> End {
     let mut next_read = tokio::time::Instant::now();
@@ -162,14 +182,16 @@ enum Refused {
     Kind(ErrorKind),
 }
 
-/// Connects (from `local`, with a small receive buffer when `slow`) and does the handshake.
+/// Connects (from `local`, with a small receive buffer when `slow`; over TLS with `tls`) and
+/// does the handshake.
 async fn open(
     url: &str,
     local: Option<IpAddr>,
     slow: bool,
+    tls: Option<&Arc<rustls::ClientConfig>>,
 ) -> Result<
     (
-        WebSocketStream<TcpStream>,
+        WebSocketStream<WsIo>,
         tokio_tungstenite::tungstenite::handshake::client::Response,
     ),
     Refused,
@@ -206,10 +228,23 @@ async fn open(
         Ok(Err(_)) => return Err(refused(ErrorKind::Connect)),
         Ok(Ok(s)) => s,
     };
+    let io: WsIo = match tls {
+        None => Either::Left(tcp),
+        Some(cfg) => {
+            let name =
+                rustls::pki_types::ServerName::try_from(host.trim_matches(['[', ']']).to_string())
+                    .map_err(|_| refused(ErrorKind::Connect))?;
+            let connector = tokio_rustls::TlsConnector::from(cfg.clone());
+            match connector.connect(name, tcp).await {
+                Ok(s) => Either::Right(s),
+                Err(_) => return Err(refused(ErrorKind::Connect)),
+            }
+        }
+    };
     let config = WebSocketConfig::default()
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(0);
-    tokio_tungstenite::client_async_with_config(url, tcp, Some(config))
+    tokio_tungstenite::client_async_with_config(url, io, Some(config))
         .await
         .map_err(|e| match e {
             WsError::Http(resp) => Refused::Status(resp),

@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::chaos::{ChaosCounts, ChaosProxy};
 use crate::child::ChildServer;
+use crate::clients::HttpSpec;
 use crate::error::Error;
 use crate::floor::bare_http::{self, BareHttpConfig};
 use crate::floor::{measure_cross_thread_floor, measure_floor, FanoutConfig, FanoutFloor};
@@ -20,7 +21,7 @@ use crate::procstat;
 use crate::progress::{Progress, SecondSnapshot, Stage};
 use crate::results::ResultsDir;
 use crate::run::peer::PeerView;
-use crate::run::population::Population;
+use crate::run::population::{trust, Population};
 use crate::run::probe::{fetch_symbols, healthz, Health, CONTROL_TIMEOUT};
 use crate::run::restarter::lock;
 use crate::run::window::{cpu_delta, Second, Window};
@@ -70,23 +71,38 @@ impl Coordinator {
     ) -> Result<Coordinator, Error> {
         let base = reqwest::Url::parse(&format!("{target}/"))
             .ok()
-            .filter(|u| u.scheme() == "http" && u.host().is_some())
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
             .ok_or_else(|| Error::BadTarget {
                 target: target.clone(),
-                reason: "not an http:// URL".into(),
+                reason: "not an http:// or https:// URL".into(),
             })?;
-        let http = reqwest::Client::builder()
-            .no_proxy()
+        let trust = trust(&opts, &base, child.as_deref())?;
+        let bad_tls = |e: String| Error::Options(format!("TLS: {e}"));
+        let spec = HttpSpec::new(opts.http2, trust.as_ref()).map_err(bad_tls)?;
+        let control_spec = HttpSpec::new(false, trust.as_ref()).map_err(bad_tls)?;
+        let http = control_spec
+            .builder()
             .timeout(CONTROL_TIMEOUT)
             .build()
             .map_err(|e| Error::Os {
                 what: "building the control HTTP client".into(),
                 source: std::io::Error::other(e),
             })?;
+        // Every client is built from `spec`: a failure shows here once, not in each client.
+        spec.build(None).map_err(|e| Error::Os {
+            what: "building the clients' HTTP client".into(),
+            source: std::io::Error::other(e),
+        })?;
         let symbols = fetch_symbols(&http, &base, &target).await?;
-        let population = Population::draw(&symbols, &opts);
+        let population = Population::draw(&symbols, &opts, spec);
         let client_base = match &proxy {
-            Some(p) => reqwest::Url::parse(&format!("{}/", p.url())).map_err(|e| Error::Os {
+            // The proxy forwards bytes: TLS passes through it, so the scheme is the server's.
+            Some(p) => reqwest::Url::parse(&format!(
+                "{}/",
+                p.url()
+                    .replacen("http://", &format!("{}://", base.scheme()), 1)
+            ))
+            .map_err(|e| Error::Os {
                 what: "building the chaos proxy URL".into(),
                 source: std::io::Error::other(e),
             })?,
@@ -160,6 +176,7 @@ impl Coordinator {
             total: self.opts.total_duration(),
             floor_us_p50: floor.p50,
             floor_us_p99: floor.p99,
+            link: self.opts.link(),
         });
 
         let workers = (0..self.opts.workers)
@@ -329,8 +346,10 @@ impl Coordinator {
             })?,
             None => self.client_base.clone(),
         };
-        // Clients round-robin over the workers, start times spread evenly over the ramp.
+        // Clients round-robin over the workers (the tabs sharing a connection together, on the
+        // runtime that drives it), start times spread evenly over the ramp.
         let mut plans: Vec<Vec<_>> = (0..workers.len()).map(|_| Vec::new()).collect();
+        let tabs = u64::from(o.tabs_per_conn.max(1));
         for i in 0..o.clients {
             let offset = ramp.mul_f64(i as f64 / o.clients as f64);
             let mut cfg = self
@@ -339,7 +358,7 @@ impl Coordinator {
             if let Some(p) = &self.peer {
                 cfg.target = p.kind;
             }
-            plans[i as usize % workers.len()].push((offset, cfg));
+            plans[(i / tabs) as usize % workers.len()].push((offset, cfg));
         }
         for (w, clients) in workers.iter().zip(plans) {
             w.send(Command::Phase(PhasePlan {
@@ -541,6 +560,7 @@ impl Coordinator {
         }
         let (mut summary, latency) = window.into_summary(transport, self.opts.clients);
         summary.steal_pct = steal_window.pct();
+        summary.link = self.opts.link_for(transport);
         if self.fanout.is_none() {
             results.phase_done(transport, latency)?;
         }

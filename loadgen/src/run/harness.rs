@@ -86,6 +86,7 @@ pub fn run_with_progress(
                 symbols: Some(opts.symbols),
                 extra: opts.server_args.clone(),
                 cpus: server_cpus,
+                tls: opts.tls,
                 ..ServerArgs::new(exe)
             })?)))
         }

@@ -1,13 +1,18 @@
-//! The clients of a run: each one's watchlist, read rate (slow consumers), source address and
-//! seed, drawn once so every transport phase serves the same clients.
+//! The clients of a run: each one's watchlist, read rate (slow consumers), source address,
+//! seed and connection (its own, or shared by tabs over HTTP/2), drawn once so every transport
+//! phase serves the same clients.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use rand::SeedableRng;
 use tickbench_wire::{transport::Kind, Symbols, Transport};
 
-use crate::clients::{ClientConfig, ReadRate};
+use crate::child::ChildServer;
+use crate::clients::tls::Trust;
+use crate::clients::{ClientConfig, Connection, HttpSpec, ReadRate};
+use crate::error::Error;
 use crate::opts::{RunOpts, Watch};
+use crate::run::restarter::lock;
 
 /// Who the clients are, by client index.
 pub(super) struct Population {
@@ -16,16 +21,52 @@ pub(super) struct Population {
     /// Each client's read rate (bytes/s) if it is a slow consumer (`--slow-clients`); only
     /// streams read slowly.
     slow_rate: Vec<Option<u64>>,
+    /// How every client speaks to the server (HTTP version, TLS trust).
+    spec: HttpSpec,
+    /// Clients per connection (`--tabs-per-conn`): clients `k·tabs .. (k+1)·tabs` of a phase
+    /// share one `reqwest::Client`, so one HTTP/2 connection.
+    tabs: u64,
+    /// The shared client of the group handed out last, by (phase, group): the driver asks for
+    /// a phase's clients in index order, so a group's clients come one after another.
+    shared: Mutex<Option<(usize, u64, reqwest::Client)>>,
 }
 
 impl Population {
-    /// Draws the population of `opts` over the market `symbols`.
-    pub(super) fn draw(symbols: &Symbols, opts: &RunOpts) -> Population {
+    /// Draws the population of `opts` over the market `symbols`, connecting as `spec` says.
+    pub(super) fn draw(symbols: &Symbols, opts: &RunOpts, spec: HttpSpec) -> Population {
         let watchlists = draw_watchlists(symbols, opts.watch, opts.clients, opts.seed);
         let slow_rate = slow_rates(symbols, &watchlists, opts.slow_clients, opts.slow_factor);
         Population {
             watchlists,
             slow_rate,
+            spec,
+            tabs: u64::from(opts.tabs_per_conn.max(1)),
+            shared: Mutex::new(None),
+        }
+    }
+
+    /// Client `i`'s connection in `phase`: its own, or its group's shared one (a new one per
+    /// phase, so each phase starts from zero connections).
+    fn connection(
+        &self,
+        transport: Transport,
+        phase: usize,
+        i: u64,
+        local_addr: Option<std::net::IpAddr>,
+    ) -> Connection {
+        // A WebSocket is an HTTP/1.1 upgrade of its own connection: never shared.
+        if self.tabs <= 1 || transport.kind() == Kind::Duplex {
+            return Connection::Own(self.spec.clone());
+        }
+        let group = i / self.tabs;
+        let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+        match &*shared {
+            Some((p, g, c)) if *p == phase && *g == group => Connection::Shared(c.clone()),
+            _ => {
+                let c = Connection::Own(self.spec.clone()).client(local_addr);
+                *shared = Some((phase, group, c.clone()));
+                Connection::Shared(c)
+            }
         }
     }
 
@@ -56,11 +97,36 @@ impl Population {
         cfg.since = None;
         cfg.seed = mix(opts.seed, (phase as u64) << 40 | i);
         cfg.local_addr = source_address(i, opts.clients);
+        cfg.connection = self.connection(transport, phase, i, cfg.local_addr);
         if reads_a_stream(transport) {
             cfg.read_rate = self.slow_rate[i as usize].map(ReadRate::new);
         }
         cfg
     }
+}
+
+/// Which certificates the clients trust for an `https://` `base`: the embedded server's printed
+/// fingerprint, `--insecure`, `--ca FILE`, or the bundled web roots. `None` for `http://`.
+pub(super) fn trust(
+    opts: &RunOpts,
+    base: &reqwest::Url,
+    child: Option<&Mutex<ChildServer>>,
+) -> Result<Option<Trust>, Error> {
+    if base.scheme() != "https" {
+        return Ok(None);
+    }
+    if let Some(fp) = child.and_then(|c| lock(c).fingerprint().map(str::to_string)) {
+        return Ok(Some(Trust::Pinned(fp)));
+    }
+    if opts.insecure {
+        return Ok(Some(Trust::Insecure));
+    }
+    if let Some(ca) = &opts.ca {
+        return Trust::ca_file(ca)
+            .map(Some)
+            .map_err(|e| Error::Options(format!("--ca {e}")));
+    }
+    Ok(Some(Trust::WebRoots))
 }
 
 /// Whether a client of `transport` reads one long response, the only kind a slow consumer's read

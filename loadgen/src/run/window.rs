@@ -244,6 +244,7 @@ impl Window {
             floor_multiples: None,
             steal_pct: None,
             bare_http: None,
+            link: tickbench_wire::Link::default(),
             extra,
         };
         (summary, m.latency)

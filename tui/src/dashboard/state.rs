@@ -146,6 +146,7 @@ impl PhaseView {
             floor_multiples: None,
             steal_pct: None,
             bare_http: None,
+            link: tickbench_wire::Link::default(),
             extra: BTreeMap::new(),
         }
     }
@@ -175,6 +176,8 @@ pub struct Live {
 pub struct DashState {
     /// Server being measured, `None` until the run starts.
     pub target: Option<String>,
+    /// How the clients reach it (shown when not HTTP/1.1 in plaintext).
+    pub link: tickbench_wire::Link,
     pub phases: Vec<PhaseView>,
     /// Index of the running phase.
     pub current: Option<usize>,
@@ -203,6 +206,7 @@ impl DashState {
     pub fn new(theme: Theme) -> Self {
         Self {
             target: None,
+            link: tickbench_wire::Link::default(),
             phases: Vec::new(),
             current: None,
             selected: 0,
@@ -269,8 +273,10 @@ impl DashState {
                 total,
                 floor_us_p50,
                 floor_us_p99,
+                link,
             } => {
                 self.target = Some(target);
+                self.link = link;
                 self.total = total;
                 self.floor = Some(Floor {
                     p50: floor_us_p50,

@@ -115,6 +115,10 @@ fn render_header(state: &DashState, frame: &mut Frame, area: Rect) {
         format!(" tickbench run → {target}  "),
         th.header(),
     )];
+    if state.link != tickbench_wire::Link::default() {
+        first.push(Span::styled(format!("[{}]", state.link), th.good()));
+        first.push(Span::raw("  "));
+    }
     if let Some((dir, complete)) = &state.finished {
         first.push(Span::styled(
             if *complete { "finished" } else { "stopped" },

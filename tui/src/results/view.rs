@@ -38,6 +38,18 @@ fn run_title(r: &Summary, theme: &Theme) -> Vec<Span<'static>> {
         v.push(Span::raw("  "));
         v.push(Span::styled(" INCOMPLETE ", theme.alarm()));
     }
+    // HTTP/2, TLS, shared connections: what the figures were measured over.
+    let mut links: Vec<String> = r
+        .transports
+        .iter()
+        .filter(|t| t.link != tickbench_wire::Link::default())
+        .map(|t| t.link.to_string())
+        .collect();
+    links.dedup();
+    for l in links {
+        v.push(Span::raw("  "));
+        v.push(Span::styled(format!("[{l}]"), theme.header()));
+    }
     if r.transports.iter().any(|t| t.saturated) {
         v.push(Span::raw("  "));
         v.push(Span::styled(" SATURATED ", theme.alarm()));

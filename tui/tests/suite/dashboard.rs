@@ -72,6 +72,7 @@ fn running() -> DashState {
         total: Duration::from_secs(160),
         floor_us_p50: 21.0,
         floor_us_p99: 48.0,
+        link: tickbench_wire::Link::default(),
     });
     s.apply(Progress::PhaseStarted {
         transport: Transport::Poll,
@@ -187,4 +188,30 @@ fn empty_dashboard_before_the_run_starts() {
     let s = DashState::new(Theme::mono());
     let t = draw(80, 24, |f| render(&s, f));
     insta::assert_snapshot!("dashboard_empty", t.backend());
+}
+
+#[test]
+fn the_header_shows_http2_and_tls() {
+    let mut s = DashState::new(Theme::mono());
+    s.apply(Progress::Started {
+        target: "https://127.0.0.1:8443".into(),
+        transports: vec![Transport::Sse],
+        total: Duration::from_secs(15),
+        floor_us_p50: 21.0,
+        floor_us_p99: 48.0,
+        link: tickbench_wire::Link {
+            protocol: tickbench_wire::HttpVersion::H2,
+            tls: true,
+            tabs_per_conn: 100,
+        },
+    });
+    let t = draw(100, 24, |f| render(&s, f));
+    let text: String = t
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    assert!(text.contains("[h2+tls ×100 tabs/conn]"), "{text}");
 }
