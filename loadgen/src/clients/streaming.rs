@@ -203,7 +203,7 @@ pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>) {
                     }
                     Ok(Next::Frame(Frame::Tick(t))) => {
                         // Not produced by these parsers (they decode into `c.tick`); kept exact.
-                        c.tick = t;
+                        *c.tick = t;
                         c.deliver_tick(now_micros());
                     }
                     Ok(Next::Frame(Frame::Gap(g))) => c.gap(g),

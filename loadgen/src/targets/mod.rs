@@ -144,7 +144,9 @@ impl Target {
             None => (TargetKind::Tickbench, s),
         };
         let url = reqwest::Url::parse(rest).map_err(|_| format!("'{rest}' is not a URL"))?;
-        if url.scheme() != "http" || url.host_str().is_none() {
+        // Our own server may be https:// (`serve --tls`); the peers are started plaintext.
+        let https_ok = kind == TargetKind::Tickbench && url.scheme() == "https";
+        if (url.scheme() != "http" && !https_ok) || url.host_str().is_none() {
             return Err(format!("'{rest}' is not an http:// URL"));
         }
         let port = url.port_or_known_default().unwrap_or(80);

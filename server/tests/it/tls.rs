@@ -122,7 +122,7 @@ async fn garbage_and_slow_handshakes_are_cut_while_a_healthy_client_receives() {
         .await;
 }
 
-/// `tickbench_connections_open` read over `c`.
+/// `tickbench_open_connections` read over `c`.
 async fn conns_open(s: &ServerHandle, c: &reqwest::Client) -> u64 {
     let text = c
         .get(format!("{}/metrics", s.url()))
@@ -133,7 +133,7 @@ async fn conns_open(s: &ServerHandle, c: &reqwest::Client) -> u64 {
         .await
         .unwrap();
     text.lines()
-        .find_map(|l| l.strip_prefix("tickbench_connections_open "))
+        .find_map(|l| l.strip_prefix("tickbench_open_connections "))
         .unwrap()
         .trim()
         .parse()
