@@ -13,11 +13,14 @@ use tickbench_loadgen::{OutputFormat, RunOpts};
 /// The exit codes, as `--help` lists them.
 const EXIT_CODES: &str = "\
 Exit codes:
-  0    success (also `run` stopped by SIGTERM: an orderly stop, results marked incomplete)
-  1    error (one line on stderr); `compare`: a regression
+  0    success
+  1    error (one line on stderr); `compare`: a regression; `sweep` stopped by Ctrl-C or SIGTERM
+       (the cells that ran are in its folder)
   2    bad command line or bad input
   3    `run --fail-on-saturated`: a phase was SATURATED
-  130  interrupted (Ctrl-C, or `q` in the dashboard): partial results written, marked incomplete";
+  130  `run` interrupted by Ctrl-C or `q` in the dashboard (also a second Ctrl-C in `sweep`):
+       partial results written, marked incomplete
+  143  `run` stopped by SIGTERM: partial results written, marked incomplete";
 
 /// Stock-quote ticker simulator and Comet push testbed.
 #[derive(Debug, Parser)]
@@ -165,7 +168,7 @@ fn parse() -> Result<Cli, clap::Error> {
 }
 
 /// `tickbench run`: the dashboard on a terminal, plain output otherwise; then the exit code from
-/// what was written (interrupted → 130, saturated with `--fail-on-saturated` → 3).
+/// what was written (Ctrl-C or `q` → 130, SIGTERM → 143, saturated with `--fail-on-saturated` → 3).
 fn run(mut opts: RunOpts) -> ExitCode {
     if opts.browser {
         opts.browser_phase = Some(tickbench_browser::run_phase(&opts));
@@ -210,10 +213,11 @@ fn run(mut opts: RunOpts) -> ExitCode {
 /// The exit code of a run that wrote `summary`.
 fn outcome(summary: &tickbench_wire::Summary, signal: Option<i32>, fail_on_saturated: bool) -> u8 {
     if !summary.complete {
-        // SIGTERM is a supervisor's orderly stop (as for `serve`); Ctrl-C and `q` are a person
-        // stopping early, which a script must not mistake for a finished run.
+        // A run stopped early is not a finished run, whoever stopped it: a script or CI job must
+        // not take its partial figures for a result (as `sweep` exits non-zero when stopped).
+        // The shell's convention, 128 + the signal: SIGTERM 143; Ctrl-C and `q` 130.
         return match signal {
-            Some(15) => 0,
+            Some(15) => 143,
             _ => 130,
         };
     }
@@ -298,6 +302,7 @@ mod tests {
         assert_eq!(outcome(&summary(true, true), None, true), 3);
         assert_eq!(outcome(&summary(false, false), Some(2), false), 130);
         assert_eq!(outcome(&summary(false, false), None, false), 130);
-        assert_eq!(outcome(&summary(false, true), Some(15), true), 0);
+        assert_eq!(outcome(&summary(false, true), Some(15), true), 143);
+        assert_eq!(outcome(&summary(false, false), Some(15), false), 143);
     }
 }

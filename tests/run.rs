@@ -156,7 +156,8 @@ fn sigterm_writes_an_incomplete_run_and_stops_the_server() {
     let output = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stdout}\n{stderr}");
+    // Stopped early is not finished: 128 + SIGTERM, as a shell reports it.
+    assert_eq!(output.status.code(), Some(143), "{stdout}\n{stderr}");
     assert!(stdout.contains("interrupted"), "{stdout}\n{stderr}");
 
     let latest = out.path().join("latest");
@@ -227,4 +228,77 @@ fn a_dying_embedded_server_ends_the_run_with_one_line() {
         v["complete"], false,
         "an interrupted run never looks complete"
     );
+}
+
+/// Stops a `tickbench serve` child however the test ends.
+struct Serve(std::process::Child);
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn an_external_target_is_measured_from_its_process_metrics() {
+    use std::io::BufRead;
+    // A real server in its own process, whose pid the run is not told: its CPU and memory can
+    // only come from its `/metrics`.
+    let mut serve = Serve(
+        tickbench()
+            .args(["serve", "--addr", "127.0.0.1:0", "--rate", "200", "-q"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut first = String::new();
+    std::io::BufReader::new(serve.0.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let url = first.trim().rsplit(' ').next().unwrap().to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{first}");
+
+    let out = tempfile::tempdir().unwrap();
+    let output = tickbench()
+        .args([
+            "run",
+            "--target",
+            &url,
+            "--clients",
+            "10",
+            "--duration",
+            "2s",
+            "--warmup",
+            "1s",
+            "--ramp",
+            "1s",
+            "--transports",
+            "sse",
+            "--no-tui",
+            "--no-fanout-floor",
+            "--format",
+            "json",
+            "--out",
+        ])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["config"]["server_pid"], serde_json::Value::Null);
+    assert!(
+        summary["config"]["server_stats"]
+            .as_str()
+            .unwrap()
+            .contains("/metrics"),
+        "{}",
+        summary["config"]
+    );
+    let sse = &summary["transports"][0];
+    assert!(sse["delivered"].as_u64().unwrap() > 0, "{sse}");
+    assert!(sse["server_cpu_s"].as_f64().unwrap() > 0.0, "{sse}");
+    assert!(sse["server_rss_bytes"].as_u64().unwrap() > 0, "{sse}");
 }

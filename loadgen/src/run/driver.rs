@@ -22,7 +22,7 @@ use crate::progress::{Progress, SecondSnapshot, Stage};
 use crate::results::ResultsDir;
 use crate::run::peer::PeerView;
 use crate::run::population::{trust, Population};
-use crate::run::probe::{fetch_symbols, healthz, Health, CONTROL_TIMEOUT};
+use crate::run::probe::{fetch_symbols, healthz, process_metrics, Health, CONTROL_TIMEOUT};
 use crate::run::restarter::lock;
 use crate::run::window::{cpu_delta, Second, Window};
 use crate::saturation::{self, Load};
@@ -43,6 +43,9 @@ pub(super) struct Coordinator {
     client_base: reqwest::Url,
     http: reqwest::Client,
     server_pid: Option<u32>,
+    /// An external `--target` (no pid) that answered `/metrics` with the `process_*` families at
+    /// connect: its CPU and RSS are read from there each second instead of from `/proc`.
+    scrape_target: bool,
     progress: Option<mpsc::Sender<Progress>>,
     cancel: CancellationToken,
     /// The clients, drawn once so every transport serves the same ones.
@@ -108,8 +111,10 @@ impl Coordinator {
             })?,
             None => base.clone(),
         };
+        let scrape_target = child.is_none() && process_metrics(&http, &base).await.is_some();
         Ok(Coordinator {
             server_pid: child.as_deref().map(|c| lock(c).pid()),
+            scrape_target,
             opts,
             target,
             base,
@@ -388,7 +393,10 @@ impl Coordinator {
         let mut prev_t = start;
         let mut prev_self = procstat::sample(None);
         let mut pid = self.current_server_pid();
-        let mut prev_server = pid.and_then(|p| self.sample_server(p));
+        let mut prev_server = match pid {
+            Some(p) => self.sample_server(p),
+            None => self.scrape_server().await,
+        };
         let mut prev_chaos = self.chaos_counts();
         let mut prev_next = self.healthz_next().await;
         let mut prev_steal = steal::read();
@@ -452,7 +460,14 @@ impl Coordinator {
             let chaos_now = self.chaos_counts();
             let chaos = chaos_now.since(&prev_chaos);
             prev_chaos = chaos_now;
-            let (intervals, next) = tokio::join!(collect_all(workers), self.healthz_next());
+            let (intervals, next, scraped) = tokio::join!(
+                collect_all(workers),
+                self.healthz_next(),
+                self.scrape_server()
+            );
+            // An external target's figures: read while the workers report, as `/healthz` is
+            // (the second's end is already fixed), so a slow scrape cannot stretch it.
+            let server_now = server_now.or(scraped);
             let dt = now.duration_since(prev_t).as_secs_f64().max(1e-6);
             prev_t = now;
             let mut second = Second {
@@ -575,6 +590,15 @@ impl Coordinator {
         }
     }
 
+    /// An external target's CPU and RSS from its `/metrics` (`None` for any other server: the
+    /// embedded one and peers are read from `/proc`, and the fan-out floor's phase reads the floor).
+    async fn scrape_server(&self) -> Option<crate::procstat::ProcSample> {
+        if !self.scrape_target || self.peer.is_some() || self.fanout.is_some() {
+            return None;
+        }
+        process_metrics(&self.http, &self.base).await
+    }
+
     /// The embedded server's pid now (the peer's, against a peer); `None` without one or while a
     /// chaos restart holds it.
     fn current_server_pid(&self) -> Option<u32> {
@@ -606,7 +630,14 @@ impl Coordinator {
             if self.server_pid.is_none() {
                 m.insert(
                     "server_stats".into(),
-                    "not measured: external --target, server CPU and RSS are reported as 0".into(),
+                    if self.scrape_target {
+                        "external --target: server CPU and RSS read each second from its \
+                         /metrics (process_cpu_seconds_total, process_resident_memory_bytes)"
+                    } else {
+                        "not measured: external --target without process_* metrics, server CPU \
+                         and RSS are reported as 0"
+                    }
+                    .into(),
                 );
             }
             m.insert("server_rate".into(), self.symbols.rate.into());

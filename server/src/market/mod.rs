@@ -154,7 +154,7 @@ fn symbol_names(table: &[Reference], n: usize) -> Vec<String> {
     while out.len() < n {
         k += 1;
         let v = (k * 7_919 + 104_729) % space;
-        let len = if k % 3 == 0 { 3 } else { 4 };
+        let len = if k.is_multiple_of(3) { 3 } else { 4 };
         let mut name = String::with_capacity(4);
         let mut x = v;
         for _ in 0..len {
