@@ -38,6 +38,8 @@ enum Command {
     Browser(tickbench_browser::BrowserOpts),
     /// Start or stop a peer server to measure (nginx + Nchan, Pushpin), installing it if missing.
     Peer(tickbench_loadgen::peers::cli::PeerCli),
+    /// Publish the seeded market to NATS JetStream for edges (`serve --feed nats://...`).
+    Feed(tickbench_cluster::FeedOpts),
 }
 
 fn main() -> ExitCode {
@@ -78,6 +80,7 @@ fn main() -> ExitCode {
             .map(drop)
             .map_err(anyhow::Error::from),
         Command::Peer(cli) => tickbench_loadgen::peers::cli::run(cli).map_err(anyhow::Error::from),
+        Command::Feed(opts) => tickbench_cluster::run_feed(opts).map_err(anyhow::Error::from),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -118,7 +121,7 @@ fn usage_error(e: clap::Error) -> ExitCode {
 /// unless `RUST_LOG` asks.
 fn init_tracing(command: &Command) {
     let default = match command {
-        Command::Serve(_) => "info",
+        Command::Serve(_) | Command::Feed(_) => "info",
         _ => "warn",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::config::{
-    check_rate, check_sndbuf, check_speed, check_symbols, default_max_conns, Config,
+    check_nats_url, check_rate, check_sndbuf, check_speed, check_symbols, default_max_conns, Config,
 };
 use crate::error::Error;
 use crate::feed::Replay;
@@ -70,6 +70,11 @@ pub struct ServeOpts {
     #[arg(long, value_name = "N", default_value_t = 1.0, value_parser = parse_speed,
           requires = "replay")]
     pub replay_speed: f64,
+    /// Be an edge of a NATS JetStream feed (`tickbench feed --nats URL`): serve its ticks, not
+    /// a market of its own. Seed, symbols, rate, epoch and retention are the feed's.
+    #[arg(long, value_name = "nats://HOST:PORT", value_parser = check_nats_url,
+          conflicts_with_all = ["rate", "seed", "symbols", "open_burst", "replay", "epoch_us", "retain"])]
+    pub feed: Option<String>,
 }
 
 impl ServeOpts {
@@ -88,6 +93,7 @@ impl ServeOpts {
             stream_max_behind: self.max_behind,
             sndbuf: self.sndbuf,
             open_burst: self.open_burst,
+            nats: self.feed.clone(),
             ..Config::default()
         }
     }
