@@ -6,10 +6,9 @@
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! let store = tempfile::tempdir()?;
 //! let broker = tickbench_cluster::broker::Broker::start([127, 0, 0, 1].into(), 0, store.path())?;
-//! let feed = tickbench_cluster::feed::Feed::start(tickbench_cluster::feed::FeedSettings {
-//!     rate: Some(100.0),
-//!     ..tickbench_cluster::feed::FeedSettings::new(broker.url())
-//! })
+//! let feed = tickbench_cluster::feed::Feed::start(tickbench_cluster::feed::FeedSettings::new(
+//!     broker.url(),
+//! ))
 //! .await?;
 //! let edge = tickbench_server::spawn(
 //!     tickbench_server::Config { nats: Some(broker.url()), ..Default::default() },

@@ -31,6 +31,9 @@ use crate::error::Error;
 use publish::Publisher;
 use stream::Wanted;
 
+/// How long the publisher waits for JetStream to acknowledge a tick (async-nats's default: 5 s).
+const ACK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// What `tickbench feed` is asked for.
 #[derive(Debug, Clone)]
 pub struct FeedSettings {
@@ -76,7 +79,10 @@ impl Feed {
     /// Connects, opens the stream, replays the market up to now and starts publishing.
     pub async fn start(settings: FeedSettings) -> Result<Feed, Error> {
         let client = connect(&settings.url).await?;
-        let js = jetstream::new(client);
+        let mut js = jetstream::new(client);
+        // Acks in flight when NATS goes away never come: a short wait resumes the publisher soon
+        // after NATS is back. A timeout that was only slow costs a resync, never a tick.
+        js.set_timeout(ACK_TIMEOUT);
         let opened = stream::open(
             &js,
             &settings.url,
