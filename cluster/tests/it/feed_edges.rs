@@ -53,6 +53,23 @@ async fn two_edges_serve_the_seeded_market_identically_and_a_client_switches_by_
         "the edges serve the seeded market itself"
     );
     assert!(feed.acked() >= 400);
+
+    // Streams are served from an edge's journal as from a server's: SSE from a cursor.
+    let mut sse = reqwest::get(format!("{}/sse?since=390", b.url()))
+        .await
+        .unwrap();
+    let mut text = String::new();
+    while !text.contains("\nid: 400\n") {
+        let chunk = tokio::time::timeout(Duration::from_secs(10), sse.chunk())
+            .await
+            .expect("SSE delivers")
+            .unwrap()
+            .expect("SSE stays open");
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    let sse400 = text.split("\nid: 400\ndata: ").nth(1).unwrap();
+    let sse400: serde_json::Value = serde_json::from_str(sse400.lines().next().unwrap()).unwrap();
+    assert_eq!(sse400, got[399]);
     reference.shutdown().await;
     a.shutdown().await;
     b.shutdown().await;

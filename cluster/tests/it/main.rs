@@ -4,4 +4,5 @@
 
 mod feed_edges;
 mod restarts;
+mod retention;
 mod support;

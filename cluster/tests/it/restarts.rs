@@ -43,9 +43,10 @@ async fn a_nats_an_edge_and_a_feed_restart_lose_nothing() {
     feed1.shutdown().await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let feed2 = feed(&url, false).await;
-    assert_eq!(
-        feed2.first(),
-        stopped_at + 1,
+    // Ticks of a batch in flight at the stop may be stored without the old feed having counted
+    // them; the new one starts after whatever the stream holds.
+    assert!(
+        feed2.first() > stopped_at,
         "continues after the stream's newest"
     );
     let to = feed2.first() + 200;

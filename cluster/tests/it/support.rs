@@ -33,9 +33,13 @@ pub fn market() -> Wanted {
 }
 
 pub async fn feed(url: &str, fresh: bool) -> Feed {
+    feed_of(url, market(), fresh).await
+}
+
+pub async fn feed_of(url: &str, wanted: Wanted, fresh: bool) -> Feed {
     Feed::start(FeedSettings {
         url: url.to_string(),
-        wanted: market(),
+        wanted,
         fresh,
     })
     .await
