@@ -40,6 +40,10 @@ enum Command {
     Peer(tickbench_loadgen::peers::cli::PeerCli),
     /// Publish the seeded market to NATS JetStream for edges (`serve --feed nats://...`).
     Feed(tickbench_cluster::FeedOpts),
+    /// Load agent: runs its share of a coordinated run (`coordinate`) received over NATS.
+    Agent(tickbench_cluster::AgentOpts),
+    /// Run across load agents and edges; merges their histograms into one results folder.
+    Coordinate(tickbench_cluster::CoordinateOpts),
 }
 
 fn main() -> ExitCode {
@@ -81,6 +85,10 @@ fn main() -> ExitCode {
             .map_err(anyhow::Error::from),
         Command::Peer(cli) => tickbench_loadgen::peers::cli::run(cli).map_err(anyhow::Error::from),
         Command::Feed(opts) => tickbench_cluster::run_feed(opts).map_err(anyhow::Error::from),
+        Command::Agent(opts) => tickbench_cluster::run_agent(opts).map_err(anyhow::Error::from),
+        Command::Coordinate(opts) => {
+            tickbench_cluster::run_coordinate(opts).map_err(anyhow::Error::from)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -121,7 +129,7 @@ fn usage_error(e: clap::Error) -> ExitCode {
 /// unless `RUST_LOG` asks.
 fn init_tracing(command: &Command) {
     let default = match command {
-        Command::Serve(_) | Command::Feed(_) => "info",
+        Command::Serve(_) | Command::Feed(_) | Command::Agent(_) => "info",
         _ => "warn",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

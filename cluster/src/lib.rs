@@ -25,10 +25,15 @@
 //!   (`feed::stream` creates or adopts the stream, `feed::publish` sends the ticks,
 //!   `feed::opts` is the command). The stream's layout and the edge's consumer are the server's
 //!   (`tickbench_server::feed::nats`).
+//! - [`agent`]: `tickbench agent` and `tickbench coordinate`: load agents over NATS and the
+//!   coordinator that merges their histograms (`agent::plan`, `agent::merge`, `agent::worker`,
+//!   `agent::coordinator`, `agent::opts`).
 
+pub mod agent;
 pub mod broker;
 pub mod error;
 pub mod feed;
 
+pub use agent::opts::{run_agent, run_coordinate, AgentOpts, CoordinateOpts};
 pub use error::Error;
 pub use feed::opts::{run_feed, FeedOpts};
