@@ -111,7 +111,10 @@ pub async fn spawn(config: Config, addr: SocketAddr) -> Result<ServerHandle, Err
     let (config, edge) = match &config.nats {
         Some(url) => {
             let edge = Edge::connect(url).await?;
-            (config.clone().with_feed_meta(&edge.meta), Some(edge))
+            let config = config.clone().with_feed_meta(&edge.meta);
+            // The stream's description is input like any flag.
+            config.validate()?;
+            (config, Some(edge))
         }
         None => (config, None),
     };

@@ -25,7 +25,7 @@
 //! stream holds and every reader behind it gets the usual explicit gap.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, consumer, stream::Stream};
 use bytes::Bytes;
@@ -44,7 +44,7 @@ pub const SUBJECT_PREFIX: &str = "ticks";
 const DESCRIPTION_PREFIX: &str = "tickbench feed ";
 /// Most messages appended to the journal at once.
 const MAX_BATCH: usize = 4096;
-/// How long connecting and the edge's initial catch-up may take.
+/// How long connecting may take, and the edge's initial catch-up may go without progress.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Wait between attempts to re-create the consumer while NATS is away.
 const RETRY: Duration = Duration::from_millis(250);
@@ -180,28 +180,30 @@ impl Edge {
         };
         let url = self.url;
         let target = self.last;
-        let caught_up = tokio::time::timeout(CONNECT_TIMEOUT, async {
+        // However long the stream, catching up only fails when it stops making progress.
+        let mut progress = Instant::now();
+        while follower.journal.next_seq() <= target {
+            if progress.elapsed() > CONNECT_TIMEOUT {
+                return Err(NatsError::Stream {
+                    url,
+                    why: format!(
+                        "catching up to seq {target} stalled for {CONNECT_TIMEOUT:?} at {}",
+                        follower.journal.next_seq()
+                    ),
+                });
+            }
+            let Ok(Ok(mut msgs)) =
+                tokio::time::timeout(CONNECT_TIMEOUT, follower.subscribe()).await
+            else {
+                tokio::time::sleep(RETRY).await;
+                continue;
+            };
             while follower.journal.next_seq() <= target {
-                let Ok(mut msgs) = follower.subscribe().await else {
-                    tokio::time::sleep(RETRY).await;
-                    continue;
-                };
-                while follower.journal.next_seq() <= target {
-                    if !follower.pump(&mut msgs).await {
-                        break;
-                    }
+                match tokio::time::timeout(CONNECT_TIMEOUT, follower.pump(&mut msgs)).await {
+                    Ok(true) => progress = Instant::now(),
+                    Ok(false) | Err(_) => break,
                 }
             }
-        })
-        .await;
-        if caught_up.is_err() {
-            return Err(NatsError::Stream {
-                url,
-                why: format!(
-                    "catching up to seq {target} took over {CONNECT_TIMEOUT:?} (at {})",
-                    follower.journal.next_seq()
-                ),
-            });
         }
         tracing::info!(
             next = follower.journal.next_seq(),
