@@ -81,6 +81,12 @@ enum Command {
     },
     /// Print the man page (roff), e.g. `tickbench man | man -l -`.
     Man,
+    /// Publish the seeded market to NATS JetStream for edges (`serve --feed nats://...`).
+    Feed(tickbench_cluster::FeedOpts),
+    /// Load agent: runs its share of a coordinated run (`coordinate`) received over NATS.
+    Agent(tickbench_cluster::AgentOpts),
+    /// Run across load agents and edges; merges their histograms into one results folder.
+    Coordinate(tickbench_cluster::CoordinateOpts),
 }
 
 /// The top-level `--help` text: what a bare `tickbench` does and how long it takes, computed from
@@ -125,6 +131,11 @@ fn main() -> ExitCode {
             .map(drop)
             .map_err(anyhow::Error::from),
         Command::Peer(cli) => tickbench_loadgen::peers::cli::run(cli).map_err(anyhow::Error::from),
+        Command::Feed(opts) => tickbench_cluster::run_feed(opts).map_err(anyhow::Error::from),
+        Command::Agent(opts) => tickbench_cluster::run_agent(opts).map_err(anyhow::Error::from),
+        Command::Coordinate(opts) => {
+            tickbench_cluster::run_coordinate(opts).map_err(anyhow::Error::from)
+        }
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,
@@ -257,7 +268,7 @@ fn exit_code(result: anyhow::Result<()>) -> ExitCode {
 fn init_tracing(command: &Command, v: &Verbosity) {
     let default = match (v.quiet, v.verbose, command) {
         (true, _, _) => "error",
-        (false, 0, Command::Serve(_)) => "info",
+        (false, 0, Command::Serve(_) | Command::Feed(_) | Command::Agent(_)) => "info",
         (false, 0, _) => "warn",
         (false, 1, _) => "info",
         (false, 2, _) => "debug",

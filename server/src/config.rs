@@ -76,6 +76,9 @@ pub struct Config {
     pub tls: Option<TlsSource>,
     /// Streams one HTTP/2 connection may have open at once (`SETTINGS_MAX_CONCURRENT_STREAMS`).
     pub h2_max_streams: u32,
+    /// Be an edge of this NATS JetStream feed (`--feed nats://HOST:PORT`): its ticks, seeded
+    /// market (seed, symbols, rate) and epoch replace this config's own (see `feed::nats`).
+    pub nats: Option<String>,
 }
 
 /// Where the TLS certificate comes from.
@@ -108,6 +111,7 @@ impl Default for Config {
             replay: None,
             tls: None,
             h2_max_streams: DEFAULT_H2_MAX_STREAMS,
+            nats: None,
         }
     }
 }
@@ -150,8 +154,24 @@ impl Config {
     }
 
     /// True when ticks are scheduled (a rate, or a tape): the paced generator thread runs.
+    /// Never on an edge of a NATS feed, whose ticks come from the feed.
     pub fn scheduled(&self) -> bool {
-        self.rate > 0.0 || self.replay.is_some()
+        self.nats.is_none() && (self.rate > 0.0 || self.replay.is_some())
+    }
+
+    /// This config as an edge of the feed described by `meta`: its market, epoch and retention
+    /// (the journal holds what the stream holds).
+    pub fn with_feed_meta(self, meta: &crate::feed::nats::StreamMeta) -> Config {
+        Config {
+            seed: meta.seed,
+            symbols: meta.symbols,
+            rate: meta.rate,
+            epoch_us: Some(meta.epoch_us),
+            retain: meta.retain,
+            open_burst: None,
+            replay: None,
+            ..self
+        }
     }
 
     /// Rejects values the server cannot honour, with a message naming the setting.
@@ -198,7 +218,14 @@ impl Config {
                 self.h2_max_streams
             ));
         }
-        if let Some(t0) = self.epoch_us {
+        if let Some(url) = &self.nats {
+            if self.replay.is_some() {
+                return Err("feed: an edge of a NATS feed cannot also replay a tape".into());
+            }
+            check_nats_url(url)?;
+        }
+        // An edge does not replay the market: the feed's epoch may lie far back.
+        if let (Some(t0), None) = (self.epoch_us, &self.nats) {
             let now = tickbench_wire::now_micros();
             let ahead = t0.saturating_sub(now);
             if ahead > MAX_EPOCH_AHEAD_US {
@@ -259,6 +286,18 @@ pub(crate) fn check_symbols(n: usize) -> Result<usize, String> {
     } else {
         Err(format!("symbols must be 1 to {MAX_SYMBOLS}, got {n}"))
     }
+}
+
+/// `nats://HOST:PORT` (also `tls://`), what `--feed` takes.
+pub(crate) fn check_nats_url(url: &str) -> Result<String, String> {
+    let rest = url
+        .strip_prefix("nats://")
+        .or_else(|| url.strip_prefix("tls://"))
+        .ok_or_else(|| format!("feed must be a nats://HOST:PORT URL, got '{url}'"))?;
+    if rest.is_empty() || rest.contains(char::is_whitespace) {
+        return Err(format!("feed must be a nats://HOST:PORT URL, got '{url}'"));
+    }
+    Ok(url.to_string())
 }
 
 pub(crate) fn check_sndbuf(n: usize) -> Result<usize, String> {

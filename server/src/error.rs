@@ -14,6 +14,9 @@ pub enum Error {
     /// The `--replay` tape cannot be read or has a bad line (the message names it).
     #[error(transparent)]
     Tape(#[from] crate::feed::TapeError),
+    /// An edge's NATS feed (`--feed nats://...`) is unreachable or holds no tickbench stream.
+    #[error(transparent)]
+    Nats(#[from] crate::feed::nats::NatsError),
     /// The listening socket could not be opened (address in use, not permitted, ...).
     #[error("cannot listen on {addr}")]
     Bind {

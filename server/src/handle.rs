@@ -13,6 +13,7 @@ use tokio_util::task::TaskTracker;
 use crate::app;
 use crate::config::Config;
 use crate::error::Error;
+use crate::feed::nats::Edge;
 use crate::generator::{self, Producer};
 use crate::journal::Journal;
 use crate::serve;
@@ -112,9 +113,20 @@ impl Drop for ServerHandle {
 
 /// Binds `addr` (use 127.0.0.1:0 in tests), replays the market up to now when
 /// [`Config::epoch_us`] lies in the past, then starts the generator thread and the accept loop
-/// on the current tokio runtime.
+/// on the current tokio runtime. An edge ([`Config::nats`]) instead takes its market from the
+/// feed's stream and fills the journal from it before accepting (see `feed::nats`).
 pub async fn spawn(config: Config, addr: SocketAddr) -> Result<ServerHandle, Error> {
     config.validate()?;
+    let (config, edge) = match &config.nats {
+        Some(url) => {
+            let edge = Edge::connect(url).await?;
+            let config = config.clone().with_feed_meta(&edge.meta);
+            // The stream's description is input like any flag.
+            config.validate()?;
+            (config, Some(edge))
+        }
+        None => (config, None),
+    };
     let tls = config.tls.as_ref().map(Tls::load).transpose()?;
     let listener = TcpListener::bind(addr)
         .await
@@ -129,8 +141,10 @@ pub async fn spawn(config: Config, addr: SocketAddr) -> Result<ServerHandle, Err
     // Before the accept loop starts: a client resuming by cursor must find the replayed
     // journal, not a 400 for a cursor "ahead" of a journal still catching up. Connections made
     // meanwhile wait in the listen backlog.
+    // An edge's journal comes from its feed, not from a replay.
+    let replay_to = if edge.is_some() { 0 } else { now_micros() };
     let (producer, replayed) = tokio::task::spawn_blocking(move || {
-        let r = generator::replay(&mut producer, epoch_us, now_micros());
+        let r = generator::replay(&mut producer, epoch_us, replay_to);
         (producer, r)
     })
     .await
@@ -141,6 +155,15 @@ pub async fn spawn(config: Config, addr: SocketAddr) -> Result<ServerHandle, Err
             next = state.journal.next_seq(),
             "replayed the market from the epoch"
         );
+    }
+    if let Some(edge) = edge {
+        edge.start(
+            state.journal.clone(),
+            state.universe.clone(),
+            state.metrics.clone(),
+            state.cancel.clone(),
+        )
+        .await?;
     }
     // Uptime counts from when the server starts serving, not from before the replay.
     state.started = Instant::now();

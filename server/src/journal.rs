@@ -396,6 +396,21 @@ impl Journal {
         self.wakeups.notify_everyone();
     }
 
+    /// Empties the ring and continues at `next`: an edge whose NATS stream no longer holds the
+    /// ticks between its newest and `next` (see `feed::nats`). Readers behind `next` get the
+    /// usual [`Gap`]; quotes keep their last values.
+    pub fn restart_at(&self, next: u64) {
+        {
+            let mut g = self.inner.write().unwrap_or_else(|e| e.into_inner());
+            g.ring.clear();
+            g.first = next;
+            g.next = next;
+            self.next.store(next, Ordering::Release);
+        }
+        self.head.send_replace(next);
+        self.wakeups.notify_everyone();
+    }
+
     /// Reads matching ticks with `seq >= since` (0 = the oldest retained), at most `max_ticks`
     /// of them and about `max_bytes` of JSON, scanning at most [`SCAN_MAX`] entries.
     pub fn read(

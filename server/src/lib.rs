@@ -32,7 +32,8 @@
 //!   table, `market::reference`) and the seeded random walk (GBM prices, Poisson arrivals paced
 //!   with an optional opening burst by `market::pacing`, Zipf popularity).
 //! - [`feed`]: where ticks come from: the market, or a recorded quote tape (`feed::tape`) played
-//!   at a speed (`feed::replay`).
+//!   at a speed (`feed::replay`); an edge's NATS JetStream consumer (`feed::nats`, which appends
+//!   to the [`journal`] and counts in [`metrics`], both listed below: the one exception).
 //! - [`error`]: [`Error`], why the server could not start or keep running.
 //! - [`config`]: [`Config`], the settings and their limits; [`opts`]: [`ServeOpts`], the
 //!   `tickbench serve` flags that become a [`Config`].

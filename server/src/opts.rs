@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::config::{
-    check_rate, check_sndbuf, check_speed, check_symbols, default_max_conns, Config, TlsSource,
-    DEFAULT_H2_MAX_STREAMS, H2_MAX_STREAMS_RANGE,
+    check_nats_url, check_rate, check_sndbuf, check_speed, check_symbols, default_max_conns,
+    Config, TlsSource, DEFAULT_H2_MAX_STREAMS, H2_MAX_STREAMS_RANGE,
 };
 use crate::error::Error;
 use crate::feed::Replay;
@@ -88,6 +88,11 @@ pub struct ServeOpts {
     /// Streams one HTTP/2 connection may have open at once.
     #[arg(long, default_value_t = DEFAULT_H2_MAX_STREAMS, value_parser = parse_h2_streams)]
     pub h2_max_streams: u32,
+    /// Be an edge of a NATS JetStream feed (`tickbench feed --nats URL`): serve its ticks, not
+    /// a market of its own. Seed, symbols, rate, epoch and retention are the feed's.
+    #[arg(long, value_name = "nats://HOST:PORT", value_parser = check_nats_url,
+          conflicts_with_all = ["rate", "seed", "symbols", "open_burst", "replay", "epoch_us", "retain"])]
+    pub feed: Option<String>,
 }
 
 impl ServeOpts {
@@ -114,6 +119,7 @@ impl ServeOpts {
                 _ => TlsSource::SelfSigned,
             }),
             h2_max_streams: self.h2_max_streams,
+            nats: self.feed.clone(),
             ..Config::default()
         }
     }

@@ -4,7 +4,11 @@
 //!
 //! A [`Source`] only says *what* the next tick is and *when* it is due (µs after the epoch);
 //! pacing against the clock is the generator's.
+//!
+//! An edge (`tickbench serve --feed nats://...`) has no [`Source`]: [`nats`] copies a NATS
+//! JetStream stream, published by `tickbench feed` from the same seeded market, into the journal.
 
+pub mod nats;
 pub mod replay;
 pub mod tape;
 

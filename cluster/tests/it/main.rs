@@ -1,0 +1,9 @@
+//! Black-box tests of the cluster over real sockets on loopback (one test binary, so it links
+//! once): a real nats-server (installed by the support when missing; `TICKBENCH_SKIP_NATS=1`
+//! skips, saying so), the feed, and edges running in this process.
+
+mod agents;
+mod feed_edges;
+mod restarts;
+mod retention;
+mod support;
