@@ -19,7 +19,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-const CRATES: [&str; 7] = ["wire", "server", "loadgen", "tui", "lab", "browser", "cluster"];
+const CRATES: [&str; 7] = [
+    "wire", "server", "loadgen", "tui", "lab", "browser", "cluster",
+];
 
 /// One crate's modules: path (`a::b`, "" for the root) -> source text with comments and inline
 /// test modules removed.

@@ -81,6 +81,9 @@ fn http2_tabs_sharing_connections_lose_nothing() {
     let opts = RunOpts {
         http2: true,
         tabs_per_conn: 4,
+        // The bare HTTP loop after a poll phase opens connections of its own; this test counts
+        // the phases' connections only.
+        no_bare_http: true,
         ..short_opts(srv.url(), out.path())
     };
     let (summary, _) = run_with_progress(opts, None, CancellationToken::new()).unwrap();
