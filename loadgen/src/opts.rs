@@ -1,4 +1,7 @@
 //! `tickbench run` options: the clap definition, its defaults, and the checks clap cannot express.
+//!
+//! Longer than the ~500 lines a file here aims at: one clap struct of every `run` flag, each
+//! with the doc comment that is its `--help`, and the cross-flag checks beside them.
 
 use std::fmt;
 use std::path::PathBuf;

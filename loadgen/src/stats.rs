@@ -1,6 +1,8 @@
 //! What the clients of one worker report, kept per second: the [`Sink`] implementation, the
 //! per-second [`Interval`] (latency and lag HdrHistograms plus counters) and how intervals merge.
 //!
+//! At the ~500-line guide: the sink, the interval and the merge are the one per-worker record.
+//!
 //! Each worker thread owns one [`WorkerStats`] behind an `Rc<RefCell<..>>`: its clients run on the
 //! same single-threaded runtime, so recording is a borrow and an add, with no lock and no atomic on
 //! the hot path. Every second the coordinator asks each worker for its interval (swapping in a fresh

@@ -1,5 +1,9 @@
 //! The tick journal: one append-only, bounded ring that every transport reads by cursor.
 //!
+//! Longer than the ~500 lines a file here aims at, on purpose: the ring, its cursor reads, the
+//! publish-time frames and the per-symbol wake-ups share one lock and one invariant (a reader
+//! woken for a seq finds it in the ring, framed); a third of the file is the tests of that.
+//!
 //! Each tick is encoded to JSON exactly once, when it is published, into a [`Bytes`] that every
 //! transport and every client shares (a batch of ticks shares one allocation). Readers hold a
 //! cursor (`seq`), never a queue: a slow reader costs the server nothing but its cursor, and when

@@ -1,6 +1,9 @@
 //! The schema of `summary.json`, the one file every consumer of a run reads: `tickbench show`,
 //! `tickbench compare`, the sweep reports and the TUI's results viewer.
 //!
+//! Longer than the ~500 lines a file here aims at: the schema is one document (the JSON Schema
+//! in docs/ is generated from these types), and splitting it would scatter one file's fields.
+//!
 //! Only measured quantities are stored; ratios (requests per delivered tick, bytes per tick, CPU per
 //! tick, …) are methods, so there is one definition of each and a stored file cannot disagree with
 //! itself.

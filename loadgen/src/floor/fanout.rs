@@ -1,6 +1,9 @@
 //! [`FanoutFloor`]: the least a fan-out server can cost on this machine, measured like a
 //! transport.
 //!
+//! Longer than the ~500 lines a file here aims at: the acceptor, the writers and the request
+//! parsing are one small server that must stay in one place to stay minimal; half is tests.
+//!
 //! A minimal HTTP/1.1 stream writer with no runtime and no framework: an acceptor thread, a
 //! generator thread running the same seeded market as the server (same symbols, seed and rate,
 //! so the same ticks with the same JSON), and one writer thread per core owning its share of the

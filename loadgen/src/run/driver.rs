@@ -1,6 +1,11 @@
 //! The phase driver: the [`Coordinator`] runs one phase per transport, collecting every worker's
 //! interval each second (and at each stage boundary), sampling both processes and the server, and
 //! recording the measured seconds.
+//!
+//! Longer than the ~500 lines a file here aims at: the phase loop, its per-second sampling and the
+//! windows that borrow it (the fan-out floor, the bare HTTP loop, a peer target's sampling) all
+//! read and write the one `Coordinator`; moving each window into its own file behind that state
+//! is the next cut.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
