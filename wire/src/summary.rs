@@ -88,9 +88,17 @@ pub struct FloorMultiples {
 }
 
 impl FloorMultiples {
-    /// `t` over `floor`; `None` when either delivered nothing.
+    /// `t` over `floor`; `None` when either delivered nothing, and for the transports whose
+    /// latency is set by the client's own schedule (poll, jsonp, piggyback): a multiple of a push
+    /// floor would only restate the poll interval.
     pub fn of(t: &TransportSummary, floor: &TransportSummary) -> Option<FloorMultiples> {
         if t.delivered == 0 || floor.delivered == 0 {
+            return None;
+        }
+        if t.name
+            .parse::<crate::Transport>()
+            .is_ok_and(crate::Transport::schedule_bound)
+        {
             return None;
         }
         Some(FloorMultiples {

@@ -308,8 +308,9 @@ mod tests {
             .columns
             .iter()
             .any(|c| c.key == ColumnKey::FloorMultiples));
+        // A push transport: multiples of a push floor are shown for those only.
+        s.transports[0].name = "sse".into();
         let mut floor = s.transports[0].clone();
-        floor.name = "sse".into();
         floor.latency_us.p50 /= 2;
         floor.latency_us.p99 /= 4;
         floor.server_cpu_s /= 2.0;
@@ -328,6 +329,14 @@ mod tests {
         assert_eq!(t.rows[1].cells[0].text, "fan-out floor (sse)");
         assert_eq!(t.rows[1].cells[at].text, "1.00 / 1.00 / 1.00");
         assert!(t.markdown().contains("fan-out floor (sse)"));
+        // A schedule-bound transport's latency is its poll interval: no multiple of a push floor.
+        s.transports[0].name = "poll".into();
+        let t = Table::from_summary(&s);
+        assert!(
+            !t.rows[0].cells[at].text.contains('/'),
+            "{:?}",
+            t.rows[0].cells[at]
+        );
     }
 
     #[test]
