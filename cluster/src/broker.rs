@@ -18,9 +18,6 @@ use crate::error::Error;
 pub const INSTALL_COMMAND: &str = "apt-get update && apt-get install -y nats-server";
 /// The Debian package.
 const PACKAGE: &str = "nats-server";
-/// The lock concurrent installers wait on (the same one the peers' installer takes, so two
-/// `apt-get`s never race).
-const LOCK: &str = "/tmp/tickbench-peers-install.lock";
 /// How long a starting nats-server may take to listen.
 const START_TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -33,55 +30,17 @@ pub fn binary() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-fn on_path(program: &str) -> bool {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(["/usr/sbin".into(), "/sbin".into()])
-        .any(|d| d.join(program).is_file())
-}
-
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            let line = s.lines().find(|l| l.starts_with("Uid:"))?;
-            line.split_whitespace().nth(2)?.parse::<u32>().ok()
-        })
-        .is_some_and(|uid| uid == 0)
-}
-
 /// Installs nats-server if it is missing; its path once it is installed.
 pub fn ensure_installed() -> Result<PathBuf, Error> {
     if let Some(p) = binary() {
         return Ok(p);
     }
-    let fail = |why: String| {
-        Err(Error::Broker(format!(
+    tickbench_loadgen::apt::ensure(PACKAGE, || binary().is_some()).map_err(|why| {
+        Error::Broker(format!(
             "nats-server is not installed and could not be installed ({why}); install it with: sudo sh -c '{INSTALL_COMMAND}'"
-        )))
-    };
-    if !is_root() {
-        return fail("not running as root".into());
-    }
-    if !on_path("apt-get") || !on_path("flock") {
-        return fail("no apt-get or flock on this machine".into());
-    }
-    eprintln!("tickbench: installing {PACKAGE} (apt-get, once, under {LOCK})");
-    let script = format!(
-        "dpkg -s {PACKAGE} >/dev/null 2>&1 || {{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y {PACKAGE}; }}"
-    );
-    let status = Command::new("flock")
-        .arg(LOCK)
-        .arg("sh")
-        .arg("-c")
-        .arg(&script)
-        .stdout(Stdio::null())
-        .status();
-    match (status, binary()) {
-        (Ok(s), Some(p)) if s.success() => Ok(p),
-        (Ok(s), _) => fail(format!("apt-get exited with {s}")),
-        (Err(e), _) => fail(format!("cannot run flock: {e}")),
-    }
+        ))
+    })?;
+    binary().ok_or_else(|| Error::Broker("nats-server installed but not found".into()))
 }
 
 /// A running nats-server child with JetStream; stopped (SIGTERM, then SIGKILL) on drop.

@@ -52,6 +52,7 @@
 //!   starting and stopping nginx + Nchan and Pushpin from the shipped configs.
 //! - [`progress`]: the live events a run sends to an observer (TUI, sweep).
 
+pub mod apt;
 pub mod chaos;
 pub mod child;
 pub mod clients;

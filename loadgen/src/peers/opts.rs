@@ -33,16 +33,7 @@ pub fn file_limit_for(clients: u64) -> u64 {
     (clients + 2048).max(8192)
 }
 
-/// Whether this process runs as root (effective uid 0).
-pub fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            let line = s.lines().find(|l| l.starts_with("Uid:"))?;
-            line.split_whitespace().nth(2)?.parse::<u32>().ok()
-        })
-        .is_some_and(|uid| uid == 0)
-}
+pub use crate::apt::is_root;
 
 /// `prlimit --nofile=N:N -- program`: the server starts with a file limit for the client count
 /// (as root the hard limit rises too; otherwise up to the current hard limit).
