@@ -24,8 +24,12 @@ pub fn ensure(packages: &str, present: impl Fn() -> bool) -> Result<(), String> 
         return Err("no apt-get or flock on this machine".into());
     }
     eprintln!("tickbench: installing {packages} (apt-get, once, under {LOCK})");
+    // Installed means dpkg's status "install ok installed": `dpkg -s` also succeeds for a package
+    // that was removed but left its config files, which would skip the install.
     let script = format!(
-        "dpkg -s {packages} >/dev/null 2>&1 || {{ apt-get update -q && \
+        "missing=; for p in {packages}; do \
+         dpkg-query -W -f='${{Status}}' \"$p\" 2>/dev/null | grep -q '^install ok installed$' || missing=1; \
+         done; [ -z \"$missing\" ] || {{ apt-get update -q && \
          DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=600 {packages}; }}"
     );
     let status = Command::new("flock")
