@@ -25,27 +25,14 @@ pub fn rebuild(dir: &Path) -> Result<(), Error> {
 
 #[cfg(test)]
 mod tests {
-    use tokio_util::sync::CancellationToken;
 
     use super::*;
-    use crate::sweep::run::{run_sweep, test_config};
-    use crate::sweep::test_support::{exp, Fake};
+    use crate::sweep::test_support::fake_sweep;
 
     #[test]
     fn rebuild_rewrites_the_report_from_sweep_json() {
         let tmp = tempfile::tempdir().unwrap();
-        let mut fake = Fake {
-            calls: 0,
-            cancel_at: None,
-            fail_at: None,
-        };
-        let o = run_sweep(
-            &exp(),
-            &test_config(tmp.path()),
-            &mut fake,
-            CancellationToken::new(),
-        )
-        .unwrap();
+        let o = fake_sweep(tmp.path(), None, None);
         std::fs::remove_file(o.dir.join("report.md")).unwrap();
         rebuild(&o.dir).unwrap();
         assert!(o.dir.join("report.md").is_file());

@@ -219,23 +219,12 @@ fn settle_cell_dir(cells_dir: &Path, run_dir: &Path, id: &str) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sweep::test_support::{exp, Fake};
+    use crate::sweep::test_support::fake_sweep;
 
     #[test]
     fn full_sweep_writes_every_file() {
         let tmp = tempfile::tempdir().unwrap();
-        let mut fake = Fake {
-            calls: 0,
-            cancel_at: None,
-            fail_at: None,
-        };
-        let o = run_sweep(
-            &exp(),
-            &test_config(tmp.path()),
-            &mut fake,
-            CancellationToken::new(),
-        )
-        .unwrap();
+        let o = fake_sweep(tmp.path(), None, None);
         assert!(o.record.complete);
         assert_eq!(o.record.cells.len(), 4);
         for f in ["experiment.toml", "sweep.json", "sweep.csv", "report.md"] {
@@ -249,18 +238,7 @@ mod tests {
     #[test]
     fn interrupted_sweep_keeps_partial_results() {
         let tmp = tempfile::tempdir().unwrap();
-        let mut fake = Fake {
-            calls: 0,
-            cancel_at: Some(1),
-            fail_at: None,
-        };
-        let o = run_sweep(
-            &exp(),
-            &test_config(tmp.path()),
-            &mut fake,
-            CancellationToken::new(),
-        )
-        .unwrap();
+        let o = fake_sweep(tmp.path(), Some(1), None);
         let r = &o.record;
         assert!(!r.complete && r.interrupted);
         assert_eq!(r.cells.len(), 2, "stops after the cancelled cell");
@@ -279,18 +257,7 @@ mod tests {
     #[test]
     fn a_failed_cell_is_recorded_and_the_sweep_goes_on() {
         let tmp = tempfile::tempdir().unwrap();
-        let mut fake = Fake {
-            calls: 0,
-            cancel_at: None,
-            fail_at: Some(0),
-        };
-        let o = run_sweep(
-            &exp(),
-            &test_config(tmp.path()),
-            &mut fake,
-            CancellationToken::new(),
-        )
-        .unwrap();
+        let o = fake_sweep(tmp.path(), None, Some(0));
         assert!(!o.record.complete);
         assert_eq!(o.record.cells.len(), 4);
         assert_eq!(o.record.cells[0].status, CellStatus::Failed);

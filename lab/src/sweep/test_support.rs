@@ -7,6 +7,7 @@ use tickbench_wire::Summary;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::run::{run_sweep, test_config, SweepOutcome};
 use super::runner::{CellError, CellRunner};
 use crate::experiment::{Cell, Experiment};
 use crate::record::test_support::{phase, summary};
@@ -48,6 +49,27 @@ pub(crate) fn exp() -> Experiment {
     Experiment::parse(
         "name = \"tiny\"\nclaim = \"c\"\ntransports = [\"sse\", \"poll\"]\nclients = [10, 20]\nduration = \"1s\"\n",
         "tiny.toml",
+    )
+    .unwrap()
+}
+
+/// Runs [`exp`] into `dir` with a [`Fake`] runner that cancels at cell `cancel_at` and fails at
+/// cell `fail_at`: the setup every sweep test shares.
+pub(crate) fn fake_sweep(
+    dir: &Path,
+    cancel_at: Option<usize>,
+    fail_at: Option<usize>,
+) -> SweepOutcome {
+    let mut fake = Fake {
+        calls: 0,
+        cancel_at,
+        fail_at,
+    };
+    run_sweep(
+        &exp(),
+        &test_config(dir),
+        &mut fake,
+        CancellationToken::new(),
     )
     .unwrap()
 }
