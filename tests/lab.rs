@@ -54,6 +54,7 @@ fn phase(name: &str) -> TransportSummary {
         floor_multiples: None,
         steal_pct: None,
         bare_http: None,
+        takeover: None,
         link: tickbench_wire::Link::default(),
         extra: Default::default(),
     }

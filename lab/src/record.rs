@@ -131,6 +131,7 @@ pub(crate) mod test_support {
             floor_multiples: None,
             steal_pct: None,
             bare_http: None,
+            takeover: None,
             link: tickbench_wire::Link::default(),
             extra: BTreeMap::new(),
         }

@@ -174,6 +174,19 @@ pub struct RunOpts {
     /// costs what it costs; only the check goes).
     #[arg(long)]
     pub insecure: bool,
+    /// Other edges of --target's feed (`tickbench serve --feed nats://...`), comma-separated:
+    /// a client whose edge is gone (refused, reset, or its stream ended without `bye`, twice in
+    /// a row) moves to one of them, spread by client, and resumes by its cursor; the summary's
+    /// `takeover` says how many moved and how long it took.
+    #[arg(long, value_delimiter = ',', value_name = "URL", requires = "target")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failover: Vec<String>,
+    /// Source addresses the clients connect from, e.g. `127.0.0.2-127.0.0.9`: client i uses
+    /// address i mod N, so each (source, edge) pair needs fewer ephemeral ports. Default: one
+    /// address per 20,000 clients from 127.0.0.1 on loopback runs that large, else the kernel's.
+    #[arg(long, value_name = "FIRST-LAST")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_addrs: Option<crate::clients::SourceAddrs>,
 }
 
 /// The browser phase's signature: given the server's base URL (`http://127.0.0.1:PORT`) and the
@@ -288,6 +301,17 @@ impl RunOpts {
             self.slow_clients == 0.0 || !(self.http2 || self.tls || https_target),
             "--slow-clients read over their own small-window HTTP/1.1 connections in \
              plaintext and cannot be combined with --http2 or TLS",
+        )?;
+        for edge in &self.failover {
+            ensure(
+                edge.parse::<reqwest::Url>()
+                    .is_ok_and(|u| u.scheme().starts_with("http")),
+                "--failover takes http:// or https:// URLs of other edges, comma-separated",
+            )?;
+        }
+        ensure(
+            self.failover.is_empty() || self.chaos.is_none(),
+            "--failover moves clients between edges directly; it cannot go through --chaos's proxy",
         )?;
         if let Some(c) = &self.chaos {
             ensure(

@@ -48,6 +48,18 @@ fn record_clamped(h: &mut Histogram<u64>, v: u64) -> bool {
     v > high
 }
 
+/// A phase's takeovers (`summary.json`'s `takeover`) from their merged histogram; `None` when no
+/// client moved.
+pub fn takeover_summary(h: &Histogram<u64>) -> Option<tickbench_wire::Takeover> {
+    let ms = |us: u64| us as f64 / 1000.0;
+    (!h.is_empty()).then(|| tickbench_wire::Takeover {
+        count: h.len(),
+        ms_p50: ms(h.value_at_quantile(0.5)),
+        ms_p99: ms(h.value_at_quantile(0.99)),
+        ms_max: ms(h.max()),
+    })
+}
+
 /// Plain counters of one interval. All are "events in this interval" except where noted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counters {
@@ -109,6 +121,9 @@ pub struct Interval {
     pub loop_lag: Histogram<u64>,
     /// Per client, time from its start to its first tick, µs (one sample per client).
     pub first_tick: Histogram<u64>,
+    /// Edge takeovers (`--failover`), µs from losing the connection to the first tick on the
+    /// new edge (one sample per move).
+    pub takeover: Histogram<u64>,
     pub counters: Counters,
     pub errors: BTreeMap<String, u64>,
     /// Gauges at the moment the interval was taken (not per-interval events).
@@ -129,6 +144,7 @@ impl Default for Interval {
             schedule_lag: new_histogram(),
             loop_lag: new_histogram(),
             first_tick: new_histogram(),
+            takeover: new_histogram(),
             counters: Counters::default(),
             errors: BTreeMap::new(),
             connected: 0,
@@ -149,6 +165,7 @@ impl Interval {
         let _ = self.schedule_lag.add(&other.schedule_lag);
         let _ = self.loop_lag.add(&other.loop_lag);
         let _ = self.first_tick.add(&other.first_tick);
+        let _ = self.takeover.add(&other.takeover);
         self.counters.add(&other.counters);
         for (k, v) in &other.errors {
             *self.errors.entry(k.clone()).or_default() += v;
@@ -344,6 +361,10 @@ impl Sink for ClientSink {
             .current
             .schedule_lag
             .saturating_record(lag_us);
+    }
+
+    fn takeover(&self, us: u64) {
+        record_clamped(&mut self.stats.borrow_mut().current.takeover, us);
     }
 
     fn connected(&self, up: bool) {

@@ -35,7 +35,7 @@ pub use api::{
 };
 pub use summary::{
     BareHttp, BrowserCompare, BrowserSection, BrowserTechnique, Floor, FloorMultiples, HgrmUnit,
-    Host, HttpVersion, LatencySummary, Link, Summary, TransportSummary, HIGH_STEAL_PCT,
+    Host, HttpVersion, LatencySummary, Link, Summary, Takeover, TransportSummary, HIGH_STEAL_PCT,
     SCHEMA_VERSION,
 };
 pub use technique::{ParseTechniqueError, Technique};

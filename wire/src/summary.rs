@@ -315,6 +315,10 @@ pub struct TransportSummary {
     /// the phase (`tickbench run` does it after the `poll` phase). Absent elsewhere.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bare_http: Option<BareHttp>,
+    /// Edge failover (`--failover`): the clients that moved to another edge when theirs was
+    /// gone, and how long each move took. Absent when no client moved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub takeover: Option<Takeover>,
     /// How the phase's clients reached the server: HTTP version, TLS, clients per connection.
     /// Absent in files written before it was recorded, which were all HTTP/1.1 in plaintext,
     /// one client per connection (what [`Link::default`] says).
@@ -323,6 +327,22 @@ pub struct TransportSummary {
     /// Anything else a phase measured (fault-injection counts, slow-client figures, …), by name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub extra: BTreeMap<String, f64>,
+}
+
+/// Edge takeovers of a phase (`run --failover`): a client's edge was gone (refused, reset, or
+/// its stream ended without `bye`, twice in a row) and it resumed by its cursor on another edge.
+/// Times run from the moment the connection was lost to the first tick received on the new edge,
+/// from the merged histogram of every takeover in the measured window.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default, JsonSchema)]
+pub struct Takeover {
+    /// Clients that moved to another edge.
+    pub count: u64,
+    /// Median takeover time, ms.
+    pub ms_p50: f64,
+    /// 99th percentile takeover time, ms.
+    pub ms_p99: f64,
+    /// Longest takeover, ms.
+    pub ms_max: f64,
 }
 
 /// The protocol settings of a phase: runs that differ here measure different things, so

@@ -50,6 +50,9 @@ pub struct ClientConfig {
     /// The connection its requests go out on: its own (HTTP/1.1 or HTTP/2, plaintext or TLS),
     /// or one shared with other tabs (`--tabs-per-conn`).
     pub connection: Connection,
+    /// Other edges of the same feed to move to when `base` is gone (`run --failover`), resuming
+    /// by the cursor ([`failover`](super::failover)); `None` or empty: stay on `base`.
+    pub failover: Option<Arc<[reqwest::Url]>>,
 }
 
 impl ClientConfig {
@@ -71,6 +74,7 @@ impl ClientConfig {
             local_addr: None,
             target: TargetKind::Tickbench,
             connection: Connection::default(),
+            failover: None,
         }
     }
 }

@@ -11,6 +11,9 @@
 //! - `dispatch`: [`run_client`], one client handed to its transport's loop (an exhaustive match on
 //!   [`Transport`](tickbench_wire::Transport): a new transport is a compile error there until it
 //!   has a client).
+//! - `failover`: moving to another edge of the same feed when the client's is gone
+//!   (`run --failover`), resuming by the cursor, and timing the takeover.
+//! - `source_addrs`: [`SourceAddrs`], the local addresses clients connect from.
 //! - `config`: [`ClientConfig`] and [`ReadRate`]; `sink`: [`Sink`], [`SeqOutcome`], [`ErrorKind`].
 //!   They live apart from this file so that the loops use them without using their parent
 //!   (the module graph stays acyclic).
@@ -32,6 +35,7 @@
 pub mod backoff;
 mod config;
 mod dispatch;
+mod failover;
 pub mod http;
 pub mod longpoll;
 pub mod nchan;
@@ -40,6 +44,7 @@ pub mod poll;
 pub mod seq;
 mod sink;
 pub mod slowlink;
+mod source_addrs;
 mod state;
 pub mod streaming;
 pub mod tls;
@@ -50,6 +55,7 @@ pub use dispatch::run_client;
 pub use http::{http_client, Connection, HttpSpec};
 pub use seq::SeqChecker;
 pub use sink::{ErrorKind, SeqOutcome, Sink};
+pub use source_addrs::SourceAddrs;
 pub use tickbench_wire::framing::{Frame, FrameParser, ParseError};
 
 #[cfg(test)]

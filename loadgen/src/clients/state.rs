@@ -11,6 +11,7 @@ use tickbench_wire::{ApiError, Gap, Tick};
 
 use super::backoff::Backoff;
 use super::config::ClientConfig;
+use super::failover::Failover;
 use super::http::{classify, push_param, push_symbols, retry_after};
 use super::seq::SeqChecker;
 use super::sink::{ErrorKind, Sink};
@@ -81,12 +82,15 @@ pub(crate) struct ClientState<S> {
     /// The server's epoch (`X-Tickbench-Epoch`) the cursor belongs to; `None` before the first
     /// answer or when the server does not send one.
     epoch: Option<u64>,
+    /// The other edges it may move to and its takeover clock (`run --failover`).
+    failover: Option<Failover>,
 }
 
 impl<S: Sink> ClientState<S> {
     pub fn new(cfg: ClientConfig, http: reqwest::Client, sink: S) -> Self {
         let seq = SeqChecker::new(cfg.known_sseq.as_deref());
         let rng = SmallRng::seed_from_u64(cfg.seed);
+        let failover = Failover::new(cfg.base.clone(), cfg.failover.clone(), cfg.seed);
         let mut symbols_query = String::new();
         // An empty watchlist would be a 400 on every request; it can only mean "no filter".
         if let Some(syms) = cfg.symbols.as_deref().filter(|s| !s.is_empty()) {
@@ -111,6 +115,7 @@ impl<S: Sink> ClientState<S> {
             min_delay: Duration::ZERO,
             last_event_id: None,
             epoch: None,
+            failover,
         }
     }
 
@@ -139,6 +144,9 @@ impl<S: Sink> ClientState<S> {
     /// A connection was opened or an answer arrived.
     pub fn established(&mut self) {
         self.backoff.reset();
+        if let Some(f) = &mut self.failover {
+            f.established();
+        }
         if !self.up {
             self.up = true;
             self.sink.connected(true);
@@ -152,6 +160,9 @@ impl<S: Sink> ClientState<S> {
     /// The connection is gone (closed by the server or failed).
     pub fn lost(&mut self) {
         self.broken = true;
+        if let Some(f) = &mut self.failover {
+            f.connection_lost();
+        }
         if self.up {
             self.up = false;
             self.sink.connected(false);
@@ -172,12 +183,31 @@ impl<S: Sink> ClientState<S> {
             self.sink.error(kind);
         }
         self.lost();
+        if let Some(edge) = self.failover.as_mut().and_then(|fo| fo.failed(f.kind)) {
+            self.move_to(edge);
+        }
         let mut d = self.backoff.next_delay(&mut self.rng).max(self.min_delay);
         if let Some(ra) = f.retry_after {
             // Honour the server, plus a little jitter so a crowd told "1 s" does not return at once.
             d = ra + d.min(super::backoff::BASE * 5);
         }
         tokio::time::sleep(d).await;
+    }
+
+    /// Moves to another edge of the same feed: the cursor, `Last-Event-ID`, epoch and sequence
+    /// baselines stay, since every edge serves the identical stream.
+    fn move_to(&mut self, edge: reqwest::Url) {
+        tracing::debug!("{} is gone: moving to {edge}", self.cfg.base);
+        self.cfg.base = edge;
+        self.url_prefix.clear();
+    }
+
+    /// Reports a finished takeover when this tick is the first on the edge it moved to.
+    #[inline]
+    fn took_over(&mut self) {
+        if let Some(d) = self.failover.as_mut().and_then(Failover::delivered) {
+            self.sink.takeover(d.as_micros() as u64);
+        }
     }
 
     /// A clean close (server `bye`, end mark): no error, but still a backoff-jittered pause so a
@@ -282,6 +312,9 @@ impl<S: Sink> ClientState<S> {
         if let Some(g) = batch.gap {
             self.gap(g);
         }
+        if !batch.ticks.is_empty() {
+            self.took_over();
+        }
         for t in &batch.ticks {
             t.write_into(&mut self.tick);
             let outcome = self.seq.check(&self.tick);
@@ -293,6 +326,7 @@ impl<S: Sink> ClientState<S> {
 
     /// Delivers the streamed tick just decoded into [`Self::tick`] and moves the cursor past it.
     pub fn deliver_tick(&mut self, recv_us: u64) {
+        self.took_over();
         let outcome = self.seq.check(&self.tick);
         self.sink.tick(&self.tick, recv_us, outcome);
         self.advance(self.tick.seq + 1);
@@ -301,6 +335,7 @@ impl<S: Sink> ClientState<S> {
     /// Delivers a tick decoded into a value of its own (the WebSocket and Nchan clients, which
     /// do not decode into [`Self::tick`] yet) and moves the cursor past it.
     pub fn deliver_owned_tick(&mut self, t: &Tick, recv_us: u64) {
+        self.took_over();
         let outcome = self.seq.check(t);
         self.sink.tick(t, recv_us, outcome);
         self.advance(t.seq + 1);

@@ -182,6 +182,22 @@ pub fn render_report(summary: &Summary) -> String {
         out.push_str(&slow);
         out.push('\n');
     }
+    let moved: Vec<_> = summary
+        .transports
+        .iter()
+        .filter_map(|t| Some((t, t.takeover?)))
+        .collect();
+    if !moved.is_empty() {
+        out.push_str("## Edge failover (`--failover`)\n\nClients whose edge was gone moved to another edge of the same feed and resumed by their cursor; a takeover runs from the lost connection to the first tick on the new edge.\n\n| transport | takeovers | p50 ms | p99 ms | max ms |\n|---|--:|--:|--:|--:|\n");
+        for (t, k) in moved {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {:.1} | {:.1} | {:.1} |",
+                t.name, k.count, k.ms_p50, k.ms_p99, k.ms_max
+            );
+        }
+        out.push('\n');
+    }
     out.push_str("![latency by percentile](latency.svg)\n\n");
     if let Some(b) = &summary.browser {
         out.push_str(&super::browser::render_browser_section(b));

@@ -100,6 +100,7 @@ pub(crate) mod tests {
                 floor_multiples: None,
                 steal_pct: None,
                 bare_http: None,
+                takeover: None,
                 link: tickbench_wire::Link::default(),
                 extra,
             }],

@@ -29,6 +29,8 @@ pub(super) struct Population {
     /// The shared client of the group handed out last, by (phase, group): the driver asks for
     /// a phase's clients in index order, so a group's clients come one after another.
     shared: Mutex<Option<(usize, u64, reqwest::Client)>>,
+    /// `--failover`: the other edges every client may move to (checked by `RunOpts::validate`).
+    failover: Option<Arc<[reqwest::Url]>>,
 }
 
 impl Population {
@@ -42,6 +44,12 @@ impl Population {
             spec,
             tabs: u64::from(opts.tabs_per_conn.max(1)),
             shared: Mutex::new(None),
+            failover: (!opts.failover.is_empty()).then(|| {
+                opts.failover
+                    .iter()
+                    .filter_map(|u| u.parse().ok())
+                    .collect()
+            }),
         }
     }
 
@@ -96,7 +104,11 @@ impl Population {
         cfg.longpoll_timeout = opts.longpoll_timeout;
         cfg.since = None;
         cfg.seed = mix(opts.seed, (phase as u64) << 40 | i);
-        cfg.local_addr = source_address(i, opts.clients);
+        cfg.local_addr = match opts.source_addrs {
+            Some(r) => Some(r.of(i)),
+            None => source_address(i, opts.clients),
+        };
+        cfg.failover = self.failover.clone();
         cfg.connection = self.connection(transport, phase, i, cfg.local_addr);
         if reads_a_stream(transport) {
             cfg.read_rate = self.slow_rate[i as usize].map(ReadRate::new);

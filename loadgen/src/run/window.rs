@@ -244,6 +244,7 @@ impl Window {
             floor_multiples: None,
             steal_pct: None,
             bare_http: None,
+            takeover: crate::stats::takeover_summary(&m.takeover),
             link: tickbench_wire::Link::default(),
             extra,
         };

@@ -146,6 +146,7 @@ impl PhaseView {
             floor_multiples: None,
             steal_pct: None,
             bare_http: None,
+            takeover: None,
             link: tickbench_wire::Link::default(),
             extra: BTreeMap::new(),
         }
