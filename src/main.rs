@@ -83,9 +83,10 @@ enum Command {
     Man,
     /// Publish the seeded market to NATS JetStream for edges (`serve --feed nats://...`).
     Feed(tickbench_cluster::FeedOpts),
-    /// Load agent: runs its share of a coordinated run (`coordinate`) received over NATS.
+    /// Load agent: runs its share of a coordinated run (`run --agents N`) received over NATS.
     Agent(tickbench_cluster::AgentOpts),
-    /// Run across load agents and edges; merges their histograms into one results folder.
+    /// The older spelling of `run --agents N --nats URL --targets EDGES`.
+    #[command(hide = true)]
     Coordinate(tickbench_cluster::CoordinateOpts),
 }
 
@@ -115,7 +116,22 @@ fn long_about() -> String {
 fn main() -> ExitCode {
     // clap's own rendering: the error, the hint ("a similar argument exists"), the usage line;
     // exit 2 for errors, 0 for --help and --version.
-    let cli = parse().unwrap_or_else(|e| e.exit());
+    let cli = match agents_run() {
+        Some(Ok(opts)) => Cli {
+            verbosity: Verbosity {
+                verbose: 0,
+                quiet: false,
+            },
+            command: Some(Command::Coordinate(opts)),
+            run: RunOpts::default(),
+        },
+        Some(Err(tickbench_cluster::AgentsRunError::Clap(e))) => e.exit(),
+        Some(Err(tickbench_cluster::AgentsRunError::Bad(why))) => {
+            eprintln!("tickbench: {why}");
+            return ExitCode::from(2);
+        }
+        None => parse().unwrap_or_else(|e| e.exit()),
+    };
     let command = cli.command.unwrap_or(Command::Run(cli.run));
     init_tracing(&command, &cli.verbosity);
     let quiet = cli.verbosity.quiet;
@@ -150,6 +166,24 @@ fn main() -> ExitCode {
             .map_err(anyhow::Error::from),
     };
     exit_code(result)
+}
+
+/// `tickbench run --agents N ...`: the coordinator's form of `run` (its `--targets` are edge
+/// URLs, not the side-by-side servers), parsed by the cluster crate. `None` for any other
+/// command line.
+fn agents_run(
+) -> Option<Result<tickbench_cluster::CoordinateOpts, tickbench_cluster::AgentsRunError>> {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let after_run = args.iter().position(|a| a == "run")?;
+    if args[..after_run]
+        .iter()
+        .any(|a| !a.to_string_lossy().starts_with('-'))
+    {
+        return None;
+    }
+    let rest = &args[after_run + 1..];
+    tickbench_cluster::is_agents_run(rest)
+        .then(|| tickbench_cluster::coordinate_opts_from_run(rest))
 }
 
 /// Parses the command line. `run` options before a subcommand (`tickbench --no-tui serve`) are

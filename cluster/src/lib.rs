@@ -25,15 +25,19 @@
 //!   (`feed::stream` creates or adopts the stream, `feed::publish` sends the ticks,
 //!   `feed::opts` is the command). The stream's layout and the edge's consumer are the server's
 //!   (`tickbench_server::feed::nats`).
-//! - [`agent`]: `tickbench agent` and `tickbench coordinate`: load agents over NATS and the
-//!   coordinator that merges their histograms (`agent::plan`, `agent::merge`, `agent::worker`,
-//!   `agent::coordinator`, `agent::opts`).
+//! - [`agent`]: `tickbench agent` and `tickbench run --agents`: load agents over NATS and the
+//!   coordinator that merges their histograms and keeps a lost agent's beats (`agent::plan`,
+//!   `agent::merge`, `agent::partial`, `agent::procs`, `agent::worker`, `agent::coordinator`,
+//!   `agent::opts`).
 
 pub mod agent;
 pub mod broker;
 pub mod error;
 pub mod feed;
 
-pub use agent::opts::{run_agent, run_coordinate, AgentOpts, CoordinateOpts};
+pub use agent::opts::{
+    coordinate_opts_from_run, is_agents_run, run_agent, run_coordinate, AgentOpts, AgentsRunError,
+    CoordinateOpts,
+};
 pub use error::Error;
 pub use feed::opts::{run_feed, FeedOpts};

@@ -86,4 +86,6 @@ pub struct SecondSnapshot {
     pub gap_notices: u64,
     pub reconnects: u64,
     pub errors: BTreeMap<String, u64>,
+    /// Edge takeovers finished in this second (`--failover`), µs; `None` when no client moved.
+    pub takeover: Option<Histogram<u64>>,
 }

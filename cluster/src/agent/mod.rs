@@ -5,6 +5,8 @@
 //!
 //! - [`plan`]: the subjects and messages.
 //! - [`merge`]: merging hlogs and summaries.
+//! - [`partial`]: what the coordinator keeps of an agent from its per-second beats.
+//! - [`procs`]: CPU and RSS of the edges and local processes (feed, nats-server).
 //! - [`worker`]: the agent.
 //! - [`coordinator`]: the coordinator.
 //! - [`opts`]: both commands' flags and processes.
@@ -12,5 +14,7 @@
 pub mod coordinator;
 pub mod merge;
 pub mod opts;
+pub mod partial;
 pub mod plan;
+pub mod procs;
 pub mod worker;

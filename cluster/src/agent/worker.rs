@@ -1,18 +1,24 @@
 //! `tickbench agent`: a load agent. It answers the coordinator's hello with its name, takes run
-//! plans, runs each as `tickbench run` would (its share of the clients, against its edge), starting
-//! at the plan's wall time so every agent's phases run in step, says it is alive every second,
-//! and sends back its summary and its `latency.hlog`.
+//! plans, runs each as `tickbench run` would (its share of the clients, against its edge, with
+//! every other edge to fail over to), starting at the plan's wall time so every agent's phases
+//! run in step, sends a [`Beat`] every second (that second's histograms and counters, its CPU
+//! and RSS) and at the end its summary and its `latency.hlog`.
 
-use std::time::Duration;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use clap::Parser as _;
 use futures_util::StreamExt as _;
-use tickbench_loadgen::RunOpts;
+use hdrhistogram::Histogram;
+use tickbench_loadgen::clients::SourceAddrs;
+use tickbench_loadgen::stats::new_histogram;
+use tickbench_loadgen::{procstat, Progress, RunOpts, Stage};
 use tickbench_wire::now_micros;
 use tokio_util::sync::CancellationToken;
 
 use super::plan::{
-    alive_subject, plan_subject, result_subject, send_parts, AgentResult, Plan, HELLO,
+    alive_subject, encode_histogram, plan_subject, result_subject, send_parts, AgentResult, Beat,
+    Plan, HELLO,
 };
 use crate::error::Error;
 
@@ -24,10 +30,12 @@ struct RunArgs {
     run: RunOpts,
 }
 
-/// Serves plans as agent `name` until `cancel`.
+/// Serves plans as agent `name` until `cancel`; its clients connect from `source_addrs` when
+/// given (`tickbench agent --source-addrs`).
 pub async fn serve(
     client: async_nats::Client,
     name: String,
+    source_addrs: Option<SourceAddrs>,
     cancel: CancellationToken,
 ) -> Result<(), Error> {
     let sub_err =
@@ -63,62 +71,191 @@ pub async fn serve(
                 if let Some(reply) = m.reply {
                     let _ = client.publish(reply, "ok".into()).await;
                 }
-                run_plan(&client, &name, plan, &cancel).await;
+                run_plan(&client, &name, plan, source_addrs, &cancel).await;
             }
         }
     }
 }
 
-/// Runs one plan and sends its result (an error is sent as a result too).
-async fn run_plan(client: &async_nats::Client, name: &str, plan: Plan, cancel: &CancellationToken) {
+/// Runs one plan, sending a [`Beat`] every second, then its result (an error is sent as a
+/// result too). Dropped mid-run (the agent killed in-process), it cancels its run and sends
+/// nothing more: what the coordinator has is its beats.
+async fn run_plan(
+    client: &async_nats::Client,
+    name: &str,
+    plan: Plan,
+    source_addrs: Option<SourceAddrs>,
+    cancel: &CancellationToken,
+) {
     let wait = plan.start_at_us.saturating_sub(now_micros());
     tokio::time::sleep(Duration::from_micros(wait)).await;
-    let alive = tokio::spawn({
-        let client = client.clone();
-        let subject = alive_subject(&plan.run_id);
-        let name = name.to_string();
-        async move {
-            loop {
-                let _ = client.publish(subject.clone(), name.clone().into()).await;
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-        }
-    });
-    let out = tempfile::tempdir();
+    let beats = alive_subject(&plan.run_id);
+    let mut args = plan.args.clone();
+    if let Some(r) = source_addrs {
+        args.extend(["--source-addrs".to_string(), r.to_string()]);
+    }
     let run_cancel = cancel.child_token();
-    let result = match (RunArgs::try_parse_from(&plan.args), out) {
-        (Err(e), _) => failed(
-            name,
-            format!(
+    // Dropping this future (an abrupt end) stops the run it started.
+    let _stop = run_cancel.clone().drop_guard();
+    let out = tempfile::tempdir();
+    let (opts, out) = match (RunArgs::try_parse_from(&args), out) {
+        (Err(e), _) => {
+            let why = format!(
                 "bad run flags: {}",
                 e.to_string().lines().next().unwrap_or("")
-            ),
-        ),
-        (_, Err(e)) => failed(name, format!("no temporary folder: {e}")),
-        (Ok(args), Ok(out)) => {
-            let mut opts = args.run;
-            opts.out = out.path().to_path_buf();
-            opts.no_tui = true;
-            let ran = tokio::task::spawn_blocking(move || {
-                tickbench_loadgen::run_with_progress(opts, None, run_cancel)
-            })
-            .await;
-            match ran {
-                Ok(Ok((summary, dir))) => AgentResult {
-                    agent: name.to_string(),
-                    error: None,
-                    summary: Some(summary),
-                    hlog: std::fs::read_to_string(dir.join("latency.hlog")).unwrap_or_default(),
-                },
-                Ok(Err(e)) => failed(name, e.to_string()),
-                Err(e) => failed(name, format!("the run panicked: {e}")),
+            );
+            return send_result(client, &plan, failed(name, why)).await;
+        }
+        (_, Err(e)) => {
+            return send_result(
+                client,
+                &plan,
+                failed(name, format!("no temporary folder: {e}")),
+            )
+            .await
+        }
+        (Ok(a), Ok(out)) => (a.run, out),
+    };
+    let mut opts = opts;
+    opts.out = out.path().to_path_buf();
+    opts.no_tui = true;
+    opts.quiet = true;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Progress>(256);
+    let ran = tokio::task::spawn_blocking(move || {
+        tickbench_loadgen::run_with_progress(opts, Some(tx), run_cancel)
+    });
+    tokio::pin!(ran);
+    let mut beat = Beats::new(name, plan.start_at_us);
+    let mut alive = tokio::time::interval(Duration::from_secs(1));
+    let ran = loop {
+        tokio::select! {
+            r = &mut ran => break r,
+            Some(p) = rx.recv() => {
+                if let Some(b) = beat.take(p) {
+                    publish(client, &beats, &b).await;
+                }
+            }
+            _ = alive.tick() => {
+                if beat.quiet_for() >= Duration::from_millis(1500) {
+                    publish(client, &beats, &beat.bare()).await;
+                }
             }
         }
     };
-    alive.abort();
+    while let Ok(p) = rx.try_recv() {
+        if let Some(b) = beat.take(p) {
+            publish(client, &beats, &b).await;
+        }
+    }
+    let takeover = beat
+        .takeovers
+        .iter()
+        .map(|(t, h)| (t.clone(), encode_histogram(h)))
+        .collect();
+    let result = match ran {
+        Ok(Ok((summary, dir))) => AgentResult {
+            agent: name.to_string(),
+            error: None,
+            summary: Some(summary),
+            hlog: std::fs::read_to_string(dir.join("latency.hlog")).unwrap_or_default(),
+            takeover,
+        },
+        Ok(Err(e)) => failed(name, e.to_string()),
+        Err(e) => failed(name, format!("the run panicked: {e}")),
+    };
+    send_result(client, &plan, result).await;
+}
+
+async fn publish(client: &async_nats::Client, subject: &str, beat: &Beat) {
+    if let Ok(bytes) = serde_json::to_vec(beat) {
+        let _ = client.publish(subject.to_string(), bytes.into()).await;
+    }
+}
+
+async fn send_result(client: &async_nats::Client, plan: &Plan, result: AgentResult) {
     let payload = serde_json::to_vec(&result).unwrap_or_default();
-    if let Err(e) = send_parts(client, &result_subject(&plan.run_id), name, &payload).await {
-        tracing::warn!("agent {name}: cannot send the result: {e}");
+    let subject = result_subject(&plan.run_id);
+    if let Err(e) = send_parts(client, &subject, &result.agent, &payload).await {
+        tracing::warn!("agent {}: cannot send the result: {e}", result.agent);
+    }
+}
+
+/// Turns the run's progress into beats, and keeps the takeovers of the measured seconds.
+struct Beats {
+    name: String,
+    start_at_us: u64,
+    transport: Option<String>,
+    last: Instant,
+    takeovers: BTreeMap<String, Histogram<u64>>,
+}
+
+impl Beats {
+    fn new(name: &str, start_at_us: u64) -> Self {
+        Beats {
+            name: name.to_string(),
+            start_at_us,
+            transport: None,
+            last: Instant::now(),
+            takeovers: BTreeMap::new(),
+        }
+    }
+
+    fn quiet_for(&self) -> Duration {
+        self.last.elapsed()
+    }
+
+    /// A beat with nothing measured: the agent is alive (between phases, before the first).
+    fn bare(&mut self) -> Beat {
+        self.last = Instant::now();
+        let me = procstat::sample(None).unwrap_or_default();
+        Beat {
+            agent: self.name.clone(),
+            at_ms: now_micros().saturating_sub(self.start_at_us) / 1000,
+            transport: self.transport.clone(),
+            cpu_s: me.cpu.as_secs_f64(),
+            rss_bytes: me.rss_bytes,
+            ..Beat::default()
+        }
+    }
+
+    fn take(&mut self, p: Progress) -> Option<Beat> {
+        let s = match p {
+            Progress::PhaseStarted { transport, .. } => {
+                self.transport = Some(transport.name().to_string());
+                return None;
+            }
+            Progress::Second(s) => s,
+            Progress::Started { .. } | Progress::PhaseFinished(_) | Progress::Finished { .. } => {
+                return None
+            }
+        };
+        let mut b = self.bare();
+        let measured = s.stage == Stage::Measure;
+        b.transport = Some(s.transport.name().to_string());
+        b.measured = measured;
+        b.clients_connected = s.clients_connected;
+        b.clients_target = s.clients_target;
+        if measured {
+            b.latency = encode_histogram(&s.interval);
+            if let Some(t) = &s.takeover {
+                b.takeover = encode_histogram(t);
+                let into = self
+                    .takeovers
+                    .entry(s.transport.name().to_string())
+                    .or_insert_with(new_histogram);
+                let _ = into.add(t);
+            }
+            b.delivered = s.delivered;
+            b.requests = s.requests;
+            b.bytes = s.bytes;
+            b.gaps = s.gaps;
+            b.duplicates = s.duplicates;
+            b.out_of_order = s.out_of_order;
+            b.gap_notices = s.gap_notices;
+            b.reconnects = s.reconnects;
+            b.errors = s.errors;
+        }
+        Some(b)
     }
 }
 
@@ -129,5 +266,6 @@ fn failed(name: &str, why: String) -> AgentResult {
         error: Some(why),
         summary: None,
         hlog: String::new(),
+        takeover: BTreeMap::new(),
     }
 }

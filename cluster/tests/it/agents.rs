@@ -23,7 +23,12 @@ async fn two_agents_merge_into_one_run_whose_counts_are_their_sums() {
     let cancel = CancellationToken::new();
     for name in ["agent-1", "agent-2"] {
         let client = connect(&url).await.unwrap();
-        tokio::spawn(worker::serve(client, name.to_string(), cancel.clone()));
+        tokio::spawn(worker::serve(
+            client,
+            name.to_string(),
+            None,
+            cancel.clone(),
+        ));
     }
     let out = tempfile::tempdir().unwrap();
     let client = connect(&url).await.unwrap();
@@ -48,6 +53,7 @@ async fn two_agents_merge_into_one_run_whose_counts_are_their_sums() {
             wait: Duration::from_secs(20),
             start_delay: Duration::from_millis(500),
             dead_after: Duration::from_secs(30),
+            procs: vec![("me".into(), std::process::id())],
         },
     )
     .await
@@ -101,6 +107,108 @@ async fn two_agents_merge_into_one_run_whose_counts_are_their_sums() {
     }
     let read = tickbench_loadgen::results::read(&done.dir).expect("readable");
     assert_eq!(read.transports.len(), done.summary.transports.len());
+    a.shutdown().await;
+    b.shutdown().await;
+    feed.shutdown().await;
+}
+
+/// An agent killed mid-run (its task aborted: it sends nothing more, not even a goodbye) is
+/// reported lost, and what its beats carried up to then is kept: non-zero partial counts,
+/// merged into the run, the merged histogram's count the sum of what every agent sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_agents_data_up_to_its_death_is_kept_and_marked_partial() {
+    let store = tempfile::tempdir().unwrap();
+    let Some(broker) = broker(store.path()) else {
+        return;
+    };
+    let url = broker.url();
+    let feed = feed(&url, true).await;
+    let (a, b) = (edge(&url).await, edge(&url).await);
+    let cancel = CancellationToken::new();
+    let mut tasks = Vec::new();
+    for name in ["agent-1", "agent-2"] {
+        let client = connect(&url).await.unwrap();
+        tasks.push(tokio::spawn(worker::serve(
+            client,
+            name.to_string(),
+            None,
+            cancel.clone(),
+        )));
+    }
+    let victim = tasks.pop().unwrap(); // agent-2
+    tokio::spawn(async move {
+        // Start delay 0.5 s + ramp 1 s + warm-up 1 s: killed about 3 s into a 6 s window.
+        tokio::time::sleep(Duration::from_millis(5_500)).await;
+        victim.abort();
+    });
+    let out = tempfile::tempdir().unwrap();
+    let client = connect(&url).await.unwrap();
+    let done = coordinate(
+        &client,
+        &Coordination {
+            agents: 2,
+            targets: vec![a.url(), b.url()],
+            clients: 40,
+            run_args: [
+                "--transports=sse",
+                "--duration=6s",
+                "--ramp=1s",
+                "--warmup=1s",
+                "--no-fanout-floor",
+                "--workers=1",
+            ]
+            .map(String::from)
+            .to_vec(),
+            label: "lost".into(),
+            out: out.path().to_path_buf(),
+            wait: Duration::from_secs(20),
+            start_delay: Duration::from_millis(500),
+            dead_after: Duration::from_secs(3),
+            procs: Vec::new(),
+        },
+    )
+    .await
+    .expect("the run finishes without its lost agent");
+    cancel.cancel();
+
+    let br = &done.breakdown;
+    let agents = br["agents"].as_array().unwrap();
+    let lost = agents.iter().find(|g| g["agent"] == "agent-2").unwrap();
+    assert_eq!(lost["status"], "lost", "{br}");
+    assert_eq!(lost["partial"], true);
+    let lost_at = lost["lost_at_s"].as_f64().unwrap();
+    assert!(lost_at > 1.0, "{br}");
+    let row = &lost["transports"][0];
+    assert!(
+        row["delivered"].as_u64().unwrap() > 0,
+        "partial counts: {br}"
+    );
+    assert!(
+        row["latency_count"].as_u64().unwrap() > 0,
+        "partial histogram: {br}"
+    );
+    let ok = agents.iter().find(|g| g["agent"] == "agent-1").unwrap();
+    assert_eq!(ok["status"], "ok", "{br}");
+    let count = |g: &serde_json::Value| g["transports"][0]["latency_count"].as_u64().unwrap();
+    assert_eq!(
+        br["merged_latency_count"]["sse"].as_u64().unwrap(),
+        count(ok) + count(lost),
+        "merged = the sum of what was received"
+    );
+    let sse = &done.summary.transports[0];
+    assert_eq!(
+        sse.delivered,
+        ok["transports"][0]["delivered"].as_u64().unwrap() + row["delivered"].as_u64().unwrap()
+    );
+    assert!(
+        !done.summary.complete,
+        "a run with a lost agent is not complete"
+    );
+    let report = std::fs::read_to_string(done.dir.join("report.md")).unwrap();
+    assert!(
+        report.contains("agent agent-2 lost at"),
+        "report.md says so: {report}"
+    );
     a.shutdown().await;
     b.shutdown().await;
     feed.shutdown().await;

@@ -566,6 +566,7 @@ impl Coordinator {
                 reconnects: iv.counters.reconnects,
                 errors: iv.errors,
                 interval: iv.latency,
+                takeover: (!iv.takeover.is_empty()).then_some(iv.takeover),
             })));
         }
 

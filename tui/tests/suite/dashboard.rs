@@ -55,6 +55,7 @@ fn second(t: Transport, stage: Stage, sec: u64, base: u64, errors: &[(&str, u64)
             .iter()
             .map(|(k, v)| (k.to_string(), *v))
             .collect::<BTreeMap<_, _>>(),
+        takeover: None,
     }))
 }
 
