@@ -3,6 +3,7 @@
 //! skips, saying so), the feed, and edges running in this process.
 
 mod agents;
+mod edge_kill;
 mod feed_edges;
 mod restarts;
 mod retention;
