@@ -212,7 +212,10 @@ async fn discover(
         tokio::pin!(until);
         loop {
             tokio::select! {
-                Some(m) = replies.next() => { names.insert(String::from_utf8_lossy(&m.payload).into_owned()); }
+                // A "no responders" status (no agent up yet) comes with an empty payload.
+                Some(m) = replies.next() => if !m.payload.is_empty() {
+                    names.insert(String::from_utf8_lossy(&m.payload).into_owned());
+                },
                 () = &mut until => break,
             }
         }
@@ -354,7 +357,7 @@ fn write(
                 "beats": p.map_or(0, |p| p.beats),
                 "cpu_s": p.map_or(0.0, Partial::cpu_s),
                 "rss_bytes": rss,
-                "rss_per_client_bytes": if share > 0 { rss / share } else { 0 },
+                "rss_per_client_bytes": rss.checked_div(share).unwrap_or(0),
                 "transports": row_of(per_agent.get(n.as_str()), summary_of(n)),
             })
         })
@@ -385,7 +388,7 @@ fn write(
         ) {
             o.insert(
                 "rss_per_subscriber_bytes".into(),
-                json!(if clients > 0 { rss / clients } else { 0 }),
+                json!(rss.checked_div(clients).unwrap_or(0)),
             );
         }
         edges.push(json!({
