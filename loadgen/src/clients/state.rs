@@ -200,6 +200,9 @@ impl<S: Sink> ClientState<S> {
         tracing::debug!("{} is gone: moving to {edge}", self.cfg.base);
         self.cfg.base = edge;
         self.url_prefix.clear();
+        // SSE's `retry:` was the gone edge's advice; the new edge gives its own on connecting
+        // (as a page opening a new EventSource would get), so only the backoff's jitter waits.
+        self.min_delay = Duration::ZERO;
     }
 
     /// Reports a finished takeover when this tick is the first on the edge it moved to.
