@@ -28,12 +28,20 @@
 //! - [`agent`]: `tickbench agent` and `tickbench coordinate`: load agents over NATS and the
 //!   coordinator that merges their histograms (`agent::plan`, `agent::merge`, `agent::worker`,
 //!   `agent::coordinator`, `agent::opts`).
+//! - [`launch`]: `tickbench cluster up|down|status|partition|heal`: the whole cluster on one
+//!   machine, each process detached, with a state file (`launch::state`), optionally each in its
+//!   own network namespace.
+//! - [`netns`]: network namespaces joined by veths to a bridge of the cluster's own; a host's
+//!   link cut and restored.
 
 pub mod agent;
 pub mod broker;
 pub mod error;
 pub mod feed;
+pub mod launch;
+pub mod netns;
 
 pub use agent::opts::{run_agent, run_coordinate, AgentOpts, CoordinateOpts};
 pub use error::Error;
 pub use feed::opts::{run_feed, FeedOpts};
+pub use launch::{run_cluster, ClusterCli};
