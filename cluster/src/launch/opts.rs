@@ -60,6 +60,7 @@ pub struct UpOpts {
 /// Where the cluster's state, logs and NATS store are.
 #[derive(Debug, Clone, clap::Args)]
 pub struct DirOpt {
+    /// The cluster's directory: its state (`cluster.json`), logs and nats-server's store.
     #[arg(long, default_value = DEFAULT_DIR, env = "TICKBENCH_CLUSTER_DIR")]
     pub dir: PathBuf,
 }
