@@ -88,6 +88,9 @@ enum Command {
     /// The older spelling of `run --agents N --nats URL --targets EDGES`.
     #[command(hide = true)]
     Coordinate(tickbench_cluster::CoordinateOpts),
+    /// A whole cluster on this machine: `cluster up --edges M --agents N [--netns]`, `down`,
+    /// `status`, `partition EDGE`, `heal EDGE`.
+    Cluster(tickbench_cluster::ClusterCli),
 }
 
 /// The top-level `--help` text: what a bare `tickbench` does and how long it takes, computed from
@@ -152,6 +155,7 @@ fn main() -> ExitCode {
         Command::Coordinate(opts) => {
             tickbench_cluster::run_coordinate(opts).map_err(anyhow::Error::from)
         }
+        Command::Cluster(cli) => tickbench_cluster::run_cluster(cli).map_err(anyhow::Error::from),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

@@ -1,4 +1,5 @@
-//! [`Error`]: why a cluster command (the feed, the broker launcher) could not start or go on.
+//! [`Error`]: why a cluster command (the feed, the broker launcher, `cluster up/down`) could not
+//! start or go on.
 
 use std::io;
 
@@ -23,4 +24,11 @@ pub enum Error {
     /// The command could not install a handler for the signal that stops it.
     #[error("cannot install a signal handler")]
     Signal(#[source] io::Error),
+    /// `cluster up/down/status/partition`: the state, a process or a readiness wait failed.
+    #[error("{0}")]
+    Launch(String),
+    /// Network namespaces could not be made, changed or entered (the message says what is
+    /// needed).
+    #[error("{0}")]
+    Netns(String),
 }
