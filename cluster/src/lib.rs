@@ -25,21 +25,15 @@
 //!   (`feed::stream` creates or adopts the stream, `feed::publish` sends the ticks,
 //!   `feed::opts` is the command). The stream's layout and the edge's consumer are the server's
 //!   (`tickbench_server::feed::nats`).
-<<<<<<< HEAD
 //! - [`agent`]: `tickbench agent` and `tickbench run --agents`: load agents over NATS and the
 //!   coordinator that merges their histograms and keeps a lost agent's beats (`agent::plan`,
 //!   `agent::merge`, `agent::partial`, `agent::procs`, `agent::worker`, `agent::coordinator`,
 //!   `agent::opts`).
-=======
-//! - [`agent`]: `tickbench agent` and `tickbench coordinate`: load agents over NATS and the
-//!   coordinator that merges their histograms (`agent::plan`, `agent::merge`, `agent::worker`,
-//!   `agent::coordinator`, `agent::opts`).
 //! - [`launch`]: `tickbench cluster up|down|status|partition|heal`: the whole cluster on one
 //!   machine, each process detached, with a state file (`launch::state`), optionally each in its
 //!   own network namespace.
 //! - [`netns`]: network namespaces joined by veths to a bridge of the cluster's own; a host's
 //!   link cut and restored.
->>>>>>> h-launch
 
 pub mod agent;
 pub mod broker;
