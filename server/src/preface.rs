@@ -60,6 +60,16 @@ impl<I> Prefixed<I> {
     }
 }
 
+impl<I> Prefixed<I> {
+    /// Puts `bytes` back in front of what is still to be read (bytes read from it and then found
+    /// to be another reader's, e.g. hyper's).
+    pub fn put_back(&mut self, mut bytes: Vec<u8>) {
+        bytes.extend_from_slice(&self.prefix[self.pos..]);
+        self.prefix = bytes;
+        self.pos = 0;
+    }
+}
+
 impl<I: AsyncRead + Unpin> AsyncRead for Prefixed<I> {
     fn poll_read(
         mut self: Pin<&mut Self>,

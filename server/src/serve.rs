@@ -55,7 +55,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_util::task::TaskTracker;
 
 use crate::api_error::ApiError;
-use crate::conn::{ConnCtl, CutBody, ResetFlag, ResetIo, Streams};
+use crate::conn::{watch_period, ConnCtl, CutBody, ResetFlag, ResetIo, Streams};
+use crate::direct::{self, Answered};
 use crate::metrics::Metrics;
 use crate::preface::{detect, Prefixed, Protocol};
 use crate::state::AppState;
@@ -91,13 +92,6 @@ impl Drop for ConnSlot {
     fn drop(&mut self) {
         self.0.conns_open.fetch_sub(1, Relaxed);
     }
-}
-
-/// How often a connection task checks whether its streams fell too far behind, for
-/// `max_behind`: the body is polled (and checks itself) only when the client drains enough for
-/// hyper to flush, which for a very slow reader can take many seconds.
-fn watch_period(max_behind: Duration) -> Duration {
-    (max_behind / 4).clamp(Duration::from_millis(50), Duration::from_secs(5))
 }
 
 /// How a connection task's wait ended.
@@ -235,7 +229,8 @@ async fn connection(tcp: TcpStream, sh: Arc<Shared>) {
             }
         }
         Some(tls) => {
-            let opening = async move { detect(tls.acceptor().accept(io).await?).await };
+            // Boxed: the handshake's state is not kept in every plain connection's task.
+            let opening = Box::pin(async move { detect(tls.acceptor().accept(io).await?).await });
             if let Some((proto, io)) = open(opening, timeout, &sh).await {
                 serve(proto, io, &sh, flag).await;
             }
@@ -270,9 +265,11 @@ async fn serve<I>(proto: Protocol, io: Prefixed<I>, sh: &Shared, flag: ResetFlag
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    // hyper's connection futures are boxed: a connection task's own future is then only what a
+    // stream written by `direct` needs, and every idle subscriber's task is that small.
     let end = match proto {
         Protocol::Http1 => serve_h1(io, sh, &flag).await,
-        Protocol::Http2 => serve_h2(io, sh, &flag).await,
+        Protocol::Http2 => Box::pin(serve_h2(io, sh, &flag)).await,
     };
     match end {
         ConnEnd::Done(Err(e)) => tracing::debug!("connection: {e}"),
@@ -282,12 +279,34 @@ where
 }
 
 /// HTTP/1.1 (with upgrades): one [`ConnCtl`] for the connection, whose requests follow each
-/// other.
-async fn serve_h1<I>(io: Prefixed<I>, sh: &Shared, flag: &ResetFlag) -> ConnEnd
+/// other. A first request for a stream is answered by [`direct`]; hyper serves the rest.
+async fn serve_h1<I>(mut io: Prefixed<I>, sh: &Shared, flag: &ResetFlag) -> ConnEnd
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let ctl = Arc::new(ConnCtl::for_socket(flag.clone()));
+    match direct::first_request(&mut io, &sh.router, &ctl, &sh.state).await {
+        Answered::Hyper => Box::pin(serve_h1_hyper(io, sh, flag, ctl)).await,
+        Answered::Closed => ConnEnd::Done(Ok(())),
+        Answered::Reset => {
+            // Dropping the socket when this returns is then an RST (see below).
+            flag.set();
+            ConnEnd::Reset
+        }
+        Answered::Shutdown => ConnEnd::Shutdown,
+    }
+}
+
+/// HTTP/1.1 through hyper.
+async fn serve_h1_hyper<I>(
+    io: Prefixed<I>,
+    sh: &Shared,
+    flag: &ResetFlag,
+    ctl: Arc<ConnCtl>,
+) -> ConnEnd
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let svc = {
         let (router, ctl) = (sh.router.clone(), ctl.clone());
         hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {

@@ -29,7 +29,7 @@ use tokio_util::sync::WaitForCancellationFutureOwned;
 use super::delivery;
 use super::feed::{CHUNK_BYTES, CHUNK_TICKS};
 use crate::conn::{Conn, ConnCtl};
-use crate::frames::Framed;
+use crate::frames::{self, Framed};
 use crate::journal::{FramingUse, SymFilter};
 use crate::metrics::OpenGuard;
 use crate::state::AppState;
@@ -72,6 +72,9 @@ pub struct FramedFeed {
     cancelled: Pin<Box<WaitForCancellationFutureOwned>>,
     /// The connection, told when the stream stands at the journal head.
     conn: Option<Arc<ConnCtl>>,
+    /// Every body chunk is an HTTP/1.1 chunk, for a connection that writes it as it is
+    /// ([`ConnCtl::writes_chunks`]); the frames come from the journal in that form.
+    chunked: bool,
     /// It returned `Pending` while standing at the head.
     waiting: bool,
     phase: Phase,
@@ -101,8 +104,12 @@ impl FramedFeed {
         if let Some(c) = &conn {
             c.stream_started(transport);
         }
+        let chunked = conn.as_ref().is_some_and(|c| c.writes_chunks());
         let mut pre = Vec::new();
         format.preamble(&mut pre);
+        if chunked && !pre.is_empty() {
+            pre = frames::chunk_bytes(&pre).into();
+        }
         let heartbeat_at = Instant::now() + state.config.heartbeat;
         FramedFeed {
             preamble: (!pre.is_empty()).then(|| pre.into()),
@@ -114,6 +121,7 @@ impl FramedFeed {
             sleep: Box::pin(tokio::time::sleep_until(heartbeat_at)),
             cancelled: Box::pin(state.cancel.clone().cancelled_owned()),
             conn,
+            chunked,
             waiting: false,
             phase: Phase::Running,
             _open: OpenGuard::new(state.metrics.clone(), transport),
@@ -130,11 +138,20 @@ impl FramedFeed {
         }
     }
 
-    /// A control frame, counted as body bytes.
+    /// Whether its body chunks are HTTP/1.1 chunks (see [`crate::conn::PreChunked`]).
+    pub fn is_chunked(&self) -> bool {
+        self.chunked
+    }
+
+    /// A control frame, counted as body bytes (without chunk framing).
     fn control(&mut self, c: &Control) -> Bytes {
         let b = self.format.control_bytes(c);
         delivery::count_bytes(&self.state, self.transport, b.len());
-        b
+        if self.chunked {
+            frames::chunk_bytes(&b)
+        } else {
+            b
+        }
     }
 
     fn bye(&mut self) -> Poll<Option<Result<Bytes, Infallible>>> {
@@ -199,6 +216,7 @@ impl Stream for FramedFeed {
                 this.cursor,
                 &this.filter,
                 this.format,
+                this.chunked,
                 CHUNK_TICKS,
                 CHUNK_BYTES,
                 &mut this.queue,
