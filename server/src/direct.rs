@@ -104,7 +104,7 @@ fn may_be_stream_request(buf: &[u8]) -> bool {
 /// A parsed stream request, or why it is hyper's.
 enum Head {
     /// The request, whether the client asked to close after it, and the bytes after its head.
-    Stream(Request<Body>, bool, Vec<u8>),
+    Stream(Box<Request<Body>>, bool, Vec<u8>),
     Hyper(Vec<u8>),
     Closed,
 }
@@ -126,10 +126,11 @@ where
             if buf.len() >= MAX_HEAD {
                 return Head::Hyper(std::mem::take(&mut buf));
             }
-            let mut chunk = [0u8; 512];
-            match io.read(&mut chunk).await {
+            // Into the heap buffer: nothing sized by a read stays in the connection's task.
+            buf.reserve(512);
+            match io.read_buf(&mut buf).await {
                 Ok(0) | Err(_) => return Head::Closed,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                Ok(_) => {}
             }
         }
     };
@@ -181,7 +182,7 @@ fn parse(buf: &[u8]) -> Option<Head> {
         b = b.header(name, value);
     }
     match b.body(Body::empty()) {
-        Ok(r) => Some(Head::Stream(r, close, buf[n..].to_vec())),
+        Ok(r) => Some(Head::Stream(Box::new(r), close, buf[n..].to_vec())),
         Err(_) => hyper(),
     }
 }
@@ -207,7 +208,7 @@ where
     };
     req.extensions_mut().insert(ctl.clone());
     ctl.set_writes_chunks(true);
-    let resp = Box::pin(tower::ServiceExt::oneshot(router.clone(), req)).await;
+    let resp = Box::pin(tower::ServiceExt::oneshot(router.clone(), *req)).await;
     ctl.set_writes_chunks(false);
     let resp = resp.unwrap_or_else(|e| match e {});
     let streaming = resp.body().size_hint().exact().is_none();

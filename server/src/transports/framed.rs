@@ -5,10 +5,13 @@
 //! The common path of a delivery is: the publish wakes the task (only streams watching the
 //! tick's symbol are woken), one journal read under the shared read lock queues the frames of
 //! every pending tick into the stream's own queue (reused: no allocation once it has grown), and
-//! each frame goes to hyper as a [`Bytes`] clone, which hyper's chunked encoder writes with a
-//! vectored write (its chunk header is built in place): no formatting, allocation or exclusive
-//! lock per delivery. Gap notices, heartbeats and `bye` are framed when they happen; a read that
-//! finds a backlog joins its frames into one chunk (see [`SHARED_MAX`]).
+//! each frame is handed on as a [`Bytes`] clone: no formatting, allocation or exclusive lock per
+//! delivery. On an HTTP/1.1 connection that writes the stream itself (`crate::direct`, see
+//! [`ConnCtl::writes_chunks`]) the frames are the journal's pre-encoded HTTP/1.1 chunks and a
+//! delivery is one `write`; under hyper (HTTP/2, a later request of a kept-alive connection) they
+//! are the bare frames, which hyper frames itself. Gap notices, heartbeats and `bye` are framed
+//! when they happen; a read that finds a backlog joins its frames into one chunk (see
+//! [`SHARED_MAX`]).
 //!
 //! A hand-written [`Stream`] rather than an `async` block: the heartbeat timer and the shutdown
 //! future are created once per stream, not once per wait, and a wait is a flag check.
@@ -230,7 +233,8 @@ impl Stream for FramedFeed {
                 this.heartbeat_at = Instant::now() + this.state.config.heartbeat;
                 delivery::count_framed(&this.state, this.transport, &r);
                 if this.queue.len() > SHARED_MAX {
-                    let mut one = Vec::with_capacity(r.bytes);
+                    let len = this.queue.iter().map(Bytes::len).sum();
+                    let mut one = Vec::with_capacity(len);
                     for b in this.queue.drain(..) {
                         one.extend_from_slice(&b);
                     }
