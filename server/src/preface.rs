@@ -58,9 +58,7 @@ impl<I> Prefixed<I> {
             inner,
         }
     }
-}
 
-impl<I> Prefixed<I> {
     /// Puts `bytes` back in front of what is still to be read (bytes read from it and then found
     /// to be another reader's, e.g. hyper's).
     pub fn put_back(&mut self, mut bytes: Vec<u8>) {
