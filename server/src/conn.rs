@@ -38,6 +38,13 @@ use tokio_util::sync::{CancellationToken, DropGuard};
 
 use crate::metrics::Metrics;
 
+/// How often a connection task checks whether its streams fell too far behind, for
+/// `max_behind`: the body is polled (and checks itself) only when the client drains enough for
+/// the connection to write, which for a very slow reader can take many seconds.
+pub fn watch_period(max_behind: Duration) -> Duration {
+    (max_behind / 4).clamp(Duration::from_millis(50), Duration::from_secs(5))
+}
+
 /// The connection a stream runs on, as handlers extract it (absent when the router is served
 /// by something other than `serve::accept_loop`, e.g. `oneshot` in a test; such streams are
 /// never reset).
@@ -66,7 +73,15 @@ pub struct ConnCtl {
     /// task waits on this, so the connection keeps its slot (`--max-conns`) and shutdown waits
     /// for the session's close handshake.
     session: Mutex<Option<CancellationToken>>,
+    /// HTTP/1.1: the connection writes the response to the request being answered itself
+    /// (`crate::direct`), and takes a stream's body as ready-made HTTP/1.1 chunks.
+    writes_chunks: AtomicBool,
 }
+
+/// A response extension: the body's data frames are already HTTP/1.1 chunks (the stream saw
+/// [`ConnCtl::writes_chunks`]), to be written as they are.
+#[derive(Debug, Clone, Copy)]
+pub struct PreChunked;
 
 impl ConnCtl {
     /// The handle of an HTTP/1.1 connection whose socket is `socket`.
@@ -79,6 +94,17 @@ impl ConnCtl {
 
     fn slot(&self) -> std::sync::MutexGuard<'_, Option<(Transport, Option<Instant>)>> {
         self.stream.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether the connection writes this request's response itself, taking a stream's body as
+    /// HTTP/1.1 chunks (see [`PreChunked`]).
+    pub fn writes_chunks(&self) -> bool {
+        self.writes_chunks.load(Relaxed)
+    }
+
+    /// Set while the connection writes the response itself (see [`ConnCtl::writes_chunks`]).
+    pub fn set_writes_chunks(&self, on: bool) {
+        self.writes_chunks.store(on, Relaxed);
     }
 
     /// A stream starts here (counts as caught up: it has had no time yet).
@@ -166,7 +192,7 @@ impl ConnCtl {
     }
 
     /// Ready once a reset was asked (registers the waker of `cx` otherwise).
-    fn poll_reset(&self, cx: &mut Context<'_>) -> Poll<()> {
+    pub fn poll_reset(&self, cx: &mut Context<'_>) -> Poll<()> {
         if self.reset.load(Acquire) {
             return Poll::Ready(());
         }

@@ -12,6 +12,12 @@
 //! built with `transports::framed` delivers the shared bytes. A format that cannot be framed
 //! per tick independently of the connection (say, one with per-connection compression state)
 //! maps to `None` and keeps framing per read through `transports::feed`.
+//!
+//! # HTTP/1.1 chunked framing, pre-encoded
+//! A stream written straight to its HTTP/1.1 socket (`crate::direct`) needs each body chunk as
+//! `<hex length>\r\n<bytes>\r\n`. The journal keeps every frame in that form ([`chunk`]), so such a
+//! delivery is one `write` of one shared buffer; a stream served by hyper (HTTP/2, or a later
+//! request on a kept-alive connection) gets the slice inside the chunk framing instead.
 
 use tickbench_wire::framing::{Encoder, Iframe, Multipart, Ndjson, Sse};
 use tickbench_wire::transport::Framing;
@@ -115,6 +121,32 @@ impl Framed {
     }
 }
 
+/// The chunk that ends an HTTP/1.1 chunked body.
+pub const CHUNK_END: &[u8] = b"0\r\n\r\n";
+
+/// Appends `body` as one HTTP/1.1 chunk (`<hex length>\r\n<body>\r\n`) and returns the length of
+/// its header (hex digits and CRLF). An empty body would read as the end chunk: appends nothing.
+pub fn chunk(buf: &mut Vec<u8>, body: &[u8]) -> usize {
+    if body.is_empty() {
+        return 0;
+    }
+    let before = buf.len();
+    // Infallible: writing to a Vec.
+    let _ = std::io::Write::write_fmt(buf, format_args!("{:x}\r\n", body.len()));
+    let hdr = buf.len() - before;
+    buf.extend_from_slice(body);
+    buf.extend_from_slice(b"\r\n");
+    hdr
+}
+
+/// `body` as one HTTP/1.1 chunk in its own buffer (control frames, preambles: off the per-tick
+/// path).
+pub fn chunk_bytes(body: &[u8]) -> bytes::Bytes {
+    let mut buf = Vec::with_capacity(body.len() + 12);
+    chunk(&mut buf, body);
+    buf.into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,5 +167,17 @@ mod tests {
             }
             assert_eq!(ours, theirs);
         }
+    }
+
+    #[test]
+    fn chunks_are_http_1_1_chunked_framing() {
+        let mut buf = b"x".to_vec();
+        let body = [b'a'; 300];
+        assert_eq!(chunk(&mut buf, &body), 5);
+        assert_eq!(&buf[..6], b"x12c\r\n");
+        assert_eq!(&buf[6..306], &body[..]);
+        assert_eq!(&buf[306..], b"\r\n");
+        assert_eq!(chunk(&mut buf, b""), 0, "an empty chunk would end the body");
+        assert_eq!(&chunk_bytes(b"hi")[..], b"2\r\nhi\r\n");
     }
 }

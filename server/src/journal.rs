@@ -12,8 +12,10 @@
 //!
 //! Streams also get each tick already framed in their format ([`Framed`]): at publish time, for
 //! every format that has an open stream, the tick is framed once into the same allocation as its
-//! JSON, and [`Journal::read_framed`] hands out shared slices of it. A tick published before any
-//! stream of its format was open is framed on read instead (a backlog, off the common path).
+//! JSON, and [`Journal::read_framed`] hands out shared slices of it. A frame is kept as an HTTP/1.1
+//! chunk ([`frames::chunk`](crate::frames::chunk)): a stream written straight to its socket gets
+//! the whole chunk, one served by hyper the frame inside it. A tick published before any stream of
+//! its format was open is framed on read instead (a backlog, off the common path).
 //!
 //! Waiting streams are woken per symbol ([`crate::wakeups`]): a publish wakes only the streams
 //! that watch one of its symbols, so nobody polls in a loop and nobody scans for nothing.
@@ -44,8 +46,11 @@ const REGIONS: usize = 1 + Framed::COUNT;
 struct Entry {
     sym: u32,
     /// Region `r` is `buf[offs[r]..offs[r + 1]]`: 0 the JSON, `1 + f.index()` the tick framed in
-    /// format `f` (empty when it was not framed at publish time).
+    /// format `f` as an HTTP/1.1 chunk (empty when it was not framed at publish time).
     offs: [u32; REGIONS + 1],
+    /// Length of each format's chunk header (the frame starts that far into its region, and ends
+    /// 2 bytes, the CRLF, before the region does).
+    hdr: [u8; Framed::COUNT],
     buf: Bytes,
 }
 
@@ -63,10 +68,19 @@ impl Entry {
         (self.offs[1] - self.offs[0]) as usize
     }
 
-    /// The tick framed in `f`, if it was at publish time.
-    fn framed(&self, f: Framed) -> Option<Bytes> {
+    /// The tick framed in `f`, if it was at publish time: as an HTTP/1.1 chunk when `chunked`.
+    fn framed(&self, f: Framed, chunked: bool) -> Option<Bytes> {
         let r = 1 + f.index();
-        (self.offs[r + 1] > self.offs[r]).then(|| self.region(r))
+        let (start, end) = (self.offs[r] as usize, self.offs[r + 1] as usize);
+        if end == start {
+            return None;
+        }
+        Some(if chunked {
+            self.buf.slice(start..end)
+        } else {
+            self.buf
+                .slice(start + self.hdr[f.index()] as usize..end - 2)
+        })
     }
 
     fn json_slice(&self) -> &[u8] {
@@ -332,20 +346,24 @@ impl Journal {
         // One allocation for the whole batch: every tick's JSON and frames, framed before the
         // lock is taken.
         let per_tick: usize = ticks.iter().map(|t| t.json.len()).sum::<usize>() / ticks.len();
-        let mut buf = Vec::with_capacity(ticks.len() * (per_tick * (1 + formats.len()) + 160));
+        let mut buf = Vec::with_capacity(ticks.len() * (per_tick * (1 + formats.len()) + 200));
         let mut offs = Vec::with_capacity(ticks.len());
+        let mut frame = Vec::new();
         for t in ticks {
             let start = buf.len();
             let mut o = [0u32; REGIONS + 1];
+            let mut hdr = [0u8; Framed::COUNT];
             buf.extend_from_slice(&t.json);
             o[1] = (buf.len() - start) as u32;
             for (i, f) in Framed::ALL.into_iter().enumerate() {
                 if formats.contains(&f) {
-                    f.tick(&mut buf, t.seq, &t.json);
+                    frame.clear();
+                    f.tick(&mut frame, t.seq, &t.json);
+                    hdr[i] = crate::frames::chunk(&mut buf, &frame) as u8;
                 }
                 o[i + 2] = (buf.len() - start) as u32;
             }
-            offs.push((start, o));
+            offs.push((start, o, hdr));
         }
         let all = Bytes::from(buf);
         let mut syms: Vec<u32> = ticks.iter().map(|t| t.raw.sym).collect();
@@ -356,10 +374,11 @@ impl Journal {
             for (i, t) in ticks.iter().enumerate() {
                 debug_assert_eq!(t.seq, g.next);
                 g.quotes[t.raw.sym as usize].apply(t.seq, t.sseq, t.ts, &t.raw);
-                let (start, o) = offs[i];
+                let (start, o, hdr) = offs[i];
                 g.ring.push_back(Entry {
                     sym: t.raw.sym,
                     offs: o,
+                    hdr,
                     buf: all.slice(start..start + o[REGIONS] as usize),
                 });
                 g.next = t.seq + 1;
@@ -455,13 +474,16 @@ impl Journal {
 
     /// Like [`Journal::read`], for a stream of format `f`: queues each matching tick's frame
     /// onto `out` (a shared slice of what was framed at publish time: no copy, no allocation
-    /// once `out` has grown) and returns what it found. Ticks published before any stream of
-    /// `f` was open are framed here, several into one buffer.
+    /// once `out` has grown), each as an HTTP/1.1 chunk when `chunked`, and returns what it
+    /// found (its byte count is of the frames, without chunk framing). Ticks published before
+    /// any stream of `f` was open are framed here, several into one buffer (one chunk).
+    #[allow(clippy::too_many_arguments)]
     pub fn read_framed(
         &self,
         since: u64,
         filter: &SymFilter,
         f: Framed,
+        chunked: bool,
         max_ticks: usize,
         max_bytes: usize,
         out: &mut VecDeque<Bytes>,
@@ -483,17 +505,30 @@ impl Journal {
         let mut seq = start;
         // Ticks framed here, not at publish time: flushed as one chunk before the next shared one.
         let mut late: Vec<u8> = Vec::new();
+        let flush_late = |late: &mut Vec<u8>, out: &mut VecDeque<Bytes>| {
+            let body = std::mem::take(late);
+            out.push_back(if chunked {
+                crate::frames::chunk_bytes(&body)
+            } else {
+                body.into()
+            });
+        };
         for e in g.ring.range(offset..).take(SCAN_MAX) {
             seq += 1;
             if !filter.matches(e.sym) {
                 continue;
             }
-            match e.framed(f) {
+            match e.framed(f, chunked) {
                 Some(b) => {
                     if !late.is_empty() {
-                        out.push_back(std::mem::take(&mut late).into());
+                        flush_late(&mut late, out);
                     }
-                    res.bytes += b.len();
+                    let hdr = if chunked {
+                        e.hdr[f.index()] as usize + 2
+                    } else {
+                        0
+                    };
+                    res.bytes += b.len() - hdr;
                     out.push_back(b);
                 }
                 None => {
@@ -508,7 +543,7 @@ impl Journal {
             }
         }
         if !late.is_empty() {
-            out.push_back(late.into());
+            flush_late(&mut late, out);
         }
         res.next = seq;
         res
@@ -627,7 +662,7 @@ mod tests {
         journal.append(&[tick(3, 0), tick(4, 0)]);
         let mut q = VecDeque::new();
         let all = SymFilter::all();
-        let r = journal.read_framed(1, &all, sse, 100, usize::MAX, &mut q);
+        let r = journal.read_framed(1, &all, sse, false, 100, usize::MAX, &mut q);
         // Retains 3: seq 1 fell out.
         assert_eq!(r.gap, Some(Gap { from: 1, to: 1 }));
         assert_eq!((r.ticks, r.next), (3, 5));
@@ -640,7 +675,9 @@ mod tests {
         assert_eq!(r.bytes, want.len());
         // The late-framed tick is one chunk, the shared ones one each.
         assert_eq!(q.len(), 3);
-        let shared = journal.inner.read().unwrap().ring[2].framed(sse).unwrap();
+        let shared = journal.inner.read().unwrap().ring[2]
+            .framed(sse, false)
+            .unwrap();
         assert_eq!(
             shared.as_ptr(),
             q[2].as_ptr(),
@@ -649,8 +686,28 @@ mod tests {
         // A watchlist skips what it does not watch; JSON reads are unchanged.
         q.clear();
         let one = SymFilter::of(&[1], 4);
-        let r = journal.read_framed(2, &one, sse, 100, usize::MAX, &mut q);
+        let r = journal.read_framed(2, &one, sse, false, 100, usize::MAX, &mut q);
         assert_eq!((r.ticks, r.next, q.len()), (1, 5, 1));
+        // The same read as HTTP/1.1 chunks: each frame in its chunk framing, the same byte count.
+        let mut c = VecDeque::new();
+        let r = journal.read_framed(1, &all, sse, true, 100, usize::MAX, &mut c);
+        assert_eq!((r.ticks, r.bytes, c.len()), (3, want.len(), 3));
+        let mut late = Vec::new();
+        sse.tick(&mut late, 2, &tick(2, 1).json);
+        let mut chunked = Vec::new();
+        crate::frames::chunk(&mut chunked, &late);
+        for t in [tick(3, 0), tick(4, 0)] {
+            let mut one = Vec::new();
+            sse.tick(&mut one, t.seq, &t.json);
+            crate::frames::chunk(&mut chunked, &one);
+        }
+        let got: Vec<u8> = c.iter().flat_map(|b| b.to_vec()).collect();
+        assert_eq!(got, chunked);
+        assert_eq!(
+            shared.as_ptr() as usize - c[2].as_ptr() as usize,
+            c[2].len() - shared.len() - 2,
+            "the chunk around the shared frame, in the same buffer"
+        );
         assert_eq!(one.ids(), Some(vec![1]));
         let out = journal.read(3, &all, 100, usize::MAX);
         assert_eq!(out.ticks[0].1, tick(3, 0).json);

@@ -58,6 +58,8 @@
 //!   middleware every answer passes.
 //! - [`tls`]: [`Tls`](tls::Tls), the certificate (files or self-signed) and rustls settings.
 //! - [`preface`]: telling HTTP/2 prior knowledge from HTTP/1.1 by the first bytes.
+//! - [`direct`]: an HTTP/1.1 connection's first request, when it asks for a stream, answered
+//!   without hyper (the journal's frames are pre-encoded HTTP/1.1 chunks: one `write` each).
 //! - [`serve`]: the accept loop (TLS, HTTP/1.1 and HTTP/2 on one port, timeouts, connection
 //!   cap, resets of streams too far behind, graceful shutdown).
 //! - `handle.rs`: [`spawn`] and the [`ServerHandle`] of a server running in this process.
@@ -67,6 +69,7 @@ pub mod api_error;
 pub mod app;
 pub mod config;
 pub mod conn;
+pub mod direct;
 pub mod endpoints;
 pub mod error;
 pub mod feed;

@@ -58,6 +58,14 @@ impl<I> Prefixed<I> {
             inner,
         }
     }
+
+    /// Puts `bytes` back in front of what is still to be read (bytes read from it and then found
+    /// to be another reader's, e.g. hyper's).
+    pub fn put_back(&mut self, mut bytes: Vec<u8>) {
+        bytes.extend_from_slice(&self.prefix[self.pos..]);
+        self.prefix = bytes;
+        self.pos = 0;
+    }
 }
 
 impl<I: AsyncRead + Unpin> AsyncRead for Prefixed<I> {

@@ -55,7 +55,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_util::task::TaskTracker;
 
 use crate::api_error::ApiError;
-use crate::conn::{ConnCtl, CutBody, ResetFlag, ResetIo, Streams};
+use crate::conn::{watch_period, ConnCtl, CutBody, ResetFlag, ResetIo, Streams};
+use crate::direct::{self, Answered};
 use crate::metrics::Metrics;
 use crate::preface::{detect, Prefixed, Protocol};
 use crate::state::AppState;
@@ -93,13 +94,6 @@ impl Drop for ConnSlot {
     }
 }
 
-/// How often a connection task checks whether its streams fell too far behind, for
-/// `max_behind`: the body is polled (and checks itself) only when the client drains enough for
-/// hyper to flush, which for a very slow reader can take many seconds.
-fn watch_period(max_behind: Duration) -> Duration {
-    (max_behind / 4).clamp(Duration::from_millis(50), Duration::from_secs(5))
-}
-
 /// How a connection task's wait ended.
 enum ConnEnd {
     Done(hyper::Result<()>),
@@ -120,6 +114,49 @@ struct Shared {
     reject_h2: http2::Builder<TokioExecutor>,
 }
 
+impl Shared {
+    fn new(state: Arc<AppState>, router: Router, tls: Option<Tls>) -> Shared {
+        let cfg = &state.config;
+        let mut h1 = http1::Builder::new();
+        h1.timer(TokioTimer::new())
+            .header_read_timeout(cfg.header_timeout)
+            .max_header_size(MAX_HEADER_BYTES)
+            .max_buf_size(CONN_BUF_BYTES)
+            .keep_alive(true);
+        let mut h2 = http2::Builder::new(TokioExecutor::new());
+        h2.timer(TokioTimer::new())
+            .max_concurrent_streams(cfg.h2_max_streams)
+            .max_header_list_size(MAX_HEADER_BYTES as u32)
+            .max_pending_accept_reset_streams(H2_MAX_PENDING_RESETS)
+            .max_local_error_reset_streams(H2_MAX_LOCAL_RESETS)
+            .max_send_buf_size(CONN_BUF_BYTES)
+            .initial_stream_window_size(H2_RECV_WINDOW)
+            .initial_connection_window_size(H2_RECV_WINDOW)
+            .keep_alive_interval(cfg.heartbeat)
+            .keep_alive_timeout(cfg.header_timeout);
+        let mut reject_h1 = http1::Builder::new();
+        reject_h1
+            .timer(TokioTimer::new())
+            .header_read_timeout(REJECT_TIMEOUT)
+            .max_header_size(MAX_HEADER_BYTES)
+            .keep_alive(false);
+        let mut reject_h2 = http2::Builder::new(TokioExecutor::new());
+        reject_h2
+            .timer(TokioTimer::new())
+            .max_concurrent_streams(1)
+            .max_header_list_size(MAX_HEADER_BYTES as u32);
+        Shared {
+            state,
+            router,
+            tls,
+            h1,
+            h2,
+            reject_h1,
+            reject_h2,
+        }
+    }
+}
+
 /// Accepts connections on `listener` and serves `router` on each (over TLS with `tls`), until
 /// `state.cancel`; every connection task is spawned on `tracker`, so shutdown can wait for them
 /// to drain.
@@ -130,44 +167,7 @@ pub async fn accept_loop(
     tracker: TaskTracker,
     tls: Option<Tls>,
 ) {
-    let cfg = &state.config;
-    let mut h1 = http1::Builder::new();
-    h1.timer(TokioTimer::new())
-        .header_read_timeout(cfg.header_timeout)
-        .max_header_size(MAX_HEADER_BYTES)
-        .max_buf_size(CONN_BUF_BYTES)
-        .keep_alive(true);
-    let mut h2 = http2::Builder::new(TokioExecutor::new());
-    h2.timer(TokioTimer::new())
-        .max_concurrent_streams(cfg.h2_max_streams)
-        .max_header_list_size(MAX_HEADER_BYTES as u32)
-        .max_pending_accept_reset_streams(H2_MAX_PENDING_RESETS)
-        .max_local_error_reset_streams(H2_MAX_LOCAL_RESETS)
-        .max_send_buf_size(CONN_BUF_BYTES)
-        .initial_stream_window_size(H2_RECV_WINDOW)
-        .initial_connection_window_size(H2_RECV_WINDOW)
-        .keep_alive_interval(cfg.heartbeat)
-        .keep_alive_timeout(cfg.header_timeout);
-    let mut reject_h1 = http1::Builder::new();
-    reject_h1
-        .timer(TokioTimer::new())
-        .header_read_timeout(REJECT_TIMEOUT)
-        .max_header_size(MAX_HEADER_BYTES)
-        .keep_alive(false);
-    let mut reject_h2 = http2::Builder::new(TokioExecutor::new());
-    reject_h2
-        .timer(TokioTimer::new())
-        .max_concurrent_streams(1)
-        .max_header_list_size(MAX_HEADER_BYTES as u32);
-    let sh = Arc::new(Shared {
-        state: state.clone(),
-        router,
-        tls,
-        h1,
-        h2,
-        reject_h1,
-        reject_h2,
-    });
+    let sh = Arc::new(Shared::new(state.clone(), router, tls));
     let rejecting = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let metrics = state.metrics.clone();
     let cancel = state.cancel.clone();
@@ -235,9 +235,11 @@ async fn connection(tcp: TcpStream, sh: Arc<Shared>) {
             }
         }
         Some(tls) => {
-            let opening = async move { detect(tls.acceptor().accept(io).await?).await };
+            // Boxed: the handshake's state is not kept in every plain connection's task.
+            // So is what runs on it: a TLS session is larger than a plain connection's task.
+            let opening = Box::pin(async move { detect(tls.acceptor().accept(io).await?).await });
             if let Some((proto, io)) = open(opening, timeout, &sh).await {
-                serve(proto, io, &sh, flag).await;
+                Box::pin(serve(proto, io, &sh, flag)).await;
             }
         }
     }
@@ -270,9 +272,11 @@ async fn serve<I>(proto: Protocol, io: Prefixed<I>, sh: &Shared, flag: ResetFlag
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    // hyper's connection futures are boxed: a connection task's own future is then only what a
+    // stream written by `direct` needs, and every idle subscriber's task is that small.
     let end = match proto {
         Protocol::Http1 => serve_h1(io, sh, &flag).await,
-        Protocol::Http2 => serve_h2(io, sh, &flag).await,
+        Protocol::Http2 => Box::pin(serve_h2(io, sh, &flag)).await,
     };
     match end {
         ConnEnd::Done(Err(e)) => tracing::debug!("connection: {e}"),
@@ -282,12 +286,34 @@ where
 }
 
 /// HTTP/1.1 (with upgrades): one [`ConnCtl`] for the connection, whose requests follow each
-/// other.
-async fn serve_h1<I>(io: Prefixed<I>, sh: &Shared, flag: &ResetFlag) -> ConnEnd
+/// other. A first request for a stream is answered by [`direct`]; hyper serves the rest.
+async fn serve_h1<I>(mut io: Prefixed<I>, sh: &Shared, flag: &ResetFlag) -> ConnEnd
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let ctl = Arc::new(ConnCtl::for_socket(flag.clone()));
+    match direct::first_request(&mut io, &sh.router, &ctl, &sh.state).await {
+        Answered::Hyper => Box::pin(serve_h1_hyper(io, sh, flag, ctl)).await,
+        Answered::Closed => ConnEnd::Done(Ok(())),
+        Answered::Reset => {
+            // Dropping the socket when this returns is then an RST (see below).
+            flag.set();
+            ConnEnd::Reset
+        }
+        Answered::Shutdown => ConnEnd::Shutdown,
+    }
+}
+
+/// HTTP/1.1 through hyper.
+async fn serve_h1_hyper<I>(
+    io: Prefixed<I>,
+    sh: &Shared,
+    flag: &ResetFlag,
+    ctl: Arc<ConnCtl>,
+) -> ConnEnd
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let svc = {
         let (router, ctl) = (sh.router.clone(), ctl.clone());
         hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
@@ -451,4 +477,33 @@ fn is_exhaustion(e: &std::io::Error) -> bool {
         e.raw_os_error().map(Errno::from_raw),
         Some(Errno::EMFILE | Errno::ENFILE | Errno::ENOBUFS | Errno::ENOMEM)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every idle subscriber holds one connection task: its future is what C100K multiplies
+    /// (hyper's connections, HTTP/2 and TLS are boxed out of it).
+    #[tokio::test]
+    async fn a_connection_task_stays_small() {
+        let config = crate::Config {
+            rate: 0.0,
+            ..Default::default()
+        };
+        let state = Arc::new(AppState::new(config, 0));
+        let sh = Arc::new(Shared::new(state.clone(), crate::app::app(state), None));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let tcp = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let task = connection(tcp, sh);
+        let size = std::mem::size_of_val(&task);
+        eprintln!("connection task future: {size} bytes");
+        // Unoptimised builds lay futures out larger; the bound holds for both.
+        assert!(
+            size <= 3 * 1024,
+            "a connection task's future is {size} bytes"
+        );
+    }
 }

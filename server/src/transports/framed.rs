@@ -5,10 +5,13 @@
 //! The common path of a delivery is: the publish wakes the task (only streams watching the
 //! tick's symbol are woken), one journal read under the shared read lock queues the frames of
 //! every pending tick into the stream's own queue (reused: no allocation once it has grown), and
-//! each frame goes to hyper as a [`Bytes`] clone, which hyper's chunked encoder writes with a
-//! vectored write (its chunk header is built in place): no formatting, allocation or exclusive
-//! lock per delivery. Gap notices, heartbeats and `bye` are framed when they happen; a read that
-//! finds a backlog joins its frames into one chunk (see [`SHARED_MAX`]).
+//! each frame is handed on as a [`Bytes`] clone: no formatting, allocation or exclusive lock per
+//! delivery. On an HTTP/1.1 connection that writes the stream itself (`crate::direct`, see
+//! [`ConnCtl::writes_chunks`]) the frames are the journal's pre-encoded HTTP/1.1 chunks and a
+//! delivery is one `write`; under hyper (HTTP/2, a later request of a kept-alive connection) they
+//! are the bare frames, which hyper frames itself. Gap notices, heartbeats and `bye` are framed
+//! when they happen; a read that finds a backlog joins its frames into one chunk (see
+//! [`SHARED_MAX`]).
 //!
 //! A hand-written [`Stream`] rather than an `async` block: the heartbeat timer and the shutdown
 //! future are created once per stream, not once per wait, and a wait is a flag check.
@@ -29,7 +32,7 @@ use tokio_util::sync::WaitForCancellationFutureOwned;
 use super::delivery;
 use super::feed::{CHUNK_BYTES, CHUNK_TICKS};
 use crate::conn::{Conn, ConnCtl};
-use crate::frames::Framed;
+use crate::frames::{self, Framed};
 use crate::journal::{FramingUse, SymFilter};
 use crate::metrics::OpenGuard;
 use crate::state::AppState;
@@ -72,6 +75,9 @@ pub struct FramedFeed {
     cancelled: Pin<Box<WaitForCancellationFutureOwned>>,
     /// The connection, told when the stream stands at the journal head.
     conn: Option<Arc<ConnCtl>>,
+    /// Every body chunk is an HTTP/1.1 chunk, for a connection that writes it as it is
+    /// ([`ConnCtl::writes_chunks`]); the frames come from the journal in that form.
+    chunked: bool,
     /// It returned `Pending` while standing at the head.
     waiting: bool,
     phase: Phase,
@@ -101,8 +107,12 @@ impl FramedFeed {
         if let Some(c) = &conn {
             c.stream_started(transport);
         }
+        let chunked = conn.as_ref().is_some_and(|c| c.writes_chunks());
         let mut pre = Vec::new();
         format.preamble(&mut pre);
+        if chunked && !pre.is_empty() {
+            pre = frames::chunk_bytes(&pre).into();
+        }
         let heartbeat_at = Instant::now() + state.config.heartbeat;
         FramedFeed {
             preamble: (!pre.is_empty()).then(|| pre.into()),
@@ -114,6 +124,7 @@ impl FramedFeed {
             sleep: Box::pin(tokio::time::sleep_until(heartbeat_at)),
             cancelled: Box::pin(state.cancel.clone().cancelled_owned()),
             conn,
+            chunked,
             waiting: false,
             phase: Phase::Running,
             _open: OpenGuard::new(state.metrics.clone(), transport),
@@ -130,11 +141,20 @@ impl FramedFeed {
         }
     }
 
-    /// A control frame, counted as body bytes.
+    /// Whether its body chunks are HTTP/1.1 chunks (see [`crate::conn::PreChunked`]).
+    pub fn is_chunked(&self) -> bool {
+        self.chunked
+    }
+
+    /// A control frame, counted as body bytes (without chunk framing).
     fn control(&mut self, c: &Control) -> Bytes {
         let b = self.format.control_bytes(c);
         delivery::count_bytes(&self.state, self.transport, b.len());
-        b
+        if self.chunked {
+            frames::chunk_bytes(&b)
+        } else {
+            b
+        }
     }
 
     fn bye(&mut self) -> Poll<Option<Result<Bytes, Infallible>>> {
@@ -199,6 +219,7 @@ impl Stream for FramedFeed {
                 this.cursor,
                 &this.filter,
                 this.format,
+                this.chunked,
                 CHUNK_TICKS,
                 CHUNK_BYTES,
                 &mut this.queue,
@@ -212,7 +233,8 @@ impl Stream for FramedFeed {
                 this.heartbeat_at = Instant::now() + this.state.config.heartbeat;
                 delivery::count_framed(&this.state, this.transport, &r);
                 if this.queue.len() > SHARED_MAX {
-                    let mut one = Vec::with_capacity(r.bytes);
+                    let len = this.queue.iter().map(Bytes::len).sum();
+                    let mut one = Vec::with_capacity(len);
                     for b in this.queue.drain(..) {
                         one.extend_from_slice(&b);
                     }

@@ -13,7 +13,7 @@ use tickbench_wire::{Control, Transport};
 use super::delivery;
 use super::feed::{feed, start_cursor, Feed};
 use super::framed::FramedFeed;
-use crate::conn::Conn;
+use crate::conn::{Conn, PreChunked};
 use crate::frames::Framed;
 use crate::params::Params;
 use crate::state::AppState;
@@ -98,7 +98,11 @@ pub fn shared_response(
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let start = start_cursor(&state, p.since);
     let body = FramedFeed::new(state, p.since, p.filter, transport, format, conn);
+    let chunked = body.is_chunked();
     let mut resp = Response::new(axum::body::Body::from_stream(body));
     stream_headers(&mut resp, format.content_type(), start);
+    if chunked {
+        resp.extensions_mut().insert(PreChunked);
+    }
     resp
 }

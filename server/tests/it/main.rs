@@ -4,6 +4,7 @@
 
 mod common;
 mod determinism;
+mod direct;
 mod errors;
 mod golden;
 mod h2;
