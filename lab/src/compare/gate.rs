@@ -362,6 +362,31 @@ fn compare_entry(b: &Entry, c: &Entry, th: &Thresholds, absolute: bool, rows: &m
                 "no loopback floor measured: floor-relative latency not gated".into(),
             ));
         }
+        // The fan-out floor of the same run: the same clients, rate and parsing against a
+        // minimal writer, measured minutes (not machines) apart, so the multiple cancels what
+        // the loopback floor cannot (the clients' own cost, the machine's load at the time) and
+        // the tolerance can be tight enough to catch a transport that got 2× slower.
+        if let (Some(bm), Some(cm)) = (&bp.floor_multiples, &cp.floor_multiples) {
+            rows.push(gated(
+                key,
+                "latency p50 / fan-out floor p50",
+                "x",
+                bm.latency_p50,
+                cm.latency_p50,
+                Gate::Relative {
+                    tol: tol.fanout,
+                    slack: 0.1,
+                },
+            ));
+            rows.push(gated(
+                key,
+                "latency p99 / fan-out floor p99",
+                "x",
+                bm.latency_p99,
+                cm.latency_p99,
+                Gate::Info,
+            ));
+        }
         rows.push(gated(
             key,
             "latency p50",
