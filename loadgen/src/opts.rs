@@ -576,4 +576,26 @@ mod tests {
         assert!(o.link().tls);
         assert_eq!(RunOpts::default().link(), Link::default());
     }
+
+    #[test]
+    fn debug_slow_is_checked_and_needs_the_embedded_server() {
+        let parse = |args: &[&str]| {
+            DefaultsParser::try_parse_from(std::iter::once("run").chain(args.iter().copied()))
+                .map(|p| p.opts)
+        };
+        let o = parse(&["--debug-slow", "sse=2"]).unwrap();
+        assert_eq!(o.debug_slow, vec!["sse=2".to_string()]);
+        o.validate().unwrap();
+        let cfg = serde_json::to_value(&o).unwrap();
+        assert_eq!(cfg["debug_slow"], serde_json::json!(["sse=2"]));
+        assert!(serde_json::to_value(RunOpts::default()).unwrap()["debug_slow"].is_null());
+        assert!(parse(&["--debug-slow", "poll=2"]).is_err());
+        assert!(parse(&["--debug-slow", "sse"]).is_err());
+        let err = parse(&["--debug-slow", "sse=2", "--target", "http://127.0.0.1:1"])
+            .unwrap()
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--debug-slow"), "{err}");
+    }
 }
