@@ -35,7 +35,8 @@ gate() {
   "$bin" compare results/baseline "$dir" > "$out/$label.md" || true
   g=$("$bin" compare results/baseline "$dir" --format gate || true)
   printf '%-12s verdict=%-10s regressed=%s\n' "$label" "$(value "$g" verdict)" "$(value "$g" regressed)" \
-    | tee -a "$out/verdicts.txt"
+    >> "$out/verdicts.txt"
+  tail -n 1 "$out/verdicts.txt"
 }
 
 false_alarms=0
@@ -43,12 +44,14 @@ for i in $(seq 1 "$n"); do
   echo "unchanged run $i of $n" >&2
   smoke -q --out "$out/unchanged$i" --label "unchanged$i" > /dev/null
   line=$(gate "$out/unchanged$i/latest" "unchanged$i")
+  echo "$line"
   case "$line" in *verdict=regression*) false_alarms=$((false_alarms + 1)) ;; esac
 done
 
 echo "slowed run (--debug-slow $slow)" >&2
 smoke -q --debug-slow "$slow" --out "$out/slowed" --label slowed > /dev/null
 line=$(gate "$out/slowed/latest" slowed)
+echo "$line"
 caught=no
 case "$line" in
   *verdict=regression*regressed=*"$slowed"*) caught=yes ;;
