@@ -1,6 +1,7 @@
 //! The gate: which rows two loaded runs get (config differences, per-phase warnings, the gated
 //! metrics), following the rules in the [module docs](super).
 
+use tickbench_loadgen::steal::{FOREIGN_CPU_KEY, HIGH_FOREIGN_PCT};
 use tickbench_wire::Transport;
 
 use super::bound::{gated, rel_delta, warning, Gate};
@@ -459,6 +460,33 @@ fn compare_entry(b: &Entry, c: &Entry, th: &Thresholds, absolute: bool, rows: &m
             format!(
                 "the hypervisor took {steal:.1} % of the CPU (≥ {} %): latency rows are warnings",
                 tickbench_wire::HIGH_STEAL_PCT
+            ),
+        ));
+    }
+    // Other processes on the machine's cores: the same reasoning as steal, from inside the
+    // kernel (a build or another benchmark starving the server shows in neither steal nor the
+    // load generator's event-loop probe).
+    if let Some(&foreign) = cp
+        .extra
+        .get(FOREIGN_CPU_KEY)
+        .filter(|&&f| f >= HIGH_FOREIGN_PCT)
+    {
+        for r in &mut rows[first_row..] {
+            if r.metric.starts_with("latency") && r.verdict == RowVerdict::Regression {
+                r.verdict = RowVerdict::Warning;
+                r.delta = format!(
+                    "{} (other processes used {foreign:.0} % of the machine's CPU: the machine, not the server)",
+                    r.delta
+                );
+            }
+        }
+        rows.push(warning(
+            key,
+            "foreign CPU",
+            bp.extra.get(FOREIGN_CPU_KEY).copied(),
+            Some(foreign),
+            format!(
+                "other processes used {foreign:.0} % of the machine's CPU (≥ {HIGH_FOREIGN_PCT} %): latency rows are warnings"
             ),
         ));
     }

@@ -51,7 +51,10 @@
 //! the window's p99 is gated as before.
 //!
 //! *Steal*: a current phase with high CPU steal (`steal_pct` ≥ `HIGH_STEAL_PCT`) gets a warning
-//! row, and its latency regressions become warnings: they describe the host.
+//! row, and its latency regressions become warnings: they describe the host. The same holds for
+//! a phase during which other processes used a quarter or more of the machine's CPU
+//! (`extra.foreign_cpu_pct` ≥ `HIGH_FOREIGN_PCT`, see `tickbench_loadgen::steal`): a `foreign CPU`
+//! warning row, latency regressions as warnings. Loss is never excused.
 //!
 //! `--absolute` adds absolute p50/p99 (µs) and server CPU per tick, within `absolute` (default
 //! +50 %): use it only when both runs come from the same machine.

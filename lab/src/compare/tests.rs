@@ -464,3 +464,30 @@ fn a_transport_twice_as_slow_against_the_fan_out_floor_is_caught() {
         .iter()
         .any(|r| r.metric == "latency p50 / fan-out floor p50"));
 }
+
+#[test]
+fn a_busy_machine_turns_latency_regressions_into_warnings() {
+    use tickbench_loadgen::steal::{FOREIGN_CPU_KEY, HIGH_FOREIGN_PCT};
+    let slower = |foreign: f64| {
+        let mut cur = with_fanout(pair(), 1.1 * 2.0);
+        cur.transports[1].latency_us.p99 *= 8;
+        cur.transports[1]
+            .extra
+            .insert(FOREIGN_CPU_KEY.into(), foreign);
+        cur
+    };
+    let c = cmp(with_fanout(pair(), 1.1), slower(HIGH_FOREIGN_PCT + 20.0));
+    assert_eq!(c.regressions(), 0, "{}", c.markdown());
+    assert_eq!(
+        verdict_of(&c, "sse", "latency p50 / fan-out floor p50").verdict,
+        RowVerdict::Warning
+    );
+    assert_eq!(
+        verdict_of(&c, "sse", "foreign CPU").verdict,
+        RowVerdict::Warning
+    );
+    // A quiet machine: the same figures are regressions.
+    let c = cmp(with_fanout(pair(), 1.1), slower(3.0));
+    assert_eq!(c.exit_code(), 1, "{}", c.markdown());
+    assert!(!c.rows.iter().any(|r| r.metric == "foreign CPU"));
+}

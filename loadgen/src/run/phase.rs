@@ -262,8 +262,13 @@ impl Coordinator {
         if window.secs == 0.0 {
             return Ok(None);
         }
+        let foreign =
+            steal_window.foreign_pct(window.secs, window.server_cpu_s + window.loadgen_cpu_s);
         let (mut summary, latency) = window.into_summary(transport, self.opts.clients);
         summary.steal_pct = steal_window.pct();
+        if let Some(f) = foreign {
+            summary.extra.insert(steal::FOREIGN_CPU_KEY.into(), f);
+        }
         summary.link = self.opts.link_for(transport);
         if self.fanout.is_none() {
             results.phase_done(transport, latency)?;
