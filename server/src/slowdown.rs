@@ -5,11 +5,12 @@
 //! part of that tick's latency is multiplied by FACTOR, and nothing else changes (same bytes,
 //! same order, same cursors; a chunk without a tick, like a gap notice or `bye`, is not held).
 //!
-//! Only the HTTP streams (`stream`, `sse`, `multipart`, `iframe`) can be slowed: they are the
-//! transports whose bodies pass one place ([`body`]); the others are refused when parsed.
+//! Hooked into the router as a middleware ([`layer`]) only when the flag is given, so it wraps the
+//! body of every answer on that transport's path, whoever writes it to the socket. Only the HTTP
+//! streams (`stream`, `sse`, `multipart`, `iframe`) can be slowed (one body per connection, a
+//! chunk per delivery); the others are refused when parsed.
 
 use std::collections::VecDeque;
-use std::convert::Infallible;
 use std::fmt;
 use std::pin::Pin;
 use std::str::FromStr;
@@ -17,14 +18,20 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::Router;
 use bytes::Bytes;
 use futures_util::Stream;
 use std::collections::BinaryHeap;
-use std::sync::{Condvar, Mutex, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::task::Waker;
 use std::time::Instant;
 use tickbench_wire::transport::Kind;
 use tickbench_wire::{now_micros, Transport};
+
+use crate::state::AppState;
 
 /// One `--debug-slow` flag: deliver `transport`'s ticks `factor` × later than the server would.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -75,21 +82,41 @@ fn slowable(t: Transport) -> bool {
     }
 }
 
-/// The response body of a `transport` stream: `chunks` as they are, or held per [`Slowdown`]
-/// when one of `slow` names the transport.
-pub fn body<S>(slow: &[Slowdown], transport: Transport, chunks: S) -> Body
-where
-    S: Stream<Item = Result<Bytes, Infallible>> + Send + 'static,
-{
-    match slow.iter().find(|s| s.transport == transport) {
-        None => Body::from_stream(chunks),
-        Some(s) => Body::from_stream(Held {
-            inner: Box::pin(chunks),
-            factor: s.factor,
-            ready: VecDeque::new(),
-            ended: false,
-            registered: None,
-        }),
+/// `router` with the slowdown's middleware when `config.debug_slow` names a transport, else
+/// `router` as it is: a server without the flag does not pay for a layer on every request.
+pub fn layer(router: Router<Arc<AppState>>, state: &Arc<AppState>) -> Router<Arc<AppState>> {
+    if state.config.debug_slow.is_empty() {
+        return router;
+    }
+    router.layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        middleware,
+    ))
+}
+
+/// Holds the body of a slowed transport's answer (matched by its path), chunk by chunk.
+async fn middleware(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let resp = next.run(req).await;
+    match st
+        .config
+        .debug_slow
+        .iter()
+        .find(|s| s.transport.path() == path)
+    {
+        None => resp,
+        Some(s) => {
+            let factor = s.factor;
+            resp.map(|b| {
+                Body::from_stream(Held {
+                    inner: Box::pin(b.into_data_stream()),
+                    factor,
+                    ready: VecDeque::new(),
+                    ended: false,
+                    registered: None,
+                })
+            })
+        }
     }
 }
 
@@ -100,26 +127,30 @@ const HELD_MAX: usize = 1024;
 /// keeps being polled while a chunk is held, so `yielded` is when the server would have sent the
 /// chunk: holding one chunk does not make the next one's hold longer (holds do not compound).
 struct Held {
-    inner: Pin<Box<dyn Stream<Item = Result<Bytes, Infallible>> + Send>>,
+    inner: Pin<Box<dyn Stream<Item = Result<Bytes, axum::Error>> + Send>>,
     factor: f64,
     /// Chunks yielded by `inner`, each with the moment it is due.
-    ready: VecDeque<(Instant, Bytes)>,
+    ready: VecDeque<(Instant, Result<Bytes, axum::Error>)>,
     ended: bool,
     /// The due time the [`Timer`] was last asked to wake this stream at.
     registered: Option<Instant>,
 }
 
 impl Stream for Held {
-    type Item = Result<Bytes, Infallible>;
+    type Item = Result<Bytes, axum::Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         while !this.ended && this.ready.len() < HELD_MAX {
             match this.inner.as_mut().poll_next(cx) {
+                Poll::Ready(Some(Err(e))) => {
+                    // Passed on in order, after what was read before it.
+                    this.ready.push_back((Instant::now(), Err(e)));
+                }
                 Poll::Ready(Some(Ok(b))) => {
                     let hold = first_ts(&b)
                         .map_or(Duration::ZERO, |ts| hold_for(ts, now_micros(), this.factor));
-                    this.ready.push_back((Instant::now() + hold, b));
+                    this.ready.push_back((Instant::now() + hold, Ok(b)));
                 }
                 Poll::Ready(None) => this.ended = true,
                 Poll::Pending => break,
@@ -134,7 +165,7 @@ impl Stream for Held {
         };
         if due <= Instant::now() {
             this.registered = None;
-            return Poll::Ready(this.ready.pop_front().map(|(_, b)| Ok(b)));
+            return Poll::Ready(this.ready.pop_front().map(|(_, b)| b));
         }
         if this.registered != Some(due) {
             // Not tokio's timer: it fires at whole milliseconds, and the holds being made

@@ -71,14 +71,13 @@ pub fn framed_response(
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let start = start_cursor(&state, p.since);
     let st = state.clone();
-    let slow = state.config.debug_slow.clone();
     let body = feed(state, p.since, p.filter, transport, conn).map(move |f| {
         let b = frame(&f);
         delivery::count_chunk(&st, transport, &f, b.len());
         Ok::<_, std::convert::Infallible>(b)
     });
     let body = futures_util::stream::iter(preamble.map(Ok)).chain(body);
-    let mut resp = Response::new(crate::slowdown::body(&slow, transport, body));
+    let mut resp = Response::new(axum::body::Body::from_stream(body));
     stream_headers(&mut resp, content_type, start);
     resp
 }
@@ -98,9 +97,8 @@ pub fn shared_response(
         .requests
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let start = start_cursor(&state, p.since);
-    let slow = state.config.debug_slow.clone();
     let body = FramedFeed::new(state, p.since, p.filter, transport, format, conn);
-    let mut resp = Response::new(crate::slowdown::body(&slow, transport, body));
+    let mut resp = Response::new(axum::body::Body::from_stream(body));
     stream_headers(&mut resp, format.content_type(), start);
     resp
 }
