@@ -66,6 +66,11 @@ for f in "$out"/unchanged*.md "$out"/slowed.md; do
       printf "%-12s %-10s base %-6s cur %-6s %s\n", run, $2, $4, $5, $8 }' "$f"
 done
 echo
+busy=$(cat "$out"/*.md | grep -c '| foreign CPU |' || true)
+if [ "$busy" -gt 0 ]; then
+  echo "warning: in $busy phases other processes used a quarter or more of the machine's CPU;"
+  echo "their latency rows were warnings, not verdicts: run this on a quiet machine"
+fi
 echo "false alarms: $false_alarms of $n unchanged runs; --debug-slow $slow caught: $caught"
 echo "(verdicts in $out/verdicts.txt, tables in $out/*.md)"
 [ "$false_alarms" -eq 0 ] && [ "$caught" = yes ]
