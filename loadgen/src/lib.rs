@@ -28,7 +28,9 @@
 //! - [`opts`]: [`RunOpts`] (`tickbench run` flags) and their validation; [`share`]: `10%` shares.
 //! - [`error`](Error): [`Error`], every failure the library reports (`anyhow` stays in the binary).
 //! - [`run`](mod@run): the run: `harness` (embedded server, proxy, restarter around one run),
-//!   `driver` (one phase per transport, second by second), `window` (a phase's measured seconds
+//!   `driver` (the run's coordinator: floors, then one phase per transport), `phase` (one phase,
+//!   second by second), `floors` (the fan-out floor's phase, the bare HTTP loop), `config` (the
+//!   configuration recorded in summary.json), `window` (a phase's measured seconds
 //!   summed into its results row), `population` (the clients: watchlists, slow consumers, source
 //!   addresses), `probe` (`/symbols`, `/healthz`), `limits`, `signals`, `restarter`.
 //! - [`worker`]: worker threads (current-thread runtime + `LocalSet` each) running the clients.
@@ -42,7 +44,8 @@
 //! - [`procstat`]: CPU (nanoseconds, per-process clock) and RSS of a process.
 //! - [`host`]: the machine a run measured on (cores, CPU model, kernel), for `summary.json`.
 //! - [`pin`]: `--pin`, the server and the load generator on separate cores.
-//! - [`saturation`]: when the load generator is the bottleneck.
+//! - [`saturation`]: when the load generator is the bottleneck; `saturation::probe`, the
+//!   event-loop probe every worker runs.
 //! - [`results`]: the results folder (`summary.json`, `.hgrm`, `latency.hlog`, `report.md`,
 //!   `latency.svg`); [`results::read()`], the one reader of a summary; [`results::table`], the
 //!   comparison table every view (Markdown, plain text, the TUI) renders.

@@ -110,6 +110,13 @@ pub struct RunOpts {
     /// `--server-arg=--retain=5000 --server-arg=--max-behind=10s`. Ignored with `--target`.
     #[arg(long = "server-arg", value_name = "FLAG", allow_hyphen_values = true)]
     pub server_args: Vec<String>,
+    /// Gate validation only (hidden; docs/protocol.md, "Gate validation"): the embedded server
+    /// delivers TRANSPORT's ticks FACTOR times later (`tickbench serve --debug-slow`). Recorded
+    /// in summary.json's configuration, so a slowed run cannot pass for a real one.
+    #[arg(long = "debug-slow", hide = true, value_name = "TRANSPORT=FACTOR",
+          value_parser = parse_slowdown)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub debug_slow: Vec<String>,
     /// Binary to start the embedded server from (default: this executable). For tests.
     #[arg(long, hide = true)]
     pub server_bin: Option<PathBuf>,
@@ -234,6 +241,10 @@ impl RunOpts {
         ensure(!self.duration.is_zero(), "--duration must be positive")?;
         ensure(!self.transports.is_empty(), "--transports is empty")?;
         ensure(self.workers >= 1, "--workers must be at least 1")?;
+        ensure(
+            self.debug_slow.is_empty() || self.target.is_none(),
+            "--debug-slow slows the embedded server; drop --target or --debug-slow",
+        )?;
         ensure(
             !self.pin || self.target.is_none(),
             "--pin needs the embedded server (it pins that process); drop --target or --pin",
@@ -424,6 +435,12 @@ fn default_workers() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
+/// A `--debug-slow` value, checked by the server's own parser and kept as given.
+fn parse_slowdown(s: &str) -> Result<String, String> {
+    s.parse::<tickbench_server::slowdown::Slowdown>()
+        .map(|sd| sd.to_string())
+}
+
 fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s.trim())
         .map_err(|_| format!("'{s}' is not a duration ≥ 0 such as 10s, 500ms or 2m"))
@@ -582,5 +599,27 @@ mod tests {
         o.validate().unwrap();
         assert!(o.link().tls);
         assert_eq!(RunOpts::default().link(), Link::default());
+    }
+
+    #[test]
+    fn debug_slow_is_checked_and_needs_the_embedded_server() {
+        let parse = |args: &[&str]| {
+            DefaultsParser::try_parse_from(std::iter::once("run").chain(args.iter().copied()))
+                .map(|p| p.opts)
+        };
+        let o = parse(&["--debug-slow", "sse=2"]).unwrap();
+        assert_eq!(o.debug_slow, vec!["sse=2".to_string()]);
+        o.validate().unwrap();
+        let cfg = serde_json::to_value(&o).unwrap();
+        assert_eq!(cfg["debug_slow"], serde_json::json!(["sse=2"]));
+        assert!(serde_json::to_value(RunOpts::default()).unwrap()["debug_slow"].is_null());
+        assert!(parse(&["--debug-slow", "poll=2"]).is_err());
+        assert!(parse(&["--debug-slow", "sse"]).is_err());
+        let err = parse(&["--debug-slow", "sse=2", "--target", "http://127.0.0.1:1"])
+            .unwrap()
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--debug-slow"), "{err}");
     }
 }

@@ -117,7 +117,7 @@ pub struct Interval {
     pub slow_latency: Histogram<u64>,
     /// How late scheduled requests fired, µs ([`Sink::schedule_lag`]).
     pub schedule_lag: Histogram<u64>,
-    /// How late the worker's 10 ms probe timer fired, µs: event-loop lag.
+    /// How long the event-loop probe's beats waited for the worker's loop, µs: event-loop lag.
     pub loop_lag: Histogram<u64>,
     /// Per client, time from its start to its first tick, µs (one sample per client).
     pub first_tick: Histogram<u64>,

@@ -4,8 +4,9 @@
 //!
 //! The coordinator drives the workers with [`Command`]s over a channel: start a phase, hand over
 //! the interval recorded so far (every second), and drain (wait for the phase's clients to stop).
-//! A probe task on each worker fires every 10 ms and records how late it woke: a worker whose event
-//! loop falls behind makes every latency it measures a lie, and this is how we notice.
+//! A probe task on each worker ([`crate::saturation::probe`]) records how long a task that became
+//! ready waits for the worker's event loop: a worker whose loop falls behind makes every latency
+//! it measures a lie, and this is how we notice.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -20,8 +21,6 @@ use crate::clients::{run_client, ClientConfig};
 use crate::error::Error;
 use crate::stats::{ClientSink, Interval, WorkerStats};
 
-/// Period of the event-loop probe.
-const PROBE_PERIOD: Duration = Duration::from_millis(10);
 /// How long a drain waits for clients to close before aborting them.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -108,7 +107,14 @@ impl Drop for Worker {
 
 async fn worker_main(mut rx: mpsc::UnboundedReceiver<Command>) {
     let stats = Rc::new(RefCell::new(WorkerStats::default()));
-    let probe = tokio::task::spawn_local(probe_loop(stats.clone()));
+    let probe_stats = stats.clone();
+    let probe = tokio::task::spawn_local(crate::saturation::probe::run(move |us| {
+        probe_stats
+            .borrow_mut()
+            .current
+            .loop_lag
+            .saturating_record(us);
+    }));
     let mut clients: JoinSet<()> = JoinSet::new();
     while let Some(cmd) = rx.recv().await {
         match cmd {
@@ -160,21 +166,5 @@ fn start_phase(plan: PhasePlan, stats: &Rc<RefCell<WorkerStats>>, clients: &mut 
             };
             run_client(cfg, http, sink, cancel).await;
         });
-    }
-}
-
-/// Records how late a 10 ms timer fires: the event loop's own lag.
-async fn probe_loop(stats: Rc<RefCell<WorkerStats>>) {
-    let mut next = tokio::time::Instant::now() + PROBE_PERIOD;
-    loop {
-        tokio::time::sleep_until(next).await;
-        let now = tokio::time::Instant::now();
-        let late = now.saturating_duration_since(next).as_micros() as u64;
-        stats.borrow_mut().current.loop_lag.saturating_record(late);
-        next += PROBE_PERIOD;
-        if next < now {
-            // Far behind: do not fire a burst to catch up, that would hide the stall's length.
-            next = now + PROBE_PERIOD;
-        }
     }
 }

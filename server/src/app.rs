@@ -23,7 +23,7 @@ pub fn app(state: Arc<AppState>) -> Router {
     for t in Transport::ALL {
         router = transport_routes(router, t);
     }
-    page::routes(router)
+    let router = page::routes(router)
         .route("/snapshot", get(endpoints::snapshot))
         .route("/symbols", get(endpoints::symbols))
         .route("/healthz", get(endpoints::healthz))
@@ -33,8 +33,8 @@ pub fn app(state: Arc<AppState>) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             every_answer,
-        ))
-        .with_state(state)
+        ));
+    crate::slowdown::layer(router, &state).with_state(state)
 }
 
 /// Adds transport `t`'s routes. Exhaustive on purpose: a new [`Transport`] does not compile until

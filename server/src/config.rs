@@ -79,6 +79,9 @@ pub struct Config {
     /// Be an edge of this NATS JetStream feed (`--feed nats://HOST:PORT`): its ticks, seeded
     /// market (seed, symbols, rate) and epoch replace this config's own (see `feed::nats`).
     pub nats: Option<String>,
+    /// `--debug-slow`: transports whose ticks are delivered that many times later (gate
+    /// validation only; see [`crate::slowdown`]). Empty in every real run.
+    pub debug_slow: Vec<crate::slowdown::Slowdown>,
 }
 
 /// Where the TLS certificate comes from.
@@ -112,6 +115,7 @@ impl Default for Config {
             tls: None,
             h2_max_streams: DEFAULT_H2_MAX_STREAMS,
             nats: None,
+            debug_slow: Vec::new(),
         }
     }
 }

@@ -87,6 +87,7 @@ pub mod preface;
 pub mod process_metrics;
 mod run;
 pub mod serve;
+pub mod slowdown;
 pub mod state;
 pub mod tls;
 pub mod transports;

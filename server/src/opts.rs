@@ -93,6 +93,16 @@ pub struct ServeOpts {
     #[arg(long, value_name = "nats://HOST:PORT", value_parser = check_nats_url,
           conflicts_with_all = ["rate", "seed", "symbols", "open_burst", "replay", "epoch_us", "retain"])]
     pub feed: Option<String>,
+    /// Gate validation only (hidden; docs/protocol.md, "Gate validation"): deliver TRANSPORT's
+    /// ticks FACTOR times later than the server would (an HTTP stream: stream, sse, multipart,
+    /// iframe); repeat for more.
+    #[arg(long = "debug-slow", hide = true, value_name = "TRANSPORT=FACTOR",
+          value_parser = parse_slowdown)]
+    pub debug_slow: Vec<crate::slowdown::Slowdown>,
+}
+
+fn parse_slowdown(s: &str) -> Result<crate::slowdown::Slowdown, String> {
+    s.parse()
 }
 
 impl ServeOpts {
@@ -120,6 +130,7 @@ impl ServeOpts {
             }),
             h2_max_streams: self.h2_max_streams,
             nats: self.feed.clone(),
+            debug_slow: self.debug_slow.clone(),
             ..Config::default()
         }
     }

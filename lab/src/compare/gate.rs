@@ -1,6 +1,7 @@
 //! The gate: which rows two loaded runs get (config differences, per-phase warnings, the gated
 //! metrics), following the rules in the [module docs](super).
 
+use tickbench_loadgen::steal::{FOREIGN_CPU_KEY, HIGH_FOREIGN_PCT};
 use tickbench_wire::Transport;
 
 use super::bound::{gated, rel_delta, warning, Gate};
@@ -362,6 +363,31 @@ fn compare_entry(b: &Entry, c: &Entry, th: &Thresholds, absolute: bool, rows: &m
                 "no loopback floor measured: floor-relative latency not gated".into(),
             ));
         }
+        // The fan-out floor of the same run: the same clients, rate and parsing against a
+        // minimal writer, measured minutes (not machines) apart, so the multiple cancels what
+        // the loopback floor cannot (the clients' own cost, the machine's load at the time) and
+        // the tolerance can be tight enough to catch a transport that got 2× slower.
+        if let (Some(bm), Some(cm)) = (&bp.floor_multiples, &cp.floor_multiples) {
+            rows.push(gated(
+                key,
+                "latency p50 / fan-out floor p50",
+                "x",
+                bm.latency_p50,
+                cm.latency_p50,
+                Gate::Relative {
+                    tol: tol.fanout,
+                    slack: 0.1,
+                },
+            ));
+            rows.push(gated(
+                key,
+                "latency p99 / fan-out floor p99",
+                "x",
+                bm.latency_p99,
+                cm.latency_p99,
+                Gate::Info,
+            ));
+        }
         rows.push(gated(
             key,
             "latency p50",
@@ -434,6 +460,33 @@ fn compare_entry(b: &Entry, c: &Entry, th: &Thresholds, absolute: bool, rows: &m
             format!(
                 "the hypervisor took {steal:.1} % of the CPU (≥ {} %): latency rows are warnings",
                 tickbench_wire::HIGH_STEAL_PCT
+            ),
+        ));
+    }
+    // Other processes on the machine's cores: the same reasoning as steal, from inside the
+    // kernel (a build or another benchmark starving the server shows in neither steal nor the
+    // load generator's event-loop probe).
+    if let Some(&foreign) = cp
+        .extra
+        .get(FOREIGN_CPU_KEY)
+        .filter(|&&f| f >= HIGH_FOREIGN_PCT)
+    {
+        for r in &mut rows[first_row..] {
+            if r.metric.starts_with("latency") && r.verdict == RowVerdict::Regression {
+                r.verdict = RowVerdict::Warning;
+                r.delta = format!(
+                    "{} (other processes used {foreign:.0} % of the machine's CPU: the machine, not the server)",
+                    r.delta
+                );
+            }
+        }
+        rows.push(warning(
+            key,
+            "foreign CPU",
+            bp.extra.get(FOREIGN_CPU_KEY).copied(),
+            Some(foreign),
+            format!(
+                "other processes used {foreign:.0} % of the machine's CPU (≥ {HIGH_FOREIGN_PCT} %): latency rows are warnings"
             ),
         ));
     }

@@ -15,6 +15,7 @@
 //! | empty-response share | ≤ baseline + `empty_pct` points, default 5 |
 //! | bytes per delivered tick | ≤ baseline × (1 + `bytes_per_tick`), default +10 %, and more than 1 byte above |
 //! | push transports (long-poll, streams): p50 / floor p50 and p99 / floor p50 | ≤ baseline × (1 + `latency`), default +200 % (3×), and more than 1 floor above |
+//! | push transports: p50 / the same run's fan-out floor p50 | ≤ baseline × (1 + `fanout`), default +35 %, and more than 0.1 above it |
 //! | schedule-bound transports (poll, jsonp, piggyback): p50 and p99 | ≤ baseline × (1 + `schedule_latency`), default +50 %, and more than 1 ms above |
 //!
 //! *Floor-relative latency*: the loopback floor (half a TCP round trip, measured in the same run)
@@ -27,6 +28,14 @@
 //! both up) passes, a floor that jumped alone passes, a server that starts batching or flushing
 //! late (latency up tens of ×, on any machine) fails. Absolute latency never fails a run by itself
 //! unless `--absolute` is given.
+//!
+//! *Fan-out-floor multiple*: the fan-out floor (`loadgen::floor::fanout`) is measured in the same
+//! run with the same clients, rate, watchlists and parser against a minimal writer, so a push
+//! transport's p50 over the floor's p50 cancels the clients' own cost and the machine's load at the
+//! time, which the loopback floor cannot. That steadiness buys a tight tolerance: a transport that got
+//! twice as slow (`--debug-slow sse=2`, `experiments/gate-check.sh`) fails here while the loopback
+//! ratios forgive it. The p99 multiple is shown as an info row. Runs without the floor
+//! (`--no-fanout-floor`, no push transport) have no such row.
 //!
 //! *Schedule-bound latency*: a polling client's latency is set by its interval (a tick waits half
 //! an interval on average), and a piggyback client's by its own request rate, identically on every
@@ -42,7 +51,10 @@
 //! the window's p99 is gated as before.
 //!
 //! *Steal*: a current phase with high CPU steal (`steal_pct` ≥ `HIGH_STEAL_PCT`) gets a warning
-//! row, and its latency regressions become warnings: they describe the host.
+//! row, and its latency regressions become warnings: they describe the host. The same holds for
+//! a phase during which other processes used a quarter or more of the machine's CPU
+//! (`extra.foreign_cpu_pct` ≥ `HIGH_FOREIGN_PCT`, see `tickbench_loadgen::steal`): a `foreign CPU`
+//! warning row, latency regressions as warnings. Loss is never excused.
 //!
 //! `--absolute` adds absolute p50/p99 (µs) and server CPU per tick, within `absolute` (default
 //! +50 %): use it only when both runs come from the same machine.

@@ -41,6 +41,11 @@ pub struct CompareOpts {
     /// a tail from a few seconds of samples moves far more between runs than a median does.
     #[arg(long, value_name = "FRACTION")]
     pub tol_latency_p99: Option<f64>,
+    /// Allowed relative rise of a push transport's p50 as a multiple of the same run's fan-out
+    /// floor p50 (default 0.35 = +35 %). Both figures come from one run, the same clients and
+    /// rate, so the multiple is far steadier than the loopback-floor ratio and can be tight.
+    #[arg(long, value_name = "FRACTION")]
+    pub tol_fanout: Option<f64>,
     /// Allowed relative rise of poll/jsonp/piggyback latency (set by the schedule, not the machine).
     #[arg(long, value_name = "FRACTION")]
     pub tol_schedule_latency: Option<f64>,
@@ -80,6 +85,7 @@ pub(crate) fn test_opts() -> CompareOpts {
         tol_bytes_per_tick: None,
         tol_latency: None,
         tol_latency_p99: None,
+        tol_fanout: None,
         tol_schedule_latency: None,
         tol_absolute: None,
         max_loss: None,

@@ -424,3 +424,70 @@ fn high_steal_turns_latency_regressions_into_warnings() {
     cur.transports[1].steal_pct = Some(0.5);
     assert_eq!(cmp(pair(), cur).exit_code(), 1);
 }
+
+/// `pair()` with the sse phase at `sse_multiple` × the run's fan-out floor p50.
+fn with_fanout(mut s: Summary, sse_multiple: f64) -> Summary {
+    s.transports[1].floor_multiples = Some(tickbench_wire::FloorMultiples {
+        latency_p50: sse_multiple,
+        latency_p99: sse_multiple,
+        cpu_per_delivery: 1.5,
+    });
+    s
+}
+
+#[test]
+fn a_transport_twice_as_slow_against_the_fan_out_floor_is_caught() {
+    // The loopback-floor rows forgive a 1.6× p50 (3× tolerance); the fan-out multiple does not.
+    let mut cur = with_fanout(pair(), 1.1 * 1.6);
+    cur.transports[1].latency_us.p50 = cur.transports[1].latency_us.p50 * 16 / 10;
+    let c = cmp(with_fanout(pair(), 1.1), cur);
+    assert_eq!(c.exit_code(), 1, "{}", c.markdown());
+    assert_eq!(
+        verdict_of(&c, "sse", "latency p50 / fan-out floor p50").verdict,
+        RowVerdict::Regression
+    );
+    assert_eq!(
+        verdict_of(&c, "sse", "latency p50 / floor p50").verdict,
+        RowVerdict::Ok
+    );
+    assert_eq!(
+        verdict_of(&c, "sse", "latency p99 / fan-out floor p99").verdict,
+        RowVerdict::Info
+    );
+    // Within the tolerance (+35 %): run-to-run noise passes.
+    let c = cmp(with_fanout(pair(), 1.1), with_fanout(pair(), 1.1 * 1.25));
+    assert_eq!(c.exit_code(), 0, "{}", c.markdown());
+    // A run without the fan-out floor (--no-fanout-floor) has no such row.
+    let c = cmp(pair(), with_fanout(pair(), 3.0));
+    assert!(!c
+        .rows
+        .iter()
+        .any(|r| r.metric == "latency p50 / fan-out floor p50"));
+}
+
+#[test]
+fn a_busy_machine_turns_latency_regressions_into_warnings() {
+    use tickbench_loadgen::steal::{FOREIGN_CPU_KEY, HIGH_FOREIGN_PCT};
+    let slower = |foreign: f64| {
+        let mut cur = with_fanout(pair(), 1.1 * 2.0);
+        cur.transports[1].latency_us.p99 *= 8;
+        cur.transports[1]
+            .extra
+            .insert(FOREIGN_CPU_KEY.into(), foreign);
+        cur
+    };
+    let c = cmp(with_fanout(pair(), 1.1), slower(HIGH_FOREIGN_PCT + 20.0));
+    assert_eq!(c.regressions(), 0, "{}", c.markdown());
+    assert_eq!(
+        verdict_of(&c, "sse", "latency p50 / fan-out floor p50").verdict,
+        RowVerdict::Warning
+    );
+    assert_eq!(
+        verdict_of(&c, "sse", "foreign CPU").verdict,
+        RowVerdict::Warning
+    );
+    // A quiet machine: the same figures are regressions.
+    let c = cmp(with_fanout(pair(), 1.1), slower(3.0));
+    assert_eq!(c.exit_code(), 1, "{}", c.markdown());
+    assert!(!c.rows.iter().any(|r| r.metric == "foreign CPU"));
+}

@@ -16,6 +16,8 @@ pub struct Tolerances {
     pub latency: f64,
     /// Like `latency`, for p99 of the push transports.
     pub latency_p99: f64,
+    /// Push transports' p50 as a multiple of the same run's fan-out floor p50.
+    pub fanout: f64,
     pub schedule_latency: f64,
     pub absolute: f64,
     pub max_loss: u64,
@@ -29,6 +31,7 @@ impl Default for Tolerances {
             bytes_per_tick: 0.10,
             latency: 2.0,
             latency_p99: 4.0,
+            fanout: 0.35,
             schedule_latency: 0.5,
             absolute: 0.5,
             max_loss: 0,
@@ -45,6 +48,7 @@ struct PartialTolerances {
     bytes_per_tick: Option<f64>,
     latency: Option<f64>,
     latency_p99: Option<f64>,
+    fanout: Option<f64>,
     schedule_latency: Option<f64>,
     absolute: Option<f64>,
     max_loss: Option<u64>,
@@ -62,6 +66,7 @@ impl PartialTolerances {
         set(&mut t.bytes_per_tick, self.bytes_per_tick);
         set(&mut t.latency, self.latency);
         set(&mut t.latency_p99, self.latency_p99);
+        set(&mut t.fanout, self.fanout);
         set(&mut t.schedule_latency, self.schedule_latency);
         set(&mut t.absolute, self.absolute);
         if let Some(v) = self.max_loss {
@@ -76,6 +81,7 @@ impl PartialTolerances {
             ("bytes_per_tick", self.bytes_per_tick),
             ("latency", self.latency),
             ("latency_p99", self.latency_p99),
+            ("fanout", self.fanout),
             ("schedule_latency", self.schedule_latency),
             ("absolute", self.absolute),
         ] {
@@ -98,6 +104,7 @@ struct ThresholdsFile {
     bytes_per_tick: Option<f64>,
     latency: Option<f64>,
     latency_p99: Option<f64>,
+    fanout: Option<f64>,
     schedule_latency: Option<f64>,
     absolute: Option<f64>,
     max_loss: Option<u64>,
@@ -154,6 +161,7 @@ impl Thresholds {
                 bytes_per_tick: file.bytes_per_tick,
                 latency: file.latency,
                 latency_p99: file.latency_p99,
+                fanout: file.fanout,
                 schedule_latency: file.schedule_latency,
                 absolute: file.absolute,
                 max_loss: file.max_loss,
@@ -173,6 +181,7 @@ impl Thresholds {
             bytes_per_tick: opts.tol_bytes_per_tick,
             latency: opts.tol_latency,
             latency_p99: opts.tol_latency_p99,
+            fanout: opts.tol_fanout,
             schedule_latency: opts.tol_schedule_latency,
             absolute: opts.tol_absolute,
             max_loss: opts.max_loss,
@@ -183,6 +192,7 @@ impl Thresholds {
             ("tol-bytes-per-tick", opts.tol_bytes_per_tick),
             ("tol-latency", opts.tol_latency),
             ("tol-latency-p99", opts.tol_latency_p99),
+            ("tol-fanout", opts.tol_fanout),
             ("tol-schedule-latency", opts.tol_schedule_latency),
             ("tol-absolute", opts.tol_absolute),
         ] {

@@ -84,7 +84,12 @@ pub fn run_with_progress(
                 rate: Some(opts.rate),
                 seed: Some(opts.seed),
                 symbols: Some(opts.symbols),
-                extra: opts.server_args.clone(),
+                extra: opts
+                    .server_args
+                    .iter()
+                    .cloned()
+                    .chain(opts.debug_slow.iter().map(|s| format!("--debug-slow={s}")))
+                    .collect(),
                 cpus: server_cpus,
                 tls: opts.tls,
                 ..ServerArgs::new(exe)

@@ -17,16 +17,22 @@
 //! - `restarter`: `--chaos restart=`, restarting the embedded server on a period.
 //! - `probe`: the coordinator's own requests to the server (`/symbols`, `/healthz`).
 //! - `population`: the clients of a run (watchlists, slow consumers, source addresses, seeds).
-//! - `driver`: the phase driver: one phase per transport, second by second.
+//! - `driver`: the [`Coordinator`](driver) of one run: floors, one phase per transport, results.
+//! - `phase`: one transport phase, second by second.
+//! - `floors`: the fan-out floor's phase and the bare HTTP loop, beside the transport phases.
+//! - `config`: the resolved configuration recorded in `summary.json`.
 //! - `peer`: a run against nginx + Nchan or Pushpin: the publisher, Pushpin's GRIP backend, the
 //!   peer's processes.
 //! - [`targets`]: `--targets`, the same run against several servers and one side-by-side report.
 //! - `window`: one measured second, and a phase's measured window summed into its results row.
 
+mod config;
 mod driver;
+mod floors;
 pub mod harness;
 mod limits;
 mod peer;
+mod phase;
 mod population;
 mod probe;
 mod restarter;

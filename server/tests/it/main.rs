@@ -18,6 +18,7 @@ mod replay;
 mod restart;
 mod shutdown;
 mod slow;
+mod slowdown;
 mod streams;
 mod tls;
 mod ws;

@@ -1,14 +1,21 @@
 //! When the load generator, not the server, is the bottleneck. A saturated phase's latencies
 //! describe the instrument, so the results say so loudly instead of presenting them as the
 //! server's.
+//!
+//! # Layout
+//! - this file: the rules (CPU, schedule lag, event-loop lag) and their reasons' wording.
+//! - [`probe`]: the event-loop probe each worker runs.
 
 use std::time::Duration;
 
+pub mod probe;
+
 /// Loadgen CPU share of its worker cores above which a second counts as pinned.
 pub const CPU_LIMIT: f64 = 0.90;
-/// Event-loop lag (p99 of how late a worker's 10 ms probe timer fires) is always tolerated up to
-/// this: tokio's timer wheel has 1 ms resolution, and an idle worker on a shared vCPU wakes a
-/// millisecond or so late anyway.
+/// Event-loop lag (p99 of how long the [`probe`]'s beats wait for a worker's loop) is always
+/// tolerated up to this. The probe no longer sits behind tokio's millisecond timer wheel (which
+/// alone put an idle worker's p99 at this floor), so an idle worker reads a few hundred µs (its
+/// thread's wake-up) and the floor is the OS's scheduling jitter on a shared vCPU.
 pub const LOOP_LAG_FLOOR_US: u64 = 2_000;
 /// Beyond the floor, event-loop lag counts as saturation once its p99 exceeds this share of the
 /// latency p99 being measured. The lag is a bound on what the instrument adds to a tick's
