@@ -7,9 +7,13 @@
 //!   last id published there), and a `Grip-Link` `rel=next` that Pushpin requests with `Grip-Last`
 //!   when a published item does not follow the `prev-id` it holds (a tick it missed): the answer is
 //!   the missed ticks. SSE items carry `id: <seq>`, so a client resumes with `Last-Event-ID`.
-//! - Long-poll: the catch-up at once if there is one, else `Grip-Hold: response` with the empty
-//!   batch as the timeout answer; each published item carries the one-tick batch as its
-//!   `http-response` body.
+//! - Long-poll: the catch-up at once if there is one (and the cursor at once to a first request,
+//!   which has none), else `Grip-Hold: response` with the empty batch as the timeout answer. A
+//!   published item answers a hold on `_all` with its one-tick batch; a hold on several symbol
+//!   channels gets a hint, and Pushpin re-asks the backend with the original request (its cursor):
+//!   with content, a tick missed on one channel while the next came on another would be skipped
+//!   by the answer's cursor. A tick missed on one channel shows as the next item's `prev-id`
+//!   mismatch (Pushpin sequences every channel, see [`warm`](super::warm)) and is re-asked too.
 //!
 //! Channels are named per format (`sse:AAPL`, `ndjson:AAPL`, long-poll rides on `sse:`): one
 //! published item carries one `http-stream` content, and SSE and NDJSON need different bytes.
@@ -82,14 +86,24 @@ pub fn publish_items(journal: &Journal, ticks: &[PublishTick]) -> String {
             }
             item
         };
+        // A long-poll hold on one channel (`_all`) gets the tick itself: a tick it missed on
+        // that channel shows as the next item's `prev-id` mismatch, and Pushpin re-asks the
+        // backend. A hold on several symbol channels gets a hint (Pushpin re-asks the backend,
+        // which answers from the client's cursor): with content, a tick missed on one channel
+        // while the next arrives on another would be skipped by the answer's cursor.
+        let response = if channel == super::ALL_CHANNEL {
+            serde_json::json!({
+                "headers": {"Content-Type": "application/json"},
+                "body": String::from_utf8_lossy(&batch_body),
+            })
+        } else {
+            serde_json::json!({"action": "hint"})
+        };
         items.push(with_ids(serde_json::json!({
             "channel": format!("{}{channel}", Format::Sse.prefix()),
             "formats": {
                 "http-stream": {"content": String::from_utf8_lossy(&sse)},
-                "http-response": {
-                    "headers": {"Content-Type": "application/json"},
-                    "body": String::from_utf8_lossy(&batch_body),
-                },
+                "http-response": response,
             },
         })));
         items.push(with_ids(serde_json::json!({
@@ -336,7 +350,12 @@ fn answer<B>(req: &Request<B>, journal: &Journal, warm: &Warm) -> Response<Full<
             r.headers_mut().remove("grip-link");
             r
         }
-        "/longpoll" => longpoll(journal.catchup(&chans, since), q.timeout.unwrap_or(30), journal),
+        "/longpoll" => {
+            // Pushpin re-asks with the original request (after a hint or a `prev-id` mismatch),
+            // so only a request with a cursor is held: a first one is answered at once with it.
+            let hold = since.is_some();
+            longpoll(journal.catchup(&chans, since), hold, q.timeout.unwrap_or(30), journal)
+        }
         "/healthz" => Response::new(Full::new(Bytes::from_static(b"ok\n"))),
         _ => json_error(404, "no such endpoint on the GRIP backend"),
     }
@@ -416,13 +435,13 @@ fn stream(
         .unwrap_or_default()
 }
 
-fn longpoll(c: Catchup, timeout: u64, journal: &Journal) -> Response<Full<Bytes>> {
+fn longpoll(c: Catchup, hold: bool, timeout: u64, journal: &Journal) -> Response<Full<Bytes>> {
     let ticks: Vec<(u64, &[u8])> = c.ticks.iter().map(|e| (e.seq, e.json.as_bytes())).collect();
     let next = ticks.last().map_or(c.next, |(s, _)| s + 1).max(c.next);
     let mut body = Vec::new();
     batch::encode(&mut body, next, &ticks, c.gap);
     let mut r = Response::builder().header("content-type", "application/json");
-    if ticks.is_empty() && c.gap.is_none() {
+    if hold && ticks.is_empty() && c.gap.is_none() {
         r = r
             .header("grip-hold", "response")
             .header("grip-channel", grip_channels(Format::Sse, &c, journal))

@@ -145,8 +145,8 @@ impl Journal {
     }
 
     /// Recovery after Pushpin saw a `prev-id` mismatch: for each of `channels` with a last id
-    /// (`Grip-Last`), the ticks after it; a channel without one had no tick of this run when it
-    /// was held, so nothing of it is known to be missing.
+    /// (`Grip-Last`), the ticks after it. A channel without one had no tick of this run when it
+    /// was held, and the stream may have received some of its ticks since: nothing is re-sent.
     pub fn after(&self, channels: &[&str], last: &[(String, u64)]) -> Catchup {
         let j = self.lock();
         let from = last
@@ -206,6 +206,9 @@ mod tests {
             r.ticks.iter().map(|e| e.seq).collect::<Vec<_>>(),
             vec![3, 4]
         );
+        let r = j.after(&["A", "C"], &[("A".into(), 3)]);
+        assert!(r.ticks.is_empty(), "a stream may have had C's ticks already");
+        assert_eq!(r.prev_ids.len(), 2, "every channel stays held");
         assert_eq!(j.head(), 4);
     }
 }
