@@ -345,8 +345,11 @@ fn answer<B>(req: &Request<B>, journal: &Journal, warm: &Warm) -> Response<Full<
                 return json_error(503, "the warm channel list is not known yet");
             };
             let names: Vec<&str> = all.iter().map(String::as_str).collect();
-            // No catch-up, no next link: this session only keeps the channels subscribed.
-            let mut r = stream(format, journal.catchup(&names, None), &Query::default(), false, journal);
+            // No catch-up, no `prev-id` and so no next link (Pushpin refuses a hold with
+            // `prev-id`s and no next link): this session only keeps the channels subscribed.
+            let mut c = journal.catchup(&names, None);
+            c.prev_ids.iter_mut().for_each(|(_, id)| *id = None);
+            let mut r = stream(format, c, &Query::default(), false, journal);
             r.headers_mut().remove("grip-link");
             r
         }

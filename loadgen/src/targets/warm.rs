@@ -24,6 +24,9 @@ use super::ALL_CHANNEL;
 /// The warm streams: SSE-and-long-poll channels (`sse:`) and NDJSON channels (`ndjson:`).
 const PATHS: [&str; 2] = ["/_warm/sse", "/_warm/stream"];
 
+/// How long a warm stream must stay open to count as held.
+const SETTLE: Duration = Duration::from_millis(300);
+
 /// Pushpin's `SUBSCRIBED_DELAY`: a channel's first subscription re-asks its sessions this long
 /// after it started; the clients connect after that.
 const SUBSCRIBED_DELAY: Duration = Duration::from_millis(1100);
@@ -79,18 +82,27 @@ pub async fn run(pushpin: String, source: String, warm: std::sync::Arc<Warm>) {
     futures_util::future::join_all(streams).await;
 }
 
-/// One warm stream: open, drain, reopen after any end.
+/// One warm stream: open, drain, reopen after any end. It counts as held once it delivers or
+/// has stayed open for [`SETTLE`] (Pushpin answers 200 before it accepts or refuses the hold).
 async fn hold(http: reqwest::Client, url: String, warm: std::sync::Arc<Warm>) {
     let mut counted = false;
     loop {
         match http.get(&url).send().await {
-            Ok(mut r) if r.status().is_success() => {
-                if !counted {
-                    counted = true;
-                    warm.held.fetch_add(1, Ordering::Relaxed);
+            Ok(mut r) if r.status().is_success() => loop {
+                match tokio::time::timeout(SETTLE, r.chunk()).await {
+                    // Still open, or delivering: held.
+                    Err(_) | Ok(Ok(Some(_))) => {
+                        if !counted {
+                            counted = true;
+                            warm.held.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                    Ok(Ok(None) | Err(_)) => {
+                        tracing::warn!("warm: {url} ended; reopening");
+                        break;
+                    }
                 }
-                while let Ok(Some(_)) = r.chunk().await {}
-            }
+            },
             Ok(r) => tracing::warn!("warm: {url} answered {}", r.status()),
             Err(e) => tracing::warn!("warm: {url}: {e}"),
         }
