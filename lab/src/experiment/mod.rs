@@ -36,6 +36,8 @@
 //! generator's default. `poll_interval` only changes what `poll`/`jsonp` do and `action_rate` only
 //! what `piggyback` does, so those axes are not multiplied into the other transports' cells.
 //!
+//! (Over 500 lines: more than half is the tests of the format's errors, kept beside the format.)
+//!
 //! Validation happens *inside* deserialization (newtypes whose `Deserialize` rejects bad values),
 //! so every error, including "rate must be > 0", carries the TOML span: the message names the line,
 //! the column and the field at fault.
@@ -43,7 +45,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 use tickbench_loadgen::targets::TargetKind;
 use tickbench_wire::transport::Kind;
 use tickbench_wire::Transport;
@@ -51,13 +53,13 @@ use tickbench_wire::Transport;
 mod cell;
 mod error;
 mod link;
+mod watch;
 
 pub use cell::Cell;
 pub use error::ExperimentError;
-pub use link::LinkAxis;
-
-
 use error::{key_offset, key_position, line_col, unknown_field};
+pub use link::LinkAxis;
+pub use watch::WatchSpec;
 
 use crate::check::Check;
 use crate::values::{Count, Dur, LongpollTimeout, Name, NonEmpty, NonZeroDur, Positive};
@@ -116,50 +118,6 @@ pub struct Experiment {
     /// How the report decides whether the claim held.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<Check>,
-}
-
-/// `watch`: a count of symbols per client, or `"all"`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WatchSpec {
-    Count(Count),
-    All,
-}
-
-impl std::fmt::Display for WatchSpec {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            WatchSpec::Count(c) => write!(f, "{}", c.0),
-            WatchSpec::All => f.write_str("all"),
-        }
-    }
-}
-
-impl Serialize for WatchSpec {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            WatchSpec::Count(c) => c.serialize(s),
-            WatchSpec::All => s.serialize_str("all"),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for WatchSpec {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            N(i64),
-            S(String),
-        }
-        match Raw::deserialize(d)? {
-            Raw::S(s) if s == "all" => Ok(WatchSpec::All),
-            Raw::S(s) => Err(serde::de::Error::custom(format!(
-                "watch = \"{s}\": expected a number of symbols or \"all\""
-            ))),
-            Raw::N(n) => Count::deserialize(serde::de::value::I64Deserializer::<D::Error>::new(n))
-                .map(WatchSpec::Count),
-        }
-    }
 }
 
 fn default_warmup() -> Dur {
@@ -541,13 +499,19 @@ duration = "1s"
             ]
         );
         let m = err(&text.replace("\"pushpin\"]", "\"nchan\"]"));
-        assert!(m.starts_with("x.toml:7:") && m.contains("listed twice"), "{m}");
+        assert!(
+            m.starts_with("x.toml:7:") && m.contains("listed twice"),
+            "{m}"
+        );
         let m = err(&text.replace("\"pushpin\"]", "\"redis\"]"));
         assert!(m.starts_with("x.toml:7:") && m.contains("redis"), "{m}");
         let m = err(&text.replace("\"all\"", "\"most\""));
         assert!(m.starts_with("x.toml:6:") && m.contains("\"all\""), "{m}");
         let m = err(&text.replace("\"all\"", "0"));
-        assert!(m.starts_with("x.toml:6:") && m.contains("out of range"), "{m}");
+        assert!(
+            m.starts_with("x.toml:6:") && m.contains("out of range"),
+            "{m}"
+        );
     }
 
     #[test]

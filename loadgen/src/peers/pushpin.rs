@@ -31,7 +31,7 @@ pub fn command(
     // `over_http`: WebSocket clients reach the backend as WebSocket-over-HTTP.
     let route = format!("* 127.0.0.1:{backend_port},over_http");
     std::fs::write(prefix.join("routes"), format!("{route}\n"))
-    .map_err(Error::os("writing Pushpin's routes"))?;
+        .map_err(Error::os("writing Pushpin's routes"))?;
     let mut cmd = with_file_limit(opts.nofile, "pushpin");
     cmd.arg("--config")
         .arg(&path)

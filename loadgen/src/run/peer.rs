@@ -125,7 +125,7 @@ impl PeerView {
             "lacks": self.lacks,
             "server_stats": match (self.pid, self.kind) {
                 (None, _) => "not measured: the peer's pid is unknown (start it with `tickbench peer start` or `--targets`)",
-                (Some(_), TargetKind::Pushpin) => "Pushpin's runner and services, plus the GRIP backend thread inside the load generator (CPU only)",
+                (Some(_), TargetKind::Pushpin) => "Pushpin's runner and services, plus the GRIP backend thread inside the load generator (CPU only); includes the backend's two warm subscriptions (two deliveries per tick)",
                 (Some(_), TargetKind::Nchan | TargetKind::Tickbench) => "nginx master and workers",
             },
         })

@@ -31,6 +31,7 @@ use tickbench_wire::framing::{batch, Encoder, Ndjson, Sse};
 use tokio_util::sync::CancellationToken;
 
 use super::channels;
+use super::grip_query::{json_error, parse_query, Query};
 use super::grip_ws;
 use super::journal::{Catchup, Journal};
 use super::warm::{self, Warm};
@@ -245,72 +246,6 @@ async fn accept_loop(listener: tokio::net::TcpListener, journal: Arc<Journal>, w
     }
 }
 
-/// The query parameters the backend reads.
-#[derive(Debug, Default)]
-pub(super) struct Query {
-    pub(super) since: Option<u64>,
-    pub(super) symbols: Option<Vec<String>>,
-    timeout: Option<u64>,
-}
-
-pub(super) fn parse_query(q: Option<&str>) -> Result<Query, String> {
-    let mut out = Query::default();
-    for pair in q.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let v = percent_decode(v);
-        match k {
-            "since" => out.since = Some(v.parse().map_err(|_| "since must be an integer")?),
-            "timeout" => out.timeout = Some(v.parse().map_err(|_| "timeout must be an integer")?),
-            "symbols" => {
-                out.symbols = Some(
-                    v.split(',')
-                        .map(|s| s.trim().to_ascii_uppercase())
-                        .collect(),
-                )
-            }
-            _ => {}
-        }
-    }
-    Ok(out)
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        match (
-            b[i],
-            b.get(i + 1).copied().and_then(hex),
-            b.get(i + 2).copied().and_then(hex),
-        ) {
-            (b'%', Some(h), Some(l)) => {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-            }
-            (b'+', _, _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            (c, _, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-pub(super) fn json_error(status: u16, message: &str) -> Response<Full<Bytes>> {
-    let body = serde_json::json!({ "error": message }).to_string();
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(Full::new(Bytes::from(body)))
-        .unwrap_or_default()
-}
-
 fn answer<B>(req: &Request<B>, journal: &Journal, warm: &Warm) -> Response<Full<Bytes>> {
     let q = match parse_query(req.uri().query()) {
         Ok(q) => q,
@@ -324,8 +259,20 @@ fn answer<B>(req: &Request<B>, journal: &Journal, warm: &Warm) -> Response<Full<
         .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
     let since = last_event_id.map(|id| id + 1).or(q.since);
     match req.uri().path() {
-        "/sse" => stream(Format::Sse, journal.catchup(&chans, since), &q, true, journal),
-        "/stream" => stream(Format::Ndjson, journal.catchup(&chans, since), &q, true, journal),
+        "/sse" => stream(
+            Format::Sse,
+            journal.catchup(&chans, since),
+            &q,
+            true,
+            journal,
+        ),
+        "/stream" => stream(
+            Format::Ndjson,
+            journal.catchup(&chans, since),
+            &q,
+            true,
+            journal,
+        ),
         "/next/sse" | "/next/stream" => {
             let format = if req.uri().path() == "/next/sse" {
                 Format::Sse
@@ -357,7 +304,12 @@ fn answer<B>(req: &Request<B>, journal: &Journal, warm: &Warm) -> Response<Full<
             // Pushpin re-asks with the original request (after a hint or a `prev-id` mismatch),
             // so only a request with a cursor is held: a first one is answered at once with it.
             let hold = since.is_some();
-            longpoll(journal.catchup(&chans, since), hold, q.timeout.unwrap_or(30), journal)
+            longpoll(
+                journal.catchup(&chans, since),
+                hold,
+                q.timeout.unwrap_or(30),
+                journal,
+            )
         }
         "/healthz" => Response::new(Full::new(Bytes::from_static(b"ok\n"))),
         _ => json_error(404, "no such endpoint on the GRIP backend"),
@@ -476,8 +428,14 @@ mod tests {
         assert_eq!(v["items"][0]["prev-id"], j.id(3));
         assert_eq!(v["items"][0]["id"], j.id(7));
         assert_eq!(v["items"][2]["channel"], "ws:AAPL");
-        assert_eq!(v["items"][2]["formats"]["ws-message"]["content"], "{\"seq\":7}");
-        assert!(v["items"][3].get("prev-id").is_none(), "first tick of its channel");
+        assert_eq!(
+            v["items"][2]["formats"]["ws-message"]["content"],
+            "{\"seq\":7}"
+        );
+        assert!(
+            v["items"][3].get("prev-id").is_none(),
+            "first tick of its channel"
+        );
         assert_eq!(
             v["items"][1]["formats"]["http-stream"]["content"],
             "{\"seq\":7}\n"

@@ -207,7 +207,10 @@ mod tests {
             vec![3, 4]
         );
         let r = j.after(&["A", "C"], &[("A".into(), 3)]);
-        assert!(r.ticks.is_empty(), "a stream may have had C's ticks already");
+        assert!(
+            r.ticks.is_empty(),
+            "a stream may have had C's ticks already"
+        );
         assert_eq!(r.prev_ids.len(), 2, "every channel stays held");
         assert_eq!(j.head(), 4);
     }

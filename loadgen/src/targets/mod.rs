@@ -15,10 +15,12 @@
 //! - [`journal`]: the ticks published so far, shared by the publisher and the GRIP backend.
 //! - [`publish`]: the publisher: source stream in, the target's publish API out.
 //! - [`grip`]: the GRIP backend Pushpin proxies subscriber requests to.
+//! - [`grip_query`]: the request parameters it reads, and its JSON errors.
 //! - [`grip_ws`]: its WebSocket-over-HTTP side (Pushpin's WebSocket clients).
 //! - [`warm`]: the subscriptions that keep Pushpin sequencing every channel.
 
 pub mod grip;
+pub mod grip_query;
 pub mod grip_ws;
 pub mod journal;
 pub mod nchan;
@@ -222,7 +224,9 @@ mod tests {
     fn natives_and_channels() {
         assert!(TargetKind::Nchan.native(Transport::Multipart));
         assert!(!TargetKind::Pushpin.native(Transport::Multipart));
-        assert!(TargetKind::Nchan.native(Transport::Ws) && TargetKind::Pushpin.native(Transport::Ws));
+        assert!(
+            TargetKind::Nchan.native(Transport::Ws) && TargetKind::Pushpin.native(Transport::Ws)
+        );
         assert_eq!(
             TargetKind::Pushpin.lacks(&[Transport::Sse, Transport::Iframe]),
             vec![Transport::Iframe]

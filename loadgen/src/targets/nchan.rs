@@ -134,7 +134,11 @@ mod tests {
         p.set_part_id(Some("Mon, 30 Nov 2026 09:47:17 GMT"), Some("[0],-"));
         assert_eq!(p.event_id.as_deref(), Some("1796032037:[0],-"));
         p.set_part_id(Some("Mon, 30 Nov 2026 09:47:17 GMT"), Some("-,[0]"));
-        assert_eq!(p.event_id.as_deref(), Some("1796032037:0,[0]"), "same second: merged");
+        assert_eq!(
+            p.event_id.as_deref(),
+            Some("1796032037:0,[0]"),
+            "same second: merged"
+        );
         p.set_part_id(Some("Mon, 30 Nov 2026 09:47:18 GMT"), Some("[0],-"));
         assert_eq!(
             p.event_id.as_deref(),

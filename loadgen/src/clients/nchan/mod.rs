@@ -19,8 +19,7 @@ pub mod ws;
 use std::time::Duration;
 
 use tickbench_wire::framing::{
-    boundary_from_content_type, decode_tick_into, Frame, FrameParser, NdjsonParser, Next,
-    SseParser,
+    boundary_from_content_type, decode_tick_into, Frame, FrameParser, NdjsonParser, Next, SseParser,
 };
 use tickbench_wire::{now_micros, Transport};
 use tokio::time::timeout;

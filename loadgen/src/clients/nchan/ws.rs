@@ -42,9 +42,7 @@ pub(crate) async fn connect(
     local: Option<IpAddr>,
     headers: &[(&'static str, String)],
 ) -> Result<WebSocketStream<TcpStream>, ErrorKind> {
-    let mut req = url
-        .into_client_request()
-        .map_err(|_| ErrorKind::Connect)?;
+    let mut req = url.into_client_request().map_err(|_| ErrorKind::Connect)?;
     for (k, v) in headers {
         let v = HeaderValue::from_str(v).map_err(|_| ErrorKind::Connect)?;
         req.headers_mut().insert(*k, v);
@@ -154,7 +152,8 @@ mod tests {
 
     #[test]
     fn meta_messages() {
-        let (id, body) = split_meta(b"id: 1796:[3],-\ncontent-type: application/json\n\n{}\n").unwrap();
+        let (id, body) =
+            split_meta(b"id: 1796:[3],-\ncontent-type: application/json\n\n{}\n").unwrap();
         assert_eq!((id, body), ("1796:[3],-", &b"{}\n"[..]));
         assert_eq!(split_meta(b"id: 5:0\n\nx").unwrap().0, "5:0");
         assert!(split_meta(b"no header").is_none());
