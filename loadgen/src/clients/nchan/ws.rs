@@ -104,7 +104,10 @@ pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>, url: &str) {
         c.sink.request();
         let mut headers = vec![("sec-websocket-protocol", META_PROTOCOL.to_string())];
         headers.extend(cursor.headers());
-        let mut ws = match timeout(stall, connect(&url, c.cfg.local_addr, &headers)).await {
+        // Boxed: the handshake's state is kilobytes, and every client's future (whatever its
+        // transport) would otherwise be as large as this one's largest await.
+        let opening = Box::pin(connect(&url, c.cfg.local_addr, &headers));
+        let mut ws = match timeout(stall, opening).await {
             Err(_) => {
                 c.fail(ErrorKind::Timeout.into()).await;
                 continue;

@@ -32,7 +32,9 @@ pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>) {
         c.begin_url(Transport::Ws.path());
         let url = ws_url(&c.url);
         c.sink.request();
-        let mut ws = match timeout(stall, connect(&url, c.cfg.local_addr, &[])).await {
+        // Boxed, as in the Nchan client: the handshake's state would size every client's future.
+        let opening = Box::pin(connect(&url, c.cfg.local_addr, &[]));
+        let mut ws = match timeout(stall, opening).await {
             Err(_) => {
                 c.fail(ErrorKind::Timeout.into()).await;
                 continue;
