@@ -15,8 +15,12 @@
 //!   by the answer's cursor. A tick missed on one channel shows as the next item's `prev-id`
 //!   mismatch (Pushpin sequences every channel, see [`warm`](super::warm)) and is re-asked too.
 //!
-//! Channels are named per format (`sse:AAPL`, `ndjson:AAPL`, long-poll rides on `sse:`): one
-//! published item carries one `http-stream` content, and SSE and NDJSON need different bytes.
+//! - WebSocket-over-HTTP requests (`application/websocket-events`) go to [`grip_ws`].
+//! - `/_warm/sse`, `/_warm/stream`: the holds of [`warm`](super::warm), on every channel.
+//!
+//! Channels are named per format (`sse:AAPL`, `ndjson:AAPL`, `ws:AAPL`, long-poll rides on
+//! `sse:`): one published item carries one `http-stream` content, and SSE and NDJSON need
+//! different bytes. Ids are the journal's `<run>.<seq>` ([`Journal::id`]).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
