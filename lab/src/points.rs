@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use tickbench_loadgen::targets::TargetKind;
 use tickbench_wire::{Link, Transport, TransportSummary};
 
 use crate::record::{CellRecord, CellStatus};
@@ -19,6 +20,8 @@ pub struct Point {
     pub action_rate: Option<f64>,
     /// How the clients reached the server (HTTP version, TLS, tabs per connection).
     pub link: Link,
+    /// The server measured, when the experiment has a `targets` axis.
+    pub target: Option<TargetKind>,
     /// Repetitions that measured something.
     pub runs: usize,
     pub p50_us: f64,
@@ -75,6 +78,9 @@ impl Point {
         if self.link != Link::default() {
             s.push_str(&format!(" {}", self.link));
         }
+        if let Some(t) = self.target {
+            s.push_str(&format!(" on {t}"));
+        }
         s
     }
 }
@@ -89,6 +95,7 @@ pub fn points(cells: &[CellRecord]) -> Vec<Point> {
         Option<Duration>,
         Option<u64>,
         Option<Link>,
+        Option<TargetKind>,
     );
     let mut groups: BTreeMap<usize, (Key, Vec<&CellRecord>)> = BTreeMap::new();
     let mut order: Vec<Key> = Vec::new();
@@ -103,6 +110,7 @@ pub fn points(cells: &[CellRecord]) -> Vec<Point> {
             c.cell.poll_interval,
             c.cell.action_rate.map(f64::to_bits),
             c.cell.link,
+            c.cell.target,
         );
         let pos = match order.iter().position(|k| *k == key) {
             Some(p) => p,
@@ -135,6 +143,7 @@ pub fn points(cells: &[CellRecord]) -> Vec<Point> {
                     .link
                     .or_else(|| phases.first().map(|p| p.link))
                     .unwrap_or_default(),
+                target: first.target,
                 runs: phases.len(),
                 // Only phases that delivered something have a latency distribution.
                 p50_us: lat(&phases, |p| p.latency_us.p50),

@@ -181,6 +181,7 @@ pub(crate) mod test_support {
             poll_interval: None,
             action_rate: None,
             link: None,
+            target: None,
             repetition: 1,
             seed: 1,
         }

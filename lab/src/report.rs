@@ -250,7 +250,7 @@ pub fn markdown(record: &SweepRecord, pts: &[Point], charts: &[Chart]) -> String
         fmt_dur(e.warmup.0),
         fmt_dur(e.duration.0),
         e.watch
-            .map(|w| w.0.to_string())
+            .map(|w| w.to_string())
             .unwrap_or_else(|| "default".into()),
         e.longpoll_timeout
             .map(|t| fmt_dur(t.0))

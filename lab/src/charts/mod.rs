@@ -149,6 +149,7 @@ mod tests {
             poll_interval: None,
             action_rate: None,
             link: tickbench_wire::Link::default(),
+            target: None,
             runs: 1,
             p50_us: p50,
             p99_us: p50 * 4.0,

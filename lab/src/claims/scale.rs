@@ -8,7 +8,42 @@ use crate::points::Point;
 use crate::units::fmt_us;
 use crate::verdict::{Outcome, Verdict};
 
+/// Judged per server when the experiment has a `targets` axis (one paragraph each; held only
+/// if held on every server).
 pub(crate) fn scale(points: &[Point], growth_max: f64) -> Verdict {
+    let mut targets: Vec<_> = points.iter().map(|p| p.target).collect();
+    targets.sort();
+    targets.dedup();
+    if targets.len() <= 1 {
+        return scale_one(points, growth_max);
+    }
+    let verdicts: Vec<(String, Verdict)> = targets
+        .iter()
+        .map(|t| {
+            let pts: Vec<Point> = points.iter().filter(|p| p.target == *t).cloned().collect();
+            let name = t.map_or("the default server".to_string(), |k| k.to_string());
+            (name, scale_one(&pts, growth_max))
+        })
+        .collect();
+    let all = |o: Outcome| verdicts.iter().all(|(_, v)| v.outcome == o);
+    let outcome = if all(Outcome::Held) {
+        Outcome::Held
+    } else if all(Outcome::NotHeld) {
+        Outcome::NotHeld
+    } else if all(Outcome::Inconclusive) {
+        Outcome::Inconclusive
+    } else {
+        Outcome::PartlyHeld
+    };
+    let paragraph = verdicts
+        .iter()
+        .map(|(name, v)| format!("On {name}: {}", v.paragraph))
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    Verdict { outcome, paragraph }
+}
+
+fn scale_one(points: &[Point], growth_max: f64) -> Verdict {
     let mut transports: Vec<Transport> = points.iter().map(|p| p.transport).collect();
     transports.sort();
     transports.dedup();

@@ -12,6 +12,7 @@ pub(crate) fn pt(t: Transport) -> Point {
         poll_interval: None,
         action_rate: None,
         link: tickbench_wire::Link::default(),
+        target: None,
         runs: 1,
         p50_us: 200.0,
         p99_us: 800.0,

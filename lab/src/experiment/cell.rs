@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use tickbench_loadgen::targets::TargetKind;
 use tickbench_wire::{Link, Transport};
 
 use super::link::id_part;
@@ -28,14 +29,17 @@ pub struct Cell {
     /// HTTP/1.1 in plaintext, one client per connection.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<Link>,
+    /// The server measured (`targets` axis); `None`: tickbench's own, or the sweep's `--target`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<TargetKind>,
     /// 1-based repetition.
     pub repetition: u32,
     pub seed: u64,
 }
 
 impl Cell {
-    /// `poll-c100-r5-i2s` (`sse-c100-h2-t100` with a link), with `-rep<k>` when the experiment
-    /// repeats.
+    /// `poll-c100-r5-i2s` (`sse-c100-h2-t100` with a link, `sse-c100-nchan` with a target), with
+    /// `-rep<k>` when the experiment repeats.
     pub(crate) fn make_id(&self, with_rep: bool) -> String {
         let mut id = self.transport.name().to_string();
         if let Some(c) = self.clients {
@@ -53,6 +57,10 @@ impl Cell {
         if let Some(l) = &self.link {
             id.push('-');
             id.push_str(&id_part(l));
+        }
+        if let Some(t) = self.target {
+            id.push('-');
+            id.push_str(t.name());
         }
         if with_rep {
             id.push_str(&format!("-rep{}", self.repetition));
@@ -77,6 +85,9 @@ impl Cell {
         }
         if let Some(l) = &self.link {
             s.push_str(&format!(", {l}"));
+        }
+        if let Some(t) = self.target {
+            s.push_str(&format!(", on {t}"));
         }
         s.push_str(&format!(", seed {}", self.seed));
         s

@@ -14,7 +14,8 @@
 //! warmup = "3s"                               # default 2s
 //! ramp = "2s"                                 # default 1s
 //! longpoll_timeout = "30s"                    # optional, whole seconds, 1-120
-//! watch = 10                                  # optional: symbols each client watches
+//! watch = 10                                  # optional: symbols each client watches, or "all"
+//! targets = ["tickbench", "nchan", "pushpin"]  # optional: servers measured, each cell on each
 //! links = [{ protocol = "h1" }, { protocol = "h2", tls = true, tabs_per_conn = 100 }]
 //! seed = 1                                    # default 1; repetition k uses seed + k - 1
 //! repetitions = 1                             # default 1
@@ -27,9 +28,15 @@
 //! `links` says how a cell's clients reach the server: `protocol` `h1` or `h2`, `tls`, and
 //! `tabs_per_conn` (clients sharing one HTTP/2 connection); each key is optional.
 //!
+//! `targets` measures each cell against each server: tickbench's own (the embedded server, or the
+//! sweep's `--target`), or nginx + Nchan / Pushpin started from `peers/` for the cell as
+//! `tickbench run --targets` starts them; a transport a server lacks is not run against it.
+//!
 //! Every list is one axis of the matrix; an absent or empty list is one cell that takes the load
 //! generator's default. `poll_interval` only changes what `poll`/`jsonp` do and `action_rate` only
 //! what `piggyback` does, so those axes are not multiplied into the other transports' cells.
+//!
+//! (Over 500 lines: more than half is the tests of the format's errors, kept beside the format.)
 //!
 //! Validation happens *inside* deserialization (newtypes whose `Deserialize` rejects bad values),
 //! so every error, including "rate must be > 0", carries the TOML span: the message names the line,
@@ -39,18 +46,20 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use tickbench_loadgen::targets::TargetKind;
 use tickbench_wire::transport::Kind;
 use tickbench_wire::Transport;
 
 mod cell;
 mod error;
 mod link;
+mod watch;
 
 pub use cell::Cell;
 pub use error::ExperimentError;
-pub use link::LinkAxis;
-
 use error::{key_offset, key_position, line_col, unknown_field};
+pub use link::LinkAxis;
+pub use watch::WatchSpec;
 
 use crate::check::Check;
 use crate::values::{Count, Dur, LongpollTimeout, Name, NonEmpty, NonZeroDur, Positive};
@@ -94,9 +103,12 @@ pub struct Experiment {
     /// Long-poll hold timeout.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub longpoll_timeout: Option<LongpollTimeout>,
-    /// Symbols each client watches (default: the load generator's).
+    /// Symbols each client watches, or every symbol (default: the load generator's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub watch: Option<Count>,
+    pub watch: Option<WatchSpec>,
+    /// Servers each cell is measured on (default: tickbench's own, or the sweep's `--target`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<TargetKind>,
     /// Seed of the tick simulation and of the clients' random choices.
     #[serde(default = "default_seed")]
     pub seed: u64,
@@ -174,6 +186,13 @@ impl Experiment {
             }
             seen.push(*t);
         }
+        let mut targets = Vec::new();
+        for t in &self.targets {
+            if targets.contains(t) {
+                return Err(at_key("targets", format!("target '{t}' is listed twice")));
+            }
+            targets.push(*t);
+        }
         if !self.poll_interval.is_empty() && !ts.iter().any(|t| uses_poll_interval(*t)) {
             return Err(at_key(
                 "poll_interval",
@@ -194,7 +213,8 @@ impl Experiment {
 
     /// The matrix as a flat list of cells, in run order: repetition outermost (so an interrupted
     /// sweep has whole repetitions), then transport, clients, rate, poll interval, action rate,
-    /// link.
+    /// link, target (innermost, so the servers of one point run one after another); a target
+    /// that lacks the transport has no cell.
     pub fn cells(&self) -> Vec<Cell> {
         fn axis<T: Copy>(v: &[T]) -> Vec<Option<T>> {
             if v.is_empty() {
@@ -208,6 +228,7 @@ impl Experiment {
         let intervals = axis(&self.poll_interval.iter().map(|d| d.0).collect::<Vec<_>>());
         let actions = axis(&self.action_rate.iter().map(|r| r.0).collect::<Vec<_>>());
         let links = axis(&self.links.iter().map(|l| l.0).collect::<Vec<_>>());
+        let targets = axis(&self.targets);
         let mut out = Vec::new();
         for rep in 0..self.repetitions.0 {
             for &transport in &self.transports.0 {
@@ -226,20 +247,26 @@ impl Experiment {
                         for &i in &intervals {
                             for &a in &actions {
                                 for &link in &links {
-                                    let mut cell = Cell {
-                                        index: out.len(),
-                                        id: String::new(),
-                                        transport,
-                                        clients: c,
-                                        rate: r,
-                                        poll_interval: i,
-                                        action_rate: a,
-                                        link,
-                                        repetition: rep as u32 + 1,
-                                        seed: self.seed.wrapping_add(rep),
-                                    };
-                                    cell.id = cell.make_id(self.repetitions.0 > 1);
-                                    out.push(cell);
+                                    for &target in &targets {
+                                        if target.is_some_and(|k| !k.native(transport)) {
+                                            continue;
+                                        }
+                                        let mut cell = Cell {
+                                            index: out.len(),
+                                            id: String::new(),
+                                            transport,
+                                            clients: c,
+                                            rate: r,
+                                            poll_interval: i,
+                                            action_rate: a,
+                                            link,
+                                            target,
+                                            repetition: rep as u32 + 1,
+                                            seed: self.seed.wrapping_add(rep),
+                                        };
+                                        cell.id = cell.make_id(self.repetitions.0 > 1);
+                                        out.push(cell);
+                                    }
                                 }
                             }
                         }
@@ -445,6 +472,46 @@ duration = "1s"
         assert!(m.starts_with("x.toml:5:") && m.contains("tsl"), "{m}");
         let m = err(&text.replace("\"h1\"", "\"h3\""));
         assert!(m.contains("h3"), "{m}");
+    }
+
+    #[test]
+    fn targets_are_the_innermost_axis() {
+        let text = "name = \"a\"\nclaim = \"b\"\ntransports = [\"sse\", \"multipart\"]\n\
+                    clients = [10, 20]\nduration = \"1s\"\nwatch = \"all\"\n\
+                    targets = [\"tickbench\", \"nchan\", \"pushpin\"]\n";
+        let e = Experiment::parse(text, "x.toml").unwrap();
+        assert_eq!(e.watch, Some(WatchSpec::All));
+        let ids: Vec<String> = e.cells().into_iter().map(|c| c.id).collect();
+        assert_eq!(
+            ids,
+            [
+                "sse-c10-tickbench",
+                "sse-c10-nchan",
+                "sse-c10-pushpin",
+                "sse-c20-tickbench",
+                "sse-c20-nchan",
+                "sse-c20-pushpin",
+                // Pushpin has no multipart/mixed: no cell.
+                "multipart-c10-tickbench",
+                "multipart-c10-nchan",
+                "multipart-c20-tickbench",
+                "multipart-c20-nchan",
+            ]
+        );
+        let m = err(&text.replace("\"pushpin\"]", "\"nchan\"]"));
+        assert!(
+            m.starts_with("x.toml:7:") && m.contains("listed twice"),
+            "{m}"
+        );
+        let m = err(&text.replace("\"pushpin\"]", "\"redis\"]"));
+        assert!(m.starts_with("x.toml:7:") && m.contains("redis"), "{m}");
+        let m = err(&text.replace("\"all\"", "\"most\""));
+        assert!(m.starts_with("x.toml:6:") && m.contains("\"all\""), "{m}");
+        let m = err(&text.replace("\"all\"", "0"));
+        assert!(
+            m.starts_with("x.toml:6:") && m.contains("out of range"),
+            "{m}"
+        );
     }
 
     #[test]

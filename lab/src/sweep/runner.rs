@@ -2,13 +2,15 @@
 
 use std::path::{Path, PathBuf};
 
+use tickbench_loadgen::peers::{Peer, PeerOpts};
 use tickbench_loadgen::progress::Progress;
+use tickbench_loadgen::targets::TargetKind;
 use tickbench_loadgen::{RunOpts, Watch};
 use tickbench_wire::Summary;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::experiment::{Cell, Experiment};
+use crate::experiment::{Cell, Experiment, WatchSpec};
 
 /// Why a cell could not be measured: whatever the runner reports, recorded in the cell's `error`
 /// and the sweep goes on (a cell's failure is data, not a reason to stop).
@@ -80,11 +82,27 @@ impl CellRunner for LoadgenRunner {
             o.longpoll_timeout = t.0;
         }
         if let Some(w) = exp.watch {
-            o.watch = Watch::Count(w.0 as usize);
+            o.watch = match w {
+                WatchSpec::Count(c) => Watch::Count(c.0 as usize),
+                WatchSpec::All => Watch::All,
+            };
         }
         if let Some(w) = self.workers {
             o.workers = w;
         }
-        tickbench_loadgen::run_with_progress(o, Some(progress), cancel).map_err(Into::into)
+        // A peer is started for the cell from `peers/`, as `run --targets` starts it, and
+        // stopped after it (dropped).
+        let peer = match cell.target {
+            None | Some(TargetKind::Tickbench) => None,
+            Some(kind @ (TargetKind::Nchan | TargetKind::Pushpin)) => {
+                let p = Peer::start(kind, &PeerOpts::for_clients(o.clients))?;
+                o.target = Some(p.target_arg());
+                o.peer_pid = Some(p.pid());
+                Some(p)
+            }
+        };
+        let result = tickbench_loadgen::run_with_progress(o, Some(progress), cancel);
+        drop(peer);
+        result.map_err(Into::into)
     }
 }

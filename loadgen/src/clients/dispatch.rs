@@ -6,7 +6,7 @@ use tokio_util::sync::CancellationToken;
 use super::config::ClientConfig;
 use super::sink::Sink;
 use super::state::ClientState;
-use super::{longpoll, nchan, piggyback, poll, streaming, ws};
+use super::{longpoll, nchan, piggyback, poll, pushpin, streaming, ws};
 use crate::targets::TargetKind;
 
 /// Runs one simulated client until `cancel` fires. Never returns early: every failure is counted
@@ -30,9 +30,10 @@ pub async fn run_client<S: Sink>(
 }
 
 async fn run_transport<S: Sink>(c: &mut ClientState<S>) {
-    match c.cfg.target {
-        TargetKind::Nchan => return nchan::run(c).await,
-        TargetKind::Tickbench | TargetKind::Pushpin => {}
+    match (c.cfg.target, c.cfg.transport) {
+        (TargetKind::Nchan, _) => return nchan::run(c).await,
+        (TargetKind::Pushpin, Transport::Ws) => return pushpin::run(c).await,
+        (TargetKind::Tickbench | TargetKind::Pushpin, _) => {}
     }
     match c.cfg.transport {
         Transport::Poll => poll::run(c, false).await,

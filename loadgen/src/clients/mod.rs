@@ -41,6 +41,7 @@ pub mod longpoll;
 pub mod nchan;
 pub mod piggyback;
 pub mod poll;
+pub mod pushpin;
 pub mod seq;
 mod sink;
 pub mod slowlink;

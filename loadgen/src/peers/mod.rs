@@ -151,6 +151,14 @@ impl Peer {
         }
     }
 
+    /// This peer as a `--target` argument (`pushpin+http://…?publish=P&backend=B`).
+    pub fn target_arg(&self) -> String {
+        match (self.publish_port, self.backend_port) {
+            (Some(p), Some(b)) => format!("{}+{}?publish={p}&backend={b}", self.kind, self.url()),
+            _ => format!("{}+{}", self.kind, self.url()),
+        }
+    }
+
     /// The server's root process (nginx master, Pushpin runner).
     pub fn pid(&self) -> u32 {
         self.child.as_ref().map_or(0, Child::id)

@@ -1,5 +1,6 @@
 //! Pushpin: `peers/pushpin/pushpin.conf` rendered under the prefix, and its runner's command line
-//! (one HTTP port, the route to the GRIP backend, every service's output merged into one log).
+//! (one HTTP port, the route to the GRIP backend with WebSockets as WebSocket-over-HTTP, every
+//! service's output merged into one log).
 
 use std::path::Path;
 use std::process::Command;
@@ -27,18 +28,17 @@ pub fn command(
         .replace("{{nofile}}", &opts.nofile.saturating_sub(100).to_string());
     let path = prefix.join("pushpin.conf");
     std::fs::write(&path, conf).map_err(Error::os("writing pushpin.conf"))?;
-    std::fs::write(
-        prefix.join("routes"),
-        format!("* 127.0.0.1:{backend_port}\n"),
-    )
-    .map_err(Error::os("writing Pushpin's routes"))?;
+    // `over_http`: WebSocket clients reach the backend as WebSocket-over-HTTP.
+    let route = format!("* 127.0.0.1:{backend_port},over_http");
+    std::fs::write(prefix.join("routes"), format!("{route}\n"))
+        .map_err(Error::os("writing Pushpin's routes"))?;
     let mut cmd = with_file_limit(opts.nofile, "pushpin");
     cmd.arg("--config")
         .arg(&path)
         .arg("--port")
         .arg(format!("127.0.0.1:{port}"))
         .arg("--route")
-        .arg(format!("* 127.0.0.1:{backend_port}"))
+        .arg(route)
         .arg("--merge-output");
     Ok(cmd)
 }

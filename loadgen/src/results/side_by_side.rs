@@ -71,7 +71,8 @@ pub fn render(runs: &[TargetRun], transports: &[Transport]) -> String {
     }
     out.push_str(
         "\nServer CPU and RSS come from /proc: tickbench's server process; nginx's master and \
-         workers; Pushpin's runner and services plus the GRIP backend thread (CPU only). RSS per \
+         workers; Pushpin's runner and services plus the GRIP backend thread (CPU only; Pushpin's \
+         figures include its two warm subscriptions, two deliveries per tick). RSS per \
          subscriber is the server's whole RSS at the end of the window divided by the clients, so \
          it includes the server's idle footprint. The peers' latency includes the publisher's hop \
          (the tick is read from tickbench's stream and published), measured from the same \

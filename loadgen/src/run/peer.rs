@@ -17,6 +17,9 @@ use crate::targets::{Target, TargetKind};
 /// Ticks the journal keeps for catch-up and recovery.
 const JOURNAL_TICKS: usize = 1_000_000;
 
+/// How long Pushpin may take to hold the warm subscriptions.
+const WARM_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A peer target being measured.
 pub(super) struct PeerRun {
     pub(super) target: Target,
@@ -59,11 +62,21 @@ impl PeerRun {
             TargetKind::Pushpin => Some(GripBackend::start(
                 target.backend_port.unwrap_or(0),
                 journal.clone(),
+                Some((target.url.clone(), source.to_string())),
             )?),
             TargetKind::Nchan | TargetKind::Tickbench => None,
         };
         let all = opts.watch == Watch::All;
         let publisher = Publisher::start(source, &target, journal, all)?;
+        // Pushpin subscribed to every channel before any client connects (see `targets::warm`).
+        if let Some(b) = &backend {
+            if !b.wait_warm(WARM_TIMEOUT) {
+                tracing::warn!(
+                    "Pushpin did not hold the warm subscriptions within {WARM_TIMEOUT:?}: \
+                     long-poll holds may miss ticks and new channels delay deliveries"
+                );
+            }
+        }
         Ok(PeerRun {
             pid: opts.peer_pid.or_else(|| crate::peers::cli::pid_of(&target)),
             tids: backend.iter().filter_map(|b| b.tid).collect(),
@@ -112,7 +125,7 @@ impl PeerView {
             "lacks": self.lacks,
             "server_stats": match (self.pid, self.kind) {
                 (None, _) => "not measured: the peer's pid is unknown (start it with `tickbench peer start` or `--targets`)",
-                (Some(_), TargetKind::Pushpin) => "Pushpin's runner and services, plus the GRIP backend thread inside the load generator (CPU only)",
+                (Some(_), TargetKind::Pushpin) => "Pushpin's runner and services, plus the GRIP backend thread inside the load generator (CPU only); includes the backend's two warm subscriptions (two deliveries per tick)",
                 (Some(_), TargetKind::Nchan | TargetKind::Tickbench) => "nginx master and workers",
             },
         })

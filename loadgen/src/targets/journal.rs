@@ -5,6 +5,11 @@
 //! One lock around both, so the backend's catch-up and its `prev-id`s describe the same moment: a
 //! tick is in the journal (and its channel's last id moved) *before* it is published, so a
 //! subscriber the backend answered either got it in its catch-up or holds the `prev-id` it follows.
+//!
+//! Ids are `<run>.<seq>` ([`Journal::id`]): Pushpin remembers a channel's last id (and drops an id
+//! it saw in the last minute), so a second run against the same Pushpin must not reuse the first
+//! run's ids. A channel's first tick of a run has no `prev-id` (`None`): Pushpin's sequencer would
+//! hold an item whose `prev-id` it never saw for `message_wait` (5 s) before sending it.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -29,8 +34,8 @@ pub struct Catchup {
     pub ticks: Vec<Entry>,
     /// One past the newest tick appended: the cursor after the catch-up.
     pub next: u64,
-    /// Each channel's last published id (a seq; `0` before its first tick).
-    pub prev_ids: Vec<(String, u64)>,
+    /// Each channel's last published seq (`None` before its first tick of this run).
+    pub prev_ids: Vec<(String, Option<u64>)>,
     /// `since` was older than the oldest tick kept.
     pub gap: Option<Gap>,
 }
@@ -49,31 +54,50 @@ struct Inner {
 pub struct Journal {
     inner: Mutex<Inner>,
     capacity: usize,
+    /// This run's id prefix.
+    run: u64,
 }
 
 impl Journal {
     /// A journal keeping the newest `capacity` ticks.
     pub fn new(capacity: usize) -> Arc<Journal> {
+        let run = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros() as u64);
         Arc::new(Journal {
             inner: Mutex::new(Inner::default()),
             capacity: capacity.max(1),
+            run,
         })
+    }
+
+    /// The GRIP id of `seq` in this run: `<run>.<seq>`.
+    pub fn id(&self, seq: u64) -> String {
+        format!("{}.{seq}", self.run)
+    }
+
+    /// The seq of one of this run's ids (`None`: another run's, or not an id).
+    pub fn seq_of(&self, id: &str) -> Option<u64> {
+        let (run, seq) = id.trim().split_once('.')?;
+        (run.parse::<u64>().ok()? == self.run)
+            .then(|| seq.parse().ok())
+            .flatten()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Appends a tick; returns the previous last id of its symbol's channel and of
-    /// [`ALL_CHANNEL`] (the `prev-id`s to publish it with).
-    pub fn append(&self, seq: u64, sym: &str, json: Arc<str>) -> (u64, u64) {
+    /// Appends a tick; returns the previous last seq of its symbol's channel and of
+    /// [`ALL_CHANNEL`] (the `prev-id`s to publish it with; `None` for a channel's first tick).
+    pub fn append(&self, seq: u64, sym: &str, json: Arc<str>) -> (Option<u64>, Option<u64>) {
         let mut j = self.lock();
         let sym: Arc<str> = match j.last.get_key_value(sym) {
             Some((k, _)) => k.clone(),
             None => Arc::from(sym),
         };
-        let prev_sym = j.last.insert(sym.clone(), seq).unwrap_or(0);
-        let prev_all = j.last.insert(Arc::from(ALL_CHANNEL), seq).unwrap_or(0);
+        let prev_sym = j.last.insert(sym.clone(), seq);
+        let prev_all = j.last.insert(Arc::from(ALL_CHANNEL), seq);
         j.head = j.head.max(seq);
         j.ticks.push_back(Entry { seq, sym, json });
         while j.ticks.len() > self.capacity {
@@ -120,11 +144,11 @@ impl Journal {
         }
     }
 
-    /// Recovery after Pushpin saw a `prev-id` mismatch: for each channel, the ticks after the last
-    /// id it delivered there (`Grip-Last`).
-    pub fn after(&self, last: &[(String, u64)]) -> Catchup {
+    /// Recovery after Pushpin saw a `prev-id` mismatch: for each of `channels` with a last id
+    /// (`Grip-Last`), the ticks after it. A channel without one had no tick of this run when it
+    /// was held, and the stream may have received some of its ticks since: nothing is re-sent.
+    pub fn after(&self, channels: &[&str], last: &[(String, u64)]) -> Catchup {
         let j = self.lock();
-        let names: Vec<&str> = last.iter().map(|(c, _)| c.as_str()).collect();
         let from = last
             .iter()
             .map(|(_, id)| id + 1)
@@ -143,16 +167,16 @@ impl Journal {
         Catchup {
             ticks,
             next: j.head + 1,
-            prev_ids: prev_ids(&j, &names),
+            prev_ids: prev_ids(&j, channels),
             gap: None,
         }
     }
 }
 
-fn prev_ids(j: &Inner, channels: &[&str]) -> Vec<(String, u64)> {
+fn prev_ids(j: &Inner, channels: &[&str]) -> Vec<(String, Option<u64>)> {
     channels
         .iter()
-        .map(|c| (c.to_string(), j.last.get(*c).copied().unwrap_or(0)))
+        .map(|c| (c.to_string(), j.last.get(*c).copied()))
         .collect()
 }
 
@@ -163,23 +187,31 @@ mod tests {
     #[test]
     fn catchup_and_recovery() {
         let j = Journal::new(3);
-        assert_eq!(j.append(1, "A", "a1".into()), (0, 0));
-        assert_eq!(j.append(2, "B", "b1".into()), (0, 1));
-        assert_eq!(j.append(3, "A", "a2".into()), (1, 2));
+        assert_eq!(j.append(1, "A", "a1".into()), (None, None));
+        assert_eq!(j.append(2, "B", "b1".into()), (None, Some(1)));
+        assert_eq!(j.append(3, "A", "a2".into()), (Some(1), Some(2)));
         let now = j.catchup(&["A"], None);
         assert_eq!((now.ticks.len(), now.next), (0, 4));
-        assert_eq!(now.prev_ids, vec![("A".to_string(), 3)]);
+        assert_eq!(now.prev_ids, vec![("A".to_string(), Some(3))]);
+        assert_eq!(j.seq_of(&j.id(17)), Some(17));
+        assert_eq!(j.seq_of("1.17"), None, "another run's id");
         let c = j.catchup(&["A"], Some(2));
         assert_eq!(c.ticks.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![3]);
         j.append(4, "C", "c1".into());
         let c = j.catchup(&[ALL_CHANNEL], Some(1));
         assert_eq!(c.gap, Some(Gap { from: 1, to: 1 }));
         assert_eq!(c.ticks.len(), 3);
-        let r = j.after(&[("A".into(), 1), ("C".into(), 0)]);
+        let r = j.after(&["A", "C"], &[("A".into(), 1), ("C".into(), 0)]);
         assert_eq!(
             r.ticks.iter().map(|e| e.seq).collect::<Vec<_>>(),
             vec![3, 4]
         );
+        let r = j.after(&["A", "C"], &[("A".into(), 3)]);
+        assert!(
+            r.ticks.is_empty(),
+            "a stream may have had C's ticks already"
+        );
+        assert_eq!(r.prev_ids.len(), 2, "every channel stays held");
         assert_eq!(j.head(), 4);
     }
 }

@@ -7,7 +7,7 @@
 //! `ts`) through the peer's publish API, one channel per symbol, plus [`ALL_CHANNEL`] for clients
 //! that watch every symbol. Clients then subscribe on the peer with its own native transports and
 //! cursors (`clients::nchan`; for Pushpin the GRIP backend [`grip`] speaks tickbench's protocol, so
-//! tickbench's own client loops are Pushpin's).
+//! tickbench's own HTTP client loops are Pushpin's; its WebSocket client is `clients::pushpin`).
 //!
 //! # Layout
 //! - this file: [`TargetKind`], [`Target`] (`--target nchan+http://…`), [`channels`].
@@ -15,11 +15,17 @@
 //! - [`journal`]: the ticks published so far, shared by the publisher and the GRIP backend.
 //! - [`publish`]: the publisher: source stream in, the target's publish API out.
 //! - [`grip`]: the GRIP backend Pushpin proxies subscriber requests to.
+//! - [`grip_query`]: the request parameters it reads, and its JSON errors.
+//! - [`grip_ws`]: its WebSocket-over-HTTP side (Pushpin's WebSocket clients).
+//! - [`warm`]: the subscriptions that keep Pushpin sequencing every channel.
 
 pub mod grip;
+pub mod grip_query;
+pub mod grip_ws;
 pub mod journal;
 pub mod nchan;
 pub mod publish;
+pub mod warm;
 
 use std::fmt;
 use std::str::FromStr;
@@ -66,30 +72,27 @@ impl TargetKind {
         match self {
             TargetKind::Tickbench => true,
             // One `nchan_subscriber` location: EventSource, long-poll, chunked (`TE: chunked`),
-            // multipart/mixed; its interval-poll needs a location without long-poll and has no
-            // JSONP, piggyback or iframe.
+            // multipart/mixed and WebSocket (`ws+meta.nchan`); its interval-poll needs a location
+            // without long-poll and has no JSONP, piggyback or iframe.
             TargetKind::Nchan => match transport {
-                Transport::Sse | Transport::Longpoll | Transport::Stream | Transport::Multipart => {
-                    true
+                Transport::Sse
+                | Transport::Longpoll
+                | Transport::Stream
+                | Transport::Multipart
+                | Transport::Ws => true,
+                Transport::Poll | Transport::Jsonp | Transport::Piggyback | Transport::Iframe => {
+                    false
                 }
-                // Nchan speaks WebSocket too (`ws+meta.nchan`), but tickbench has no client for
-                // it yet: listed as lacking rather than measured wrongly.
-                Transport::Poll
-                | Transport::Jsonp
-                | Transport::Piggyback
-                | Transport::Iframe
-                | Transport::Ws => false,
             },
-            // GRIP holds: a stream (SSE or plain HTTP streaming) or a held response (long-poll).
+            // GRIP holds: a stream (SSE or plain HTTP streaming), a held response (long-poll),
+            // and WebSocket-over-HTTP.
             TargetKind::Pushpin => match transport {
-                Transport::Sse | Transport::Longpoll | Transport::Stream => true,
+                Transport::Sse | Transport::Longpoll | Transport::Stream | Transport::Ws => true,
                 Transport::Poll
                 | Transport::Jsonp
                 | Transport::Piggyback
                 | Transport::Multipart
-                | Transport::Iframe
-                // WebSocket-over-HTTP needs its GRIP backend side, not written yet.
-                | Transport::Ws => false,
+                | Transport::Iframe => false,
             },
         }
     }
@@ -221,6 +224,9 @@ mod tests {
     fn natives_and_channels() {
         assert!(TargetKind::Nchan.native(Transport::Multipart));
         assert!(!TargetKind::Pushpin.native(Transport::Multipart));
+        assert!(
+            TargetKind::Nchan.native(Transport::Ws) && TargetKind::Pushpin.native(Transport::Ws)
+        );
         assert_eq!(
             TargetKind::Pushpin.lacks(&[Transport::Sse, Transport::Iframe]),
             vec![Transport::Iframe]

@@ -73,30 +73,42 @@ impl Cursor {
 
     /// Records a multipart part's `Last-Modified` and `Etag` as the message id `time:tags`, sent
     /// back as `Last-Event-ID`. A multiplexed part's `Etag` holds only its own channel's tag
-    /// (`-,[3],-`) where EventSource ids carry every channel's (`5,[3],0`); resuming from the
-    /// part's tag alone re-sends the other channels' queues, so the tags are merged here into the
-    /// EventSource form: each channel's last known tag, the newest one bracketed.
+    /// (`-,[3],-`) where EventSource ids carry every channel's (`5,[3],0`); the tags are merged
+    /// here as Nchan merges a subscriber's own id (`nchan_update_multi_msgid`): a part of the same
+    /// second keeps the other channels' tags, a part of a newer second replaces them all, the
+    /// others becoming `-`, which Nchan reads as "from the start of that second". (Keeping an
+    /// older second's tag under the newer time, as this did before, asked Nchan for that channel
+    /// from the newer second's tag on: its messages of that second up to the tag were skipped,
+    /// the occasional multipart gap on resume.)
     pub fn set_part_id(&mut self, time: Option<&str>, tag: Option<&str>) {
         let secs = time.and_then(|t| chrono::DateTime::parse_from_rfc2822(t.trim()).ok());
         let (Some(secs), Some(tag)) = (secs, tag) else {
             return;
         };
+        let secs = secs.timestamp();
         let new: Vec<&str> = tag.trim().split(',').collect();
-        let old: Vec<String> = self
+        let old: Option<(i64, Vec<String>)> = self
             .event_id
             .as_deref()
             .and_then(|id| id.split_once(':'))
-            .map(|(_, tags)| tags.split(',').map(str::to_string).collect())
-            .unwrap_or_default();
-        let merged: Vec<String> = new
-            .iter()
-            .enumerate()
-            .map(|(i, t)| match (*t, old.get(i)) {
-                ("-", Some(o)) => o.trim_matches(|c| c == '[' || c == ']').to_string(),
-                (t, _) => t.to_string(),
-            })
-            .collect();
-        self.event_id = Some(format!("{}:{}", secs.timestamp(), merged.join(",")));
+            .and_then(|(t, tags)| {
+                Some((
+                    t.parse().ok()?,
+                    tags.split(',').map(str::to_string).collect(),
+                ))
+            });
+        let merged: Vec<String> = match old {
+            Some((t, old)) if t == secs && old.len() == new.len() => new
+                .iter()
+                .zip(&old)
+                .map(|(n, o)| match *n {
+                    "-" => o.trim_matches(|c| c == '[' || c == ']').to_string(),
+                    n => n.to_string(),
+                })
+                .collect(),
+            _ => new.iter().map(|t| t.to_string()).collect(),
+        };
+        self.event_id = Some(format!("{secs}:{}", merged.join(",")));
     }
 }
 
@@ -121,7 +133,17 @@ mod tests {
         let mut p = Cursor::default();
         p.set_part_id(Some("Mon, 30 Nov 2026 09:47:17 GMT"), Some("[0],-"));
         assert_eq!(p.event_id.as_deref(), Some("1796032037:[0],-"));
-        p.set_part_id(Some("Mon, 30 Nov 2026 09:47:18 GMT"), Some("-,[0]"));
-        assert_eq!(p.event_id.as_deref(), Some("1796032038:0,[0]"));
+        p.set_part_id(Some("Mon, 30 Nov 2026 09:47:17 GMT"), Some("-,[0]"));
+        assert_eq!(
+            p.event_id.as_deref(),
+            Some("1796032037:0,[0]"),
+            "same second: merged"
+        );
+        p.set_part_id(Some("Mon, 30 Nov 2026 09:47:18 GMT"), Some("[0],-"));
+        assert_eq!(
+            p.event_id.as_deref(),
+            Some("1796032038:[0],-"),
+            "newer second: the other channel from that second's start"
+        );
     }
 }

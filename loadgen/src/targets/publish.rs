@@ -1,7 +1,8 @@
 //! The publisher inside `run` for a peer target: it follows the embedded tickbench server's
 //! NDJSON stream (tickbench's own seeded market) and publishes every tick, unchanged (`seq`, `sseq`,
 //! scheduled `ts`), through the peer's publish API — Nchan: `POST /pub/<channel>`, one message per
-//! tick; Pushpin: `POST /publish/` on its publish port with the GRIP formats of every transport.
+//! tick; Pushpin: `POST /publish/` on its publish port with the GRIP formats of every transport
+//! (`http-stream`, `http-response`, `ws-message`), one request for all the ticks of one read.
 //!
 //! Each tick goes to its symbol's channel, or to [`ALL_CHANNEL`] when the run's clients watch every
 //! symbol. Latency is still measured from the tick's scheduled `ts`, so the relay's hop is part of
@@ -148,7 +149,7 @@ async fn relay(source: &str, sink: &Sink, counts: &PublishCounts) {
 
 /// Appends `ticks` to the journal and publishes them, in order.
 async fn publish(http: &reqwest::Client, sink: &Sink, ticks: &[Tick], counts: &PublishCounts) {
-    let entries: Vec<(Arc<str>, &Tick, u64)> = ticks
+    let entries: Vec<(Arc<str>, &Tick, Option<u64>)> = ticks
         .iter()
         .map(|t| {
             let json: Arc<str> = serde_json::to_string(t).unwrap_or_default().into();
@@ -187,7 +188,7 @@ async fn publish(http: &reqwest::Client, sink: &Sink, ticks: &[Tick], counts: &P
             let r = http
                 .post(&url)
                 .header("content-type", "application/json")
-                .body(publish_items(&items))
+                .body(publish_items(&sink.journal, &items))
                 .send()
                 .await;
             count(counts, &url, r, entries.len() as u64).await;

@@ -1,24 +1,27 @@
-//! Clients of nginx + Nchan, on its native transports: EventSource, long-poll, chunked and
-//! multipart/mixed, all on one subscriber location and chosen by a request header
+//! Clients of nginx + Nchan, on its native transports: EventSource, long-poll, chunked,
+//! multipart/mixed and WebSocket, all on one subscriber location and chosen by a request header
 //! ([`targets::nchan`](crate::targets::nchan)). Each subscribes to its watchlist's channels
 //! (multiplexed), checks every tick's `sseq` like every other client, and resumes after a failure
 //! from Nchan's own cursor (the last message id); the chunked transport has none, so it restarts
-//! from now and the sequence check counts what it missed.
+//! from now and the sequence check counts what it missed. Ticks are decoded into the client's
+//! reused tick (`decode_tick_into`, the parsers' `next_frame_into`): no allocation per delivery.
 //!
 //! # Layout
-//! - this file: the two loops (one long response; one held request per message).
+//! - this file: the two HTTP loops (one long response; one held request per message).
+//! - [`ws`]: the WebSocket loop (`ws+meta.nchan`, whose messages carry the id to resume from).
 //! - [`event_ids`]: the raw `id:` of each EventSource event (Nchan's ids are not numbers).
 //! - [`multipart`]: Nchan's multipart/mixed framing (parts without `Content-Length`).
 
 pub mod event_ids;
 pub mod multipart;
+pub mod ws;
 
 use std::time::Duration;
 
 use tickbench_wire::framing::{
-    boundary_from_content_type, Frame, FrameParser, NdjsonParser, SseParser,
+    boundary_from_content_type, decode_tick_into, Frame, FrameParser, NdjsonParser, Next, SseParser,
 };
-use tickbench_wire::{now_micros, Tick, Transport};
+use tickbench_wire::{now_micros, Transport};
 use tokio::time::timeout;
 
 use super::http::classify;
@@ -34,13 +37,9 @@ pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>) {
     match c.cfg.transport {
         Transport::Longpoll => longpoll(c, &url).await,
         Transport::Sse | Transport::Stream | Transport::Multipart => stream(c, &url).await,
-        Transport::Poll
-        | Transport::Jsonp
-        | Transport::Piggyback
-        | Transport::Iframe
-        | Transport::Ws => {
-            // `run` never starts these (Nchan lacks them here; its WebSocket client is not
-            // written yet); a library caller that does gets one
+        Transport::Ws => ws::run(c, &url).await,
+        Transport::Poll | Transport::Jsonp | Transport::Piggyback | Transport::Iframe => {
+            // `run` never starts these (Nchan lacks them); a library caller that does gets one
             // counted error and an idle client rather than a panic.
             c.sink.error(ErrorKind::Status(404));
             std::future::pending::<()>().await;
@@ -137,25 +136,23 @@ fn feed<S: Sink>(
         StreamParser::Sse(p, ids) => {
             p.push_bytes(chunk);
             ids.push(chunk);
-            while let Some(frame) = p.next_frame() {
+            while let Some(frame) = p.next_frame_into(&mut c.tick) {
                 match frame {
-                    Ok(Frame::Tick(t)) => {
-                        c.deliver_owned_tick(&t, now_micros());
+                    Ok(Next::Tick) => {
+                        c.deliver_tick(now_micros());
                         cursor.event_id = ids.pop().or(cursor.event_id.take());
                     }
-                    Ok(Frame::Heartbeat(_) | Frame::Retry(_) | Frame::Gap(_)) => {}
-                    Ok(Frame::Bye(_) | Frame::End) => return Err(ErrorKind::Io),
+                    Ok(Next::Frame(f)) => frame_end(f)?,
                     Err(_) => return Err(ErrorKind::Parse),
                 }
             }
         }
         StreamParser::Chunked(p) => {
             p.push_bytes(chunk);
-            while let Some(frame) = p.next_frame() {
+            while let Some(frame) = p.next_frame_into(&mut c.tick) {
                 match frame {
-                    Ok(Frame::Tick(t)) => c.deliver_owned_tick(&t, now_micros()),
-                    Ok(Frame::Heartbeat(_) | Frame::Retry(_) | Frame::Gap(_)) => {}
-                    Ok(Frame::Bye(_) | Frame::End) => return Err(ErrorKind::Io),
+                    Ok(Next::Tick) => c.deliver_tick(now_micros()),
+                    Ok(Next::Frame(f)) => frame_end(f)?,
                     Err(_) => return Err(ErrorKind::Parse),
                 }
             }
@@ -165,8 +162,9 @@ fn feed<S: Sink>(
             while let Some(item) = p.next_item() {
                 match item {
                     Ok(Item::Part(part)) => {
-                        let tick = parse_tick(&part.body).ok_or(ErrorKind::Parse)?;
-                        c.deliver_owned_tick(&tick, now_micros());
+                        decode_tick_into(part.body.trim_ascii(), &mut c.tick)
+                            .map_err(|_| ErrorKind::Parse)?;
+                        c.deliver_tick(now_micros());
                         cursor.set_part_id(part.last_modified.as_deref(), part.etag.as_deref());
                     }
                     Ok(Item::End) => return Err(ErrorKind::Io),
@@ -178,8 +176,12 @@ fn feed<S: Sink>(
     Ok(())
 }
 
-fn parse_tick(body: &[u8]) -> Option<Tick> {
-    serde_json::from_slice(body.trim_ascii()).ok()
+/// A non-tick frame of a Nchan stream: heartbeats pass, an end ends the response.
+fn frame_end(f: Frame) -> Result<(), ErrorKind> {
+    match f {
+        Frame::Heartbeat(_) | Frame::Retry(_) | Frame::Gap(_) | Frame::Tick(_) => Ok(()),
+        Frame::Bye(_) | Frame::End => Err(ErrorKind::Io),
+    }
 }
 
 /// Nchan long-poll: one message per answer; the next request carries that answer's
@@ -230,13 +232,13 @@ async fn longpoll<S: Sink>(c: &mut ClientState<S>, url: &str) {
             }
         };
         c.sink.bytes(body.len() as u64);
-        let Some(tick) = parse_tick(&body) else {
+        if decode_tick_into(body.trim_ascii(), &mut c.tick).is_err() {
             c.fail(ErrorKind::Parse.into()).await;
             continue;
-        };
+        }
         let recv_us = now_micros();
         c.established();
-        c.deliver_owned_tick(&tick, recv_us);
+        c.deliver_tick(recv_us);
         c.sink.answer(1);
         cursor.set_time_tag(time.as_deref(), tag.as_deref());
     }
