@@ -16,7 +16,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::clients::{run_client, ClientConfig};
+use crate::clients::{http_for, run_client, ClientConfig};
 use crate::error::Error;
 use crate::stats::{ClientSink, Interval, WorkerStats};
 
@@ -151,8 +151,9 @@ fn start_phase(plan: PhasePlan, stats: &Rc<RefCell<WorkerStats>>, clients: &mut 
             // close the surplus after every answer, so polls would reconnect constantly and the
             // server would see far fewer connections than clients. Built when the client starts,
             // so the ramp spreads the cost. Each phase starts from zero connections. Tabs that
-            // share an HTTP/2 connection (`--tabs-per-conn`) share one client instead.
-            let http = cfg.connection.client(cfg.local_addr);
+            // share an HTTP/2 connection (`--tabs-per-conn`) share one client instead, and a
+            // WebSocket client, which sends nothing through reqwest, gets none of its own.
+            let http = http_for(&cfg);
             let sink = if cfg.read_rate.is_some() {
                 ClientSink::slow(stats)
             } else {

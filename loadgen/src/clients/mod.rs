@@ -8,9 +8,10 @@
 //! so nothing is lost that the server did not declare lost.
 //!
 //! # Layout
-//! - `dispatch`: [`run_client`], one client handed to its transport's loop (an exhaustive match on
-//!   [`Transport`](tickbench_wire::Transport): a new transport is a compile error there until it
-//!   has a client).
+//! - `dispatch`: [`run_client`], one client handed to its transport's loop (an exhaustive match
+//!   on [`Transport`](tickbench_wire::Transport): a new transport is a compile error there until
+//!   it has a client; the loop is boxed, so a client's task is as large as its own loop), and
+//!   [`http_for`], the HTTP client it sends through (none of its own for WebSocket clients).
 //! - `config`: [`ClientConfig`] and [`ReadRate`]; `sink`: [`Sink`], [`SeqOutcome`], [`ErrorKind`].
 //!   They live apart from this file so that the loops use them without using their parent
 //!   (the module graph stays acyclic).
@@ -46,7 +47,7 @@ pub mod tls;
 pub mod ws;
 
 pub use config::{ClientConfig, ReadRate};
-pub use dispatch::run_client;
+pub use dispatch::{http_for, run_client};
 pub use http::{http_client, Connection, HttpSpec};
 pub use seq::SeqChecker;
 pub use sink::{ErrorKind, SeqOutcome, Sink};

@@ -19,7 +19,7 @@ use crate::chaos::{ChaosCounts, ChaosProxy};
 use crate::child::ChildServer;
 use crate::clients::HttpSpec;
 use crate::error::Error;
-use crate::floor::bare_http::{self, BareHttpConfig};
+use crate::floor::bare_http::{self, BareConnection, BareHttpConfig};
 use crate::floor::{measure_cross_thread_floor, measure_floor, FanoutConfig, FanoutFloor};
 use crate::opts::RunOpts;
 use crate::procstat;
@@ -272,7 +272,11 @@ impl Coordinator {
                 if let Some(s) = c.symbols.as_deref().filter(|s| !s.is_empty()) {
                     crate::clients::http::push_symbols(&mut url, s);
                 }
-                (url, c.local_addr)
+                BareConnection {
+                    url,
+                    local_addr: c.local_addr,
+                    connection: c.connection,
+                }
             })
             .collect();
         let cfg = BareHttpConfig {
