@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::clients::{run_client, ClientConfig};
+use crate::clients::{run_client, ClientConfig, HttpClients};
 use crate::error::Error;
 use crate::stats::{ClientSink, Interval, WorkerStats};
 
@@ -144,21 +144,26 @@ async fn worker_main(mut rx: mpsc::UnboundedReceiver<Command>) {
 
 fn start_phase(plan: PhasePlan, stats: &Rc<RefCell<WorkerStats>>, clients: &mut JoinSet<()>) {
     *stats.borrow_mut() = WorkerStats::default();
+    let http_clients = Rc::new(RefCell::new(HttpClients::default()));
     for (offset, cfg) in plan.clients {
         let (stats, cancel) = (stats.clone(), plan.cancel.clone());
+        let http_clients = http_clients.clone();
         let at = tokio::time::Instant::from_std(plan.start + offset);
         clients.spawn_local(async move {
             tokio::select! {
                 _ = cancel.cancelled() => return,
                 _ = tokio::time::sleep_until(at) => {}
             }
-            // One `reqwest::Client` (one pool, one keep-alive connection) per simulated client,
+            // One `reqwest::Client` (one pool, one keep-alive connection) per request client,
             // as one browser tab has: a shared pool would hand connections between clients and
             // close the surplus after every answer, so polls would reconnect constantly and the
             // server would see far fewer connections than clients. Built when the client starts,
             // so the ramp spreads the cost. Each phase starts from zero connections. Tabs that
-            // share an HTTP/2 connection (`--tabs-per-conn`) share one client instead.
-            let http = cfg.connection.client(cfg.local_addr);
+            // share an HTTP/2 connection (`--tabs-per-conn`) share one client instead; HTTP/1.1
+            // streams of one source address share a pool (each stream still on a connection of
+            // its own, see `HttpClients`), and a WebSocket client, which sends nothing through
+            // reqwest, gets none of its own.
+            let http = http_clients.borrow_mut().client_for(&cfg);
             let sink = if cfg.read_rate.is_some() {
                 ClientSink::slow(stats)
             } else {

@@ -2,15 +2,18 @@
 //! reporting trait ([`Sink`]). The load generator's workers and the terminal ticker both use them.
 //!
 //! Each simulated client behaves like one browser tab: its own keep-alive connection (its own
-//! [`http_client`]), its own watchlist and cursor, and its transport's natural loop. Every tick it
+//! [`http_client`]; HTTP/1.1 streams of one worker share a pool, each on a connection of its
+//! own, see [`HttpClients`]), its own watchlist and cursor, and its transport's natural loop. Every tick it
 //! receives goes through its [`SeqChecker`] and is reported with the client clock read right after
 //! parsing; every failure is counted, backed off (full jitter, capped) and resumed from the cursor,
 //! so nothing is lost that the server did not declare lost.
 //!
 //! # Layout
-//! - `dispatch`: [`run_client`], one client handed to its transport's loop (an exhaustive match on
-//!   [`Transport`](tickbench_wire::Transport): a new transport is a compile error there until it
-//!   has a client).
+//! - `dispatch`: [`run_client`], one client handed to its transport's loop (an exhaustive match
+//!   on [`Transport`](tickbench_wire::Transport): a new transport is a compile error there until
+//!   it has a client; the loop is boxed, so a client's task is as large as its own loop), and
+//!   [`http_for`] / [`HttpClients`], the HTTP client it sends through (none of its own for
+//!   WebSocket clients; one per worker and source address for HTTP/1.1 streams).
 //! - `failover`: moving to another edge of the same feed when the client's is gone
 //!   (`run --failover`), resuming by the cursor, and timing the takeover.
 //! - `source_addrs`: [`SourceAddrs`], the local addresses clients connect from.
@@ -52,7 +55,7 @@ pub mod tls;
 pub mod ws;
 
 pub use config::{ClientConfig, ReadRate};
-pub use dispatch::run_client;
+pub use dispatch::{http_for, run_client, HttpClients};
 pub use http::{http_client, Connection, HttpSpec};
 pub use seq::SeqChecker;
 pub use sink::{ErrorKind, SeqOutcome, Sink};

@@ -43,6 +43,25 @@ impl Failure {
     }
 }
 
+/// The whole body of `resp`. An answer is one chunk (the server writes it with its length), which
+/// is returned as it came, without a copy; more chunks are joined. Unlike
+/// `reqwest::Response::bytes` this keeps no list of chunks and its future is small.
+async fn read_body(resp: &mut reqwest::Response) -> reqwest::Result<Bytes> {
+    let Some(first) = resp.chunk().await? else {
+        return Ok(Bytes::new());
+    };
+    let Some(second) = resp.chunk().await? else {
+        return Ok(first);
+    };
+    let mut all = bytes::BytesMut::with_capacity(first.len() + second.len());
+    all.extend_from_slice(&first);
+    all.extend_from_slice(&second);
+    while let Some(more) = resp.chunk().await? {
+        all.extend_from_slice(&more);
+    }
+    Ok(all.freeze())
+}
+
 /// Response header with the server's epoch: equal epochs mean the same stream continues.
 pub const EPOCH_HEADER: &str = "x-tickbench-epoch";
 
@@ -224,15 +243,16 @@ impl<S: Sink> ClientState<S> {
     /// Sends `req`, checks the status and reads the whole body, counting the request and bytes.
     pub async fn fetch(&mut self, req: reqwest::RequestBuilder) -> Result<Bytes, Failure> {
         self.sink.request();
-        let resp = req.send().await.map_err(|e| Failure::from(classify(&e)))?;
+        let mut resp = req.send().await.map_err(|e| Failure::from(classify(&e)))?;
         if !resp.status().is_success() {
-            return Err(self.status_failure(resp).await);
+            // Boxed: rare, and reading an error body is a large future that every polling
+            // client's would otherwise have room for.
+            return Err(Box::pin(self.status_failure(resp)).await);
         }
         if !self.same_stream(resp.headers()) {
             return Err(Failure::stream_changed());
         }
-        let body = resp
-            .bytes()
+        let body = read_body(&mut resp)
             .await
             .map_err(|e| Failure::from(classify(&e)))?;
         self.sink.bytes(body.len() as u64);
@@ -333,15 +353,6 @@ impl<S: Sink> ClientState<S> {
         let outcome = self.seq.check(&self.tick);
         self.sink.tick(&self.tick, recv_us, outcome);
         self.advance(self.tick.seq + 1);
-    }
-
-    /// Delivers a tick decoded into a value of its own (the WebSocket and Nchan clients, which
-    /// do not decode into [`Self::tick`] yet) and moves the cursor past it.
-    pub fn deliver_owned_tick(&mut self, t: &Tick, recv_us: u64) {
-        self.took_over();
-        let outcome = self.seq.check(t);
-        self.sink.tick(t, recv_us, outcome);
-        self.advance(t.seq + 1);
     }
 
     /// A server gap notice: report it, re-baseline, and never ask for the lost range again.

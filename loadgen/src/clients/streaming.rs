@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use futures_util::stream::{BoxStream, StreamExt};
 use tickbench_wire::framing::{
     boundary_from_content_type, Frame, FrameParser, IframeParser, MultipartParser, NdjsonParser,
     Next, ParseError, SseParser,
@@ -103,12 +104,14 @@ pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>) {
         c.begin_url(path);
         c.sink.request();
         let opened = if c.cfg.read_rate.is_some() {
+            // Boxed: the connect and handshake of a slow link are a large future, and every
+            // stream client's would otherwise have room for it.
             timeout(
                 stall,
-                slowlink::get(&c.url, c.last_event_id, c.cfg.local_addr),
+                Box::pin(slowlink::get(&c.url, c.last_event_id, c.cfg.local_addr)),
             )
             .await
-            .map(|r| r.map(Response::Slow))
+            .map(|r| r.map(|r| Response::Slow(Box::new(r))))
         } else {
             let mut req = c.http.get(c.url.as_str());
             if let Some(id) = c.last_event_id {
@@ -118,7 +121,7 @@ pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>) {
                 .await
                 .map(|r| r.map(Response::Fast).map_err(|e| classify(&e)))
         };
-        let mut resp = match opened {
+        let resp = match opened {
             Err(_) => {
                 c.fail(ErrorKind::Timeout.into()).await;
                 continue;
@@ -130,7 +133,8 @@ pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>) {
             Ok(Ok(r)) => r,
         };
         if !resp.status().is_success() {
-            let f = resp.failure(c).await;
+            // Boxed: rare, and reading an error body is a large future.
+            let f = Box::pin(resp.failure(c)).await;
             c.fail(f).await;
             continue;
         }
@@ -153,6 +157,7 @@ pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>) {
             c.fail(ErrorKind::Parse.into()).await;
             continue;
         };
+        let mut body = resp.into_body();
         c.established();
         let mut next_read = tokio::time::Instant::now();
         // The stall watchdog: one timer per connection, not one per chunk. It is armed for
@@ -171,7 +176,7 @@ pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>) {
             }
             let read = tokio::select! {
                 biased;
-                r = resp.chunk() => r,
+                r = body.chunk() => r,
                 () = &mut watchdog => {
                     if last_data.elapsed() >= stall {
                         break ErrorKind::Timeout.into();
@@ -216,7 +221,7 @@ pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>) {
                 }
             }
         };
-        drop(resp);
+        drop(body);
         match end {
             End::Bye => c.closed().await,
             // The server closed without a word: a failure (a proxy cut, a crash, a reset).
@@ -227,10 +232,33 @@ pub(crate) async fn run<S: Sink>(c: &mut ClientState<S>) {
 }
 
 /// A stream's response: over the client's reqwest connection, or over a slow consumer's
-/// small-window connection.
+/// small-window connection (boxed: rare, and larger).
 enum Response {
     Fast(reqwest::Response),
-    Slow(slowlink::SlowResponse),
+    Slow(Box<slowlink::SlowResponse>),
+}
+
+/// A stream's body, read once the response has been checked.
+enum Body {
+    /// Only the body of a reqwest response is kept: its headers hold on to the read buffer
+    /// they were parsed from (hyper slices header values out of it, 8 KiB), which would
+    /// otherwise stay allocated beside the connection's current one for the stream's life.
+    Fast(BoxStream<'static, reqwest::Result<bytes::Bytes>>),
+    Slow(Box<slowlink::SlowResponse>),
+}
+
+impl Body {
+    /// The next piece of body as read; `None` at its end.
+    async fn chunk(&mut self) -> Result<Option<bytes::Bytes>, ErrorKind> {
+        match self {
+            Body::Fast(s) => match s.next().await {
+                None => Ok(None),
+                Some(Ok(b)) => Ok(Some(b)),
+                Some(Err(e)) => Err(classify(&e)),
+            },
+            Body::Slow(r) => r.chunk().await,
+        }
+    }
 }
 
 impl Response {
@@ -248,10 +276,11 @@ impl Response {
         }
     }
 
-    async fn chunk(&mut self) -> Result<Option<bytes::Bytes>, ErrorKind> {
+    /// The body, dropping the rest of the response.
+    fn into_body(self) -> Body {
         match self {
-            Response::Fast(r) => r.chunk().await.map_err(|e| classify(&e)),
-            Response::Slow(r) => r.chunk().await,
+            Response::Fast(r) => Body::Fast(Box::pin(r.bytes_stream())),
+            Response::Slow(r) => Body::Slow(r),
         }
     }
 

@@ -1,7 +1,8 @@
 //! The bare HTTP loop: the yardstick of the polling clients' own cost. The same number of
-//! connections (one HTTP client each, built as the clients build theirs), the same worker
-//! threads, the same URLs and the same schedule as a polling phase, doing nothing but send a
-//! request and read its body: no parsing, no checks, no histogram. Its requests per second of
+//! connections (one HTTP client each, built as the clients build theirs: `--http2`, TLS and
+//! `--tabs-per-conn` included), the same worker threads, the same URLs and the same schedule as
+//! a polling phase, doing nothing but send a request and read its body: no parsing, no checks,
+//! no histogram. Its requests per second of
 //! load-generator CPU, next to the phase's, say how much the instrument adds to what the HTTP
 //! client itself costs (the goal is at least 0.8×).
 //!
@@ -16,14 +17,36 @@ use std::time::{Duration, Instant};
 use tickbench_wire::BareHttp;
 use tokio_util::sync::CancellationToken;
 
-use crate::clients::http_client;
+use crate::clients::Connection;
 use crate::procstat;
+
+/// One connection of the loop: what a polling client of the phase would send through.
+#[derive(Debug, Clone)]
+pub struct BareConnection {
+    pub url: String,
+    /// Source address, as the client's.
+    pub local_addr: Option<std::net::IpAddr>,
+    /// The client's connection: HTTP/1.1 or HTTP/2 (`--http2`), plaintext or TLS, its own or
+    /// shared by tabs, so the loop speaks what the clients speak.
+    pub connection: Connection,
+}
+
+impl BareConnection {
+    /// A plaintext HTTP/1.1 connection of its own to `url`.
+    pub fn plain(url: impl Into<String>) -> Self {
+        BareConnection {
+            url: url.into(),
+            local_addr: None,
+            connection: Connection::default(),
+        }
+    }
+}
 
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct BareHttpConfig {
-    /// One URL and source address per connection.
-    pub connections: Vec<(String, Option<std::net::IpAddr>)>,
+    /// One per connection.
+    pub connections: Vec<BareConnection>,
     /// Time between a connection's requests, as the polling clients' (zero: back to back).
     pub interval: Duration,
     /// Worker threads (one current-thread runtime each), as the phase's.
@@ -64,7 +87,7 @@ pub fn measure(
                     let local = tokio::task::LocalSet::new();
                     local.block_on(&rt, async move {
                         let mut set = tokio::task::JoinSet::new();
-                        for (i, (url, addr)) in share {
+                        for (i, conn) in share {
                             // Start phases spread evenly over one interval, like the clients'
                             // jittered starts.
                             let offset = interval.mul_f64(i as f64 / n as f64);
@@ -72,7 +95,7 @@ pub fn measure(
                             set.spawn_local(async move {
                                 tokio::select! {
                                     _ = stop.cancelled() => {}
-                                    _ = connection(url, addr, interval, offset, &ok, &failed) => {}
+                                    _ = connection(conn, interval, offset, &ok, &failed) => {}
                                 }
                             });
                         }
@@ -129,14 +152,14 @@ fn sleep_or_cancel(d: Duration, cancel: &CancellationToken) -> bool {
 
 /// One connection: send, read the body, count; on the schedule when `interval` is not zero.
 async fn connection(
-    url: String,
-    addr: Option<std::net::IpAddr>,
+    conn: BareConnection,
     interval: Duration,
     offset: Duration,
     ok: &AtomicU64,
     failed: &AtomicU64,
 ) {
-    let http = http_client(addr);
+    let http = conn.connection.client(conn.local_addr);
+    let url = conn.url;
     let mut due = tokio::time::Instant::now() + offset;
     loop {
         if !interval.is_zero() {
@@ -202,7 +225,7 @@ mod tests {
     fn counts_requests_and_cpu_in_the_window() {
         let url = server();
         let cfg = BareHttpConfig {
-            connections: (0..4).map(|_| (url.clone(), None)).collect(),
+            connections: (0..4).map(|_| BareConnection::plain(&url)).collect(),
             interval: Duration::from_millis(20),
             workers: 2,
             warmup: Duration::from_millis(200),
@@ -222,7 +245,7 @@ mod tests {
         let cancel = CancellationToken::new();
         cancel.cancel();
         let cfg = BareHttpConfig {
-            connections: vec![(url, None)],
+            connections: vec![BareConnection::plain(url)],
             interval: Duration::ZERO,
             workers: 1,
             warmup: Duration::from_secs(5),

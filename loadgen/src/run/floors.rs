@@ -6,7 +6,7 @@ use std::time::Instant;
 use tickbench_wire::{Transport, TransportSummary};
 
 use crate::error::Error;
-use crate::floor::bare_http::{self, BareHttpConfig};
+use crate::floor::bare_http::{self, BareConnection, BareHttpConfig};
 use crate::floor::{FanoutConfig, FanoutFloor};
 use crate::results::ResultsDir;
 use crate::run::driver::{floor_task, Coordinator};
@@ -38,7 +38,11 @@ impl Coordinator {
                 if let Some(s) = c.symbols.as_deref().filter(|s| !s.is_empty()) {
                     crate::clients::http::push_symbols(&mut url, s);
                 }
-                (url, c.local_addr)
+                BareConnection {
+                    url,
+                    local_addr: c.local_addr,
+                    connection: c.connection,
+                }
             })
             .collect();
         let cfg = BareHttpConfig {

@@ -1,5 +1,6 @@
 //! Both sides of the WebSocket messages (`GET /ws`): what the server sends ([`tick`], [`control`],
-//! [`batch`], [`ack`], read back by [`decode`]) and the client's ops ([`Op`]), plus the close
+//! [`batch`], [`ack`], read back by [`decode`], or without allocating per tick by [`decode_into`])
+//! and the client's ops ([`Op`]), plus the close
 //! codes the server ends a session with.
 //!
 //! Every message is a text frame holding one JSON object:
@@ -19,7 +20,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::batch;
-use super::frame::{decode_object, first_key, Frame, ParseError};
+use super::borrowed::{decode_batch_ref, decode_object_into, BatchRef};
+use super::frame::{decode_object, first_key, Frame, Next, ParseError};
 use crate::query::MAX_SYMBOLS;
 use crate::tick::{Batch, Control, Gap};
 
@@ -126,6 +128,33 @@ pub fn decode(payload: &[u8]) -> Result<Down, ParseError> {
         Some(b"next") => Ok(Down::Batch(batch::decode(payload)?)),
         Some(b"ack") => Ok(Down::Ack(serde_json::from_slice::<AckMsg>(payload)?.ack)),
         _ => Ok(Down::Frame(decode_object(payload)?)),
+    }
+}
+
+/// One message from the server, decoded without allocating per tick (the load generator's path,
+/// as [`FrameParser::next_frame_into`](super::FrameParser::next_frame_into) is for the HTTP
+/// streams): a tick goes into the caller's reused [`Tick`](crate::Tick), a batch's ticks borrow
+/// from the message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DownRef<'a> {
+    /// A tick (decoded into the caller's tick) or a control frame.
+    Next(Next),
+    /// Several ticks of a catch-up, with the gap notice before them, if any.
+    Batch(BatchRef<'a>),
+    /// An op was applied.
+    Ack(Ack),
+}
+
+/// [`decode`] with a tick decoded into `tick` (its symbol's buffer reused) and a batch borrowing
+/// from `payload`: the same messages, the same errors. On error `tick` is unchanged.
+pub fn decode_into<'a>(
+    payload: &'a [u8],
+    tick: &mut crate::Tick,
+) -> Result<DownRef<'a>, ParseError> {
+    match first_key(payload) {
+        Some(b"next") => Ok(DownRef::Batch(decode_batch_ref(payload)?)),
+        Some(b"ack") => Ok(DownRef::Ack(serde_json::from_slice::<AckMsg>(payload)?.ack)),
+        _ => Ok(DownRef::Next(decode_object_into(payload, tick)?)),
     }
 }
 
@@ -293,6 +322,59 @@ mod tests {
         assert_eq!(code(&" ".repeat(MAX_CLIENT_MESSAGE + 1)), close::TOO_BIG);
         let e = Op::parse("[1]").unwrap_err();
         assert!(e.reason.contains("subscribe"), "{e}");
+    }
+
+    /// The borrowed decoder reads every message as [`decode`] does, into one reused tick.
+    #[test]
+    fn decode_into_matches_decode() {
+        let journal: Vec<(u64, Vec<u8>)> = [mk(16, 3, "AAPL"), mk(17, 1, "A\"<B")]
+            .iter()
+            .map(|t| (t.seq, serde_json::to_vec(t).unwrap()))
+            .collect();
+        let msgs: Vec<Vec<u8>> = vec![
+            tick(TICK1.as_bytes()).to_vec(),
+            tick(TICK2.as_bytes()).to_vec(),
+            control(&Control::Gap(Gap { from: 2, to: 15 })).into_bytes(),
+            control(&Control::Heartbeat(7)).into_bytes(),
+            control(&Control::bye()).into_bytes(),
+            batch(18, &journal, Some(Gap { from: 2, to: 15 })),
+            batch(18, &journal[..0], None),
+            ack(OpName::Subscribe, 42).into_bytes(),
+        ];
+        let mut into = crate::framing::empty_tick();
+        for m in &msgs {
+            let owned = decode(m).unwrap();
+            let got = match decode_into(m, &mut into).unwrap() {
+                DownRef::Next(Next::Tick) => Down::Frame(Frame::Tick(into.clone())),
+                DownRef::Next(Next::Frame(f)) => Down::Frame(f),
+                DownRef::Ack(a) => Down::Ack(a),
+                DownRef::Batch(b) => {
+                    let mut ticks = Vec::new();
+                    for t in &b.ticks {
+                        t.write_into(&mut into);
+                        ticks.push(into.clone());
+                    }
+                    Down::Batch(Batch {
+                        next: b.next,
+                        ticks,
+                        gap: b.gap,
+                    })
+                }
+            };
+            assert_eq!(got, owned);
+        }
+        for bad in [
+            &b""[..],
+            b"{",
+            b"\xff",
+            br#"{"next":1}"#,
+            br#"{"ack":1}"#,
+            b"[]",
+        ] {
+            let before = into.clone();
+            assert!(decode_into(bad, &mut into).is_err(), "{bad:?}");
+            assert_eq!(into, before);
+        }
     }
 
     #[test]
