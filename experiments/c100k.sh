@@ -5,7 +5,7 @@
 # clients fail over to the others by cursor. Prints the C100K table from agents.json and
 # summary.json. Validate small first: CLIENTS=600 EDGES=2 AGENTS=2 DURATION=30s KILL_AT=20 ./experiments/c100k.sh
 #
-# Parameters (environment): CLIENTS (100000), EDGES (7), AGENTS (6), DURATION (300s, measured),
+# Parameters (environment): CLIENTS (100000), EDGES (7), AGENTS (7), DURATION (300s, measured),
 # RAMP (60s), WARMUP (10s), KILL_AT (seconds after the coordinator starts; 0 = no kill; default
 # the middle of the measured window), SYMBOLS (500), RATE (10), WATCH (10), TRANSPORTS (sse),
 # BIN (target/release/tickbench), OUT (results), NATS_PORT (4333), WORKERS (per agent, 1).
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 
 CLIENTS=${CLIENTS:-100000}
 EDGES=${EDGES:-7}
-AGENTS=${AGENTS:-6}
+AGENTS=${AGENTS:-7}
 DURATION=${DURATION:-300s}
 RAMP=${RAMP:-60s}
 WARMUP=${WARMUP:-10s}

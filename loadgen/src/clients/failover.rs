@@ -3,11 +3,15 @@
 //! feed hold identical `seq`/`sseq`/`ts` (and epoch), so the cursor, `Last-Event-ID` and the
 //! sequence checker's baselines stay valid on the new edge: a move loses nothing.
 //!
-//! "Gone" means [`FAILURES_BEFORE_MOVE`] failures in a row that say the edge itself is unreachable
-//! (connect refused, reset, timeout, a stream that ended without `bye`): the first is retried on
-//! the same edge after the usual backoff, as any reconnect is, so an edge that merely dropped a
-//! connection keeps its clients. A status answer (503, 400) never moves a client: the edge is
-//! up. Where a client moves is spread by its seed, so one dead edge's clients spread evenly over
+//! "Gone" means [`FAILURES_BEFORE_MOVE`] failures in a row that say the edge itself cannot serve
+//! the client (connect refused, reset, timeout, a stream that ended without `bye`, or a 503: the
+//! edge is at its connection limit): the first is retried on the same edge after the usual
+//! backoff (and `Retry-After`), as any reconnect is, so an edge that merely dropped a connection
+//! keeps its clients. Other answers (400, 404, ...) never move a client: the edge is up and
+//! another would say the same. The 503 matters at scale: when an edge dies, its clients fill the
+//! others, and a client refused by a full edge must try the next one rather than wait on it
+//! (the first C100K run here, 503s not moving, left 10,000 clients retrying full edges for a
+//! minute while another edge stood empty). Where a client moves is spread by its seed, so one dead edge's clients spread evenly over
 //! the others instead of all landing on the next one.
 //!
 //! The takeover time runs from the moment the connection was lost to the first tick received on
@@ -69,7 +73,9 @@ impl Failover {
     /// An attempt failed with `kind`; the edge to move to when that makes the current one gone.
     pub fn failed(&mut self, kind: Option<ErrorKind>) -> Option<reqwest::Url> {
         match kind {
-            Some(ErrorKind::Connect | ErrorKind::Io | ErrorKind::Timeout) => self.failures += 1,
+            Some(
+                ErrorKind::Connect | ErrorKind::Io | ErrorKind::Timeout | ErrorKind::Status(503),
+            ) => self.failures += 1,
             Some(ErrorKind::Status(_) | ErrorKind::Parse) | None => return None,
         }
         if self.failures < FAILURES_BEFORE_MOVE {
@@ -116,9 +122,9 @@ mod tests {
             "the first loss is retried"
         );
         assert_eq!(
-            f.failed(Some(ErrorKind::Status(503))),
+            f.failed(Some(ErrorKind::Status(400))),
             None,
-            "an answer is no loss"
+            "an answer other than 503 is no loss"
         );
         assert_eq!(
             f.failed(Some(ErrorKind::Connect)),
@@ -157,5 +163,18 @@ mod tests {
         }
         assert_eq!(per.len(), 6);
         assert!(per.values().all(|&n| n == 100), "{per:?}");
+    }
+
+    #[test]
+    fn a_full_edge_is_left_like_a_gone_one() {
+        let others: Arc<[reqwest::Url]> = Arc::from(vec![url(2), url(3)]);
+        let mut f = Failover::new(url(1), Some(others), 0).unwrap();
+        f.connection_lost();
+        assert_eq!(f.failed(Some(ErrorKind::Status(503))), None, "retried once");
+        assert_eq!(
+            f.failed(Some(ErrorKind::Status(503))),
+            Some(url(2)),
+            "a second 503 in a row moves the client"
+        );
     }
 }
