@@ -331,7 +331,7 @@ pub struct TransportSummary {
 
 /// Edge takeovers of a phase (`run --failover`): a client's edge was gone (refused, reset, or
 /// its stream ended without `bye`, twice in a row) and it resumed by its cursor on another edge.
-/// Times run from the moment the connection was lost to the first tick received on the new edge,
+/// Times run from the moment the connection was lost to the new edge's answer (resumed by cursor),
 /// from the merged histogram of every takeover in the measured window.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default, JsonSchema)]
 pub struct Takeover {

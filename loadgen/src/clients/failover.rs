@@ -14,8 +14,10 @@
 //! minute while another edge stood empty). Where a client moves is spread by its seed, so one dead edge's clients spread evenly over
 //! the others instead of all landing on the next one.
 //!
-//! The takeover time runs from the moment the connection was lost to the first tick received on
-//! the new edge, and is reported through [`Sink::takeover`](super::sink::Sink::takeover).
+//! The takeover time runs from the moment the connection was lost to the new edge's answer (the
+//! stream or request resumed there by cursor; ticks missed meanwhile come right after it, in
+//! order). Not to the next tick: with a watchlist that ticks every few seconds, that would time
+//! the market, not the takeover. Reported through [`Sink::takeover`](super::sink::Sink::takeover).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -95,7 +97,8 @@ impl Failover {
         }
     }
 
-    /// A tick arrived: the takeover time if this ends a move, and the clock stops either way.
+    /// The edge answered (or a tick arrived): the takeover time if this ends a move, and the
+    /// clock stops either way.
     #[inline]
     pub fn delivered(&mut self) -> Option<Duration> {
         let at = self.lost_at.take()?;
@@ -133,7 +136,7 @@ mod tests {
         );
         assert!(
             f.delivered().is_some(),
-            "the first tick there ends the takeover"
+            "the first answer or tick there ends the takeover"
         );
         assert!(f.delivered().is_none());
         // A loss and a reconnect on the same edge is no takeover.

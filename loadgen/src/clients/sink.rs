@@ -69,7 +69,7 @@ pub trait Sink {
     /// The server's epoch changed: a different stream whose seqs and sseqs start again; the
     /// client starts over from its oldest tick. A viewer drops its baselines here.
     fn new_stream(&self, _old_epoch: u64, _new_epoch: u64) {}
-    /// The client moved to another edge (`--failover`) and got its first tick there, `us` after
-    /// it lost the connection to the edge it left.
+    /// The client moved to another edge (`--failover`) and was answered there (resumed by its
+    /// cursor), `us` after it lost the connection to the edge it left.
     fn takeover(&self, _us: u64) {}
 }

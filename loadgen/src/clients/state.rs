@@ -166,6 +166,8 @@ impl<S: Sink> ClientState<S> {
         if let Some(f) = &mut self.failover {
             f.established();
         }
+        // On the edge it moved to, the answer is the resume: the takeover ends here.
+        self.took_over();
         if !self.up {
             self.up = true;
             self.sink.connected(true);

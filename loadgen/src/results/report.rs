@@ -188,7 +188,7 @@ pub fn render_report(summary: &Summary) -> String {
         .filter_map(|t| Some((t, t.takeover?)))
         .collect();
     if !moved.is_empty() {
-        out.push_str("## Edge failover (`--failover`)\n\nClients whose edge was gone moved to another edge of the same feed and resumed by their cursor; a takeover runs from the lost connection to the first tick on the new edge.\n\n| transport | takeovers | p50 ms | p99 ms | max ms |\n|---|--:|--:|--:|--:|\n");
+        out.push_str("## Edge failover (`--failover`)\n\nClients whose edge was gone moved to another edge of the same feed and resumed by their cursor; a takeover runs from the lost connection to the new edge's answer (resumed by cursor).\n\n| transport | takeovers | p50 ms | p99 ms | max ms |\n|---|--:|--:|--:|--:|\n");
         for (t, k) in moved {
             let _ = writeln!(
                 out,
