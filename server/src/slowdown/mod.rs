@@ -58,11 +58,12 @@ async fn middleware(State(st): State<Arc<AppState>>, req: Request, next: Next) -
     {
         None => resp,
         Some(s) => {
-            let factor = s.factor;
+            let (factor, extra) = (s.factor, s.extra);
             resp.map(|b| {
                 Body::from_stream(Held {
                     inner: Box::pin(b.into_data_stream()),
                     factor,
+                    extra,
                     ready: VecDeque::new(),
                     ended: false,
                     registered: None,
@@ -75,12 +76,14 @@ async fn middleware(State(st): State<Arc<AppState>>, req: Request, next: Next) -
 /// Chunks the inner stream yielded (stamped with when it did) but not yet released.
 const HELD_MAX: usize = 1024;
 
-/// A stream whose chunks are each released at `ts + factor × (yielded − ts)`. The inner stream
-/// keeps being polled while a chunk is held, so `yielded` is when the server would have sent the
+/// A stream whose chunks are each released at `ts + factor × (yielded − ts) + extra`. The inner
+/// stream keeps being polled while a chunk is held, so `yielded` is when the server would have sent the
 /// chunk: holding one chunk does not make the next one's hold longer (holds do not compound).
 struct Held {
     inner: Pin<Box<dyn Stream<Item = Result<Bytes, axum::Error>> + Send>>,
     factor: f64,
+    /// Added to every tick's hold.
+    extra: Duration,
     /// Chunks yielded by `inner`, each with the moment it is due.
     ready: VecDeque<(Instant, Result<Bytes, axum::Error>)>,
     ended: bool,
@@ -100,8 +103,9 @@ impl Stream for Held {
                     this.ready.push_back((Instant::now(), Err(e)));
                 }
                 Poll::Ready(Some(Ok(b))) => {
-                    let hold = first_ts(&b)
-                        .map_or(Duration::ZERO, |ts| hold_for(ts, now_micros(), this.factor));
+                    let hold = first_ts(&b).map_or(Duration::ZERO, |ts| {
+                        hold_for(ts, now_micros(), this.factor) + this.extra
+                    });
                     this.ready.push_back((Instant::now() + hold, Ok(b)));
                 }
                 Poll::Ready(None) => this.ended = true,
@@ -231,6 +235,15 @@ mod tests {
         assert_eq!((s.transport, s.factor), (Transport::Sse, 2.0));
         assert_eq!(s.to_string(), "sse=2");
         assert!("sse".parse::<Slowdown>().is_err());
+        let s: Slowdown = "sse=+1.5ms".parse().unwrap();
+        assert_eq!(
+            (s.factor, s.extra),
+            (1.0, Duration::from_micros(1500)),
+            "an added delay"
+        );
+        assert_eq!(s.to_string(), "sse=+1.5ms");
+        assert!("sse=+1.5".parse::<Slowdown>().is_err());
+        assert!("ws=+1ms".parse::<Slowdown>().is_err());
         assert!("sse=0.5".parse::<Slowdown>().is_err());
         assert!("sse=x".parse::<Slowdown>().is_err());
         assert!("nope=2".parse::<Slowdown>().is_err());
