@@ -90,7 +90,17 @@ async fn restart_with_same_epoch_continues_the_stream() {
     let win = win["ticks"].as_array().unwrap().clone();
     assert_eq!(win.len(), 20);
     let lo = win[0]["seq"].as_u64().unwrap();
-    let (_, full) = get_json(&format!("{}/poll?since={lo}&limit=20", b.url())).await;
+    // `c` replays up to now at start, while `b`'s paced generator may publish the window's last
+    // tick a moment later: wait (bounded) until `b` holds all 20 before comparing.
+    let mut full = serde_json::Value::Null;
+    for _ in 0..200 {
+        let (_, f) = get_json(&format!("{}/poll?since={lo}&limit=20", b.url())).await;
+        full = f;
+        if full["ticks"].as_array().map_or(0, Vec::len) >= 20 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     assert_eq!(full["ticks"].as_array().unwrap()[..], win[..]);
     // Quotes were carried through the skipped ticks too.
     let (_, qc) = get_json(&format!("{}/snapshot?symbols=AAPL", c.url())).await;
