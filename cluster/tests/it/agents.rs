@@ -9,7 +9,7 @@ use tickbench_cluster::agent::worker;
 use tickbench_server::feed::nats::connect;
 use tokio_util::sync::CancellationToken;
 
-use crate::support::{broker, edge, feed};
+use crate::support::{broker, coordination, edge, feed};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_agents_merge_into_one_run_whose_counts_are_their_sums() {
@@ -35,25 +35,15 @@ async fn two_agents_merge_into_one_run_whose_counts_are_their_sums() {
     let done = coordinate(
         &client,
         &Coordination {
-            agents: 2,
-            targets: vec![a.url(), b.url()],
-            clients: 40,
-            run_args: [
-                "--transports=sse,poll",
-                "--duration=2s",
-                "--ramp=1s",
-                "--warmup=1s",
-                "--no-fanout-floor",
-                "--workers=1",
-            ]
-            .map(String::from)
-            .to_vec(),
-            label: "agents".into(),
-            out: out.path().to_path_buf(),
-            wait: Duration::from_secs(20),
-            start_delay: Duration::from_millis(500),
-            dead_after: Duration::from_secs(30),
             procs: vec![("me".into(), std::process::id())],
+            ..coordination(
+                vec![a.url(), b.url()],
+                40,
+                "sse,poll",
+                "2s",
+                "agents",
+                out.path(),
+            )
         },
     )
     .await
@@ -146,25 +136,8 @@ async fn a_killed_agents_data_up_to_its_death_is_kept_and_marked_partial() {
     let done = coordinate(
         &client,
         &Coordination {
-            agents: 2,
-            targets: vec![a.url(), b.url()],
-            clients: 40,
-            run_args: [
-                "--transports=sse",
-                "--duration=6s",
-                "--ramp=1s",
-                "--warmup=1s",
-                "--no-fanout-floor",
-                "--workers=1",
-            ]
-            .map(String::from)
-            .to_vec(),
-            label: "lost".into(),
-            out: out.path().to_path_buf(),
-            wait: Duration::from_secs(20),
-            start_delay: Duration::from_millis(500),
             dead_after: Duration::from_secs(3),
-            procs: Vec::new(),
+            ..coordination(vec![a.url(), b.url()], 40, "sse", "6s", "lost", out.path())
         },
     )
     .await

@@ -5,13 +5,13 @@
 
 use std::time::Duration;
 
-use tickbench_cluster::agent::coordinator::{coordinate, Coordination};
+use tickbench_cluster::agent::coordinator::coordinate;
 use tickbench_cluster::agent::worker;
 use tickbench_server::feed::nats::connect;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
-use crate::support::{broker, edge, feed};
+use crate::support::{broker, coordination, edge, feed};
 
 /// A TCP front for an edge that can be killed abruptly: its listener closes (new connections
 /// are refused) and every connection through it is dropped at once, as when the edge's process
@@ -66,27 +66,14 @@ async fn killing_an_edge_moves_its_clients_to_the_other_without_loss() {
     let client = connect(&url).await.unwrap();
     let done = coordinate(
         &client,
-        &Coordination {
-            agents: 2,
-            targets: vec![url_a.clone(), url_b.clone()],
-            clients: 200,
-            run_args: [
-                "--transports=sse",
-                "--duration=8s",
-                "--ramp=1s",
-                "--warmup=1s",
-                "--no-fanout-floor",
-                "--workers=1",
-            ]
-            .map(String::from)
-            .to_vec(),
-            label: "edge-kill".into(),
-            out: out.path().to_path_buf(),
-            wait: Duration::from_secs(20),
-            start_delay: Duration::from_millis(500),
-            dead_after: Duration::from_secs(30),
-            procs: Vec::new(),
-        },
+        &coordination(
+            vec![url_a.clone(), url_b.clone()],
+            200,
+            "sse",
+            "8s",
+            "edge-kill",
+            out.path(),
+        ),
     )
     .await
     .expect("the run finishes");

@@ -143,3 +143,35 @@ pub async fn range(base: &str, from: u64, to: u64) -> Vec<Value> {
     c.ticks.truncate((to + 1 - from) as usize);
     c.ticks
 }
+
+/// A coordinated run of `clients` over two agents and `targets` with the tests' usual settings
+/// (one worker per agent, 1 s ramp and warm-up, no fan-out floor); tests override fields.
+pub fn coordination(
+    targets: Vec<String>,
+    clients: u64,
+    transports: &str,
+    duration: &str,
+    label: &str,
+    out: &std::path::Path,
+) -> tickbench_cluster::agent::coordinator::Coordination {
+    tickbench_cluster::agent::coordinator::Coordination {
+        agents: 2,
+        targets,
+        clients,
+        run_args: [
+            format!("--transports={transports}"),
+            format!("--duration={duration}"),
+            "--ramp=1s".into(),
+            "--warmup=1s".into(),
+            "--no-fanout-floor".into(),
+            "--workers=1".into(),
+        ]
+        .to_vec(),
+        label: label.into(),
+        out: out.to_path_buf(),
+        wait: Duration::from_secs(20),
+        start_delay: Duration::from_millis(500),
+        dead_after: Duration::from_secs(30),
+        procs: Vec::new(),
+    }
+}
