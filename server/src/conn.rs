@@ -19,6 +19,7 @@
 //! which keeps the connection's slot while it runs ([`ConnCtl::session_started`]) and is reset
 //! through the same handle, the socket closing with RST ([`ResetIo`]).
 
+use std::os::fd::AsRawFd;
 use std::pin::Pin;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
@@ -36,6 +37,7 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
+use crate::fanout::RawSocket;
 use crate::metrics::Metrics;
 
 /// How often a connection task checks whether its streams fell too far behind, for
@@ -76,6 +78,9 @@ pub struct ConnCtl {
     /// HTTP/1.1: the connection writes the response to the request being answered itself
     /// (`crate::direct`), and takes a stream's body as ready-made HTTP/1.1 chunks.
     writes_chunks: AtomicBool,
+    /// A plain (not TLS) HTTP/1.1 connection's socket, for the fan-out writer to write a
+    /// stream's ticks to while the stream is parked with it (`crate::fanout`).
+    raw: Option<RawSocket>,
 }
 
 /// A response extension: the body's data frames are already HTTP/1.1 chunks (the stream saw
@@ -84,12 +89,21 @@ pub struct ConnCtl {
 pub struct PreChunked;
 
 impl ConnCtl {
-    /// The handle of an HTTP/1.1 connection whose socket is `socket`.
-    pub fn for_socket(socket: ResetFlag) -> ConnCtl {
+    /// The handle of an HTTP/1.1 connection whose socket is `socket` (`raw`: the socket
+    /// itself, when the connection is plain TCP).
+    pub fn for_socket(socket: ResetFlag, raw: Option<RawSocket>) -> ConnCtl {
         ConnCtl {
             socket: Some(socket),
+            raw,
             ..ConnCtl::default()
         }
+    }
+
+    /// The plain socket a stream written by the connection itself may be parked on (see
+    /// `crate::fanout`): `None` unless the connection is plain TCP and writes the response
+    /// itself ([`ConnCtl::writes_chunks`]).
+    pub fn raw_socket(&self) -> Option<&RawSocket> {
+        self.raw.as_ref().filter(|_| self.writes_chunks())
     }
 
     fn slot(&self) -> std::sync::MutexGuard<'_, Option<(Transport, Option<Instant>)>> {
@@ -311,6 +325,8 @@ impl HttpBody for CutBody {
 pub struct ResetIo {
     tcp: TcpStream,
     flag: ResetFlag,
+    /// Closed (no more writes through it) before `tcp` is.
+    raw: RawSocket,
 }
 
 /// Shared with [`ResetIo`]: set it, then drop the connection, to reset the socket.
@@ -325,12 +341,19 @@ impl ResetFlag {
 
 impl ResetIo {
     pub fn new(tcp: TcpStream, flag: ResetFlag) -> ResetIo {
-        ResetIo { tcp, flag }
+        let raw = RawSocket::new(tcp.as_raw_fd());
+        ResetIo { tcp, flag, raw }
+    }
+
+    /// The socket, for the fan-out writer; unusable once this is dropped.
+    pub fn raw_socket(&self) -> RawSocket {
+        self.raw.clone()
     }
 }
 
 impl Drop for ResetIo {
     fn drop(&mut self) {
+        self.raw.close();
         if self.flag.0.load(Relaxed) {
             if let Err(e) = self.tcp.set_zero_linger() {
                 tracing::debug!("SO_LINGER 0: {e}");

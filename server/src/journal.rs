@@ -163,6 +163,17 @@ pub struct FramedRead {
     pub next: u64,
 }
 
+/// One tick as [`Journal::read_fanout`] hands it out.
+#[derive(Debug, Clone)]
+pub struct FanoutTick {
+    pub seq: u64,
+    pub sym: u32,
+    /// The tick's frame as an HTTP/1.1 chunk.
+    pub chunk: Bytes,
+    /// The frame's length without the chunk framing (what a delivery counts as body bytes).
+    pub len: usize,
+}
+
 /// Which symbols a reader wants: a bitset over symbol ids (`None` = all), so the per-tick test
 /// is one shift and mask.
 #[derive(Debug, Clone, Default)]
@@ -547,6 +558,39 @@ impl Journal {
         }
         res.next = seq;
         res
+    }
+
+    /// For the fan-out writer ([`crate::fanout`]): every tick with `from <= seq < to` still
+    /// retained (at most [`SCAN_MAX`]), each framed in `f` as an HTTP/1.1 chunk, appended to
+    /// `out` in seq order (shared slices; a tick published before any stream of `f` was open is
+    /// framed here). Returns the oldest retained seq, so the caller can tell a reader whose
+    /// cursor fell out.
+    pub fn read_fanout(&self, from: u64, to: u64, f: Framed, out: &mut Vec<FanoutTick>) -> u64 {
+        let g = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        let start = from.max(g.first).min(g.next);
+        let offset = (start - g.first) as usize;
+        let n = (to.min(g.next).saturating_sub(start) as usize).min(SCAN_MAX);
+        for (i, e) in g.ring.range(offset..offset + n).enumerate() {
+            let seq = start + i as u64;
+            let (chunk, len) = match e.framed(f, true) {
+                Some(b) => {
+                    let len = b.len() - e.hdr[f.index()] as usize - 2;
+                    (b, len)
+                }
+                None => {
+                    let mut frame = Vec::new();
+                    f.tick(&mut frame, seq, e.json_slice());
+                    (crate::frames::chunk_bytes(&frame), frame.len())
+                }
+            };
+            out.push(FanoutTick {
+                seq,
+                sym: e.sym,
+                chunk,
+                len,
+            });
+        }
+        g.first
     }
 
     /// Latest quotes of `ids` (all when `None`) and the cursor consistent with them.

@@ -72,6 +72,7 @@ pub mod conn;
 pub mod direct;
 pub mod endpoints;
 pub mod error;
+pub mod fanout;
 pub mod feed;
 pub mod frames;
 pub mod generator;

@@ -51,6 +51,12 @@ pub struct Metrics {
     pub generator_lag_us: AtomicU64,
     /// Worst value `generator_lag_us` has had.
     pub generator_lag_max_us: AtomicU64,
+    /// Deliveries written by the fan-out writer's shards (streams parked at the head; see
+    /// `crate::fanout`), also counted in their transport's deliveries.
+    pub fanout_deliveries: AtomicU64,
+    /// Streams the fan-out writer handed back to their own task (socket full, or a cursor to
+    /// catch up by).
+    pub fanout_returns: AtomicU64,
 }
 
 impl Metrics {
@@ -128,6 +134,18 @@ impl Metrics {
             "Ticks published by the paced generator.",
             "counter",
             self.ticks_published.load(Relaxed).to_string(),
+        );
+        one(
+            "tickbench_fanout_deliveries_total",
+            "Deliveries written by the fan-out writer (streams at the journal head, one pass per publish).",
+            "counter",
+            self.fanout_deliveries.load(Relaxed).to_string(),
+        );
+        one(
+            "tickbench_fanout_returns_total",
+            "Streams the fan-out writer handed back to their own task (socket full, or behind).",
+            "counter",
+            self.fanout_returns.load(Relaxed).to_string(),
         );
         one(
             "tickbench_generator_lag_seconds",

@@ -57,6 +57,7 @@ use tokio_util::task::TaskTracker;
 use crate::api_error::ApiError;
 use crate::conn::{watch_period, ConnCtl, CutBody, ResetFlag, ResetIo, Streams};
 use crate::direct::{self, Answered};
+use crate::fanout::RawSocket;
 use crate::metrics::Metrics;
 use crate::preface::{detect, Prefixed, Protocol};
 use crate::state::AppState;
@@ -230,8 +231,9 @@ async fn connection(tcp: TcpStream, sh: Arc<Shared>) {
     let timeout = sh.state.config.header_timeout;
     match sh.tls.clone() {
         None => {
+            let raw = io.raw_socket();
             if let Some((proto, io)) = open(detect(io), timeout, &sh).await {
-                serve(proto, io, &sh, flag).await;
+                serve(proto, io, &sh, flag, Some(raw)).await;
             }
         }
         Some(tls) => {
@@ -239,7 +241,7 @@ async fn connection(tcp: TcpStream, sh: Arc<Shared>) {
             // So is what runs on it: a TLS session is larger than a plain connection's task.
             let opening = Box::pin(async move { detect(tls.acceptor().accept(io).await?).await });
             if let Some((proto, io)) = open(opening, timeout, &sh).await {
-                Box::pin(serve(proto, io, &sh, flag)).await;
+                Box::pin(serve(proto, io, &sh, flag, None)).await;
             }
         }
     }
@@ -268,14 +270,20 @@ where
     }
 }
 
-async fn serve<I>(proto: Protocol, io: Prefixed<I>, sh: &Shared, flag: ResetFlag)
-where
+/// `raw`: the socket itself when the connection is plain TCP (see `crate::fanout`).
+async fn serve<I>(
+    proto: Protocol,
+    io: Prefixed<I>,
+    sh: &Shared,
+    flag: ResetFlag,
+    raw: Option<RawSocket>,
+) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     // hyper's connection futures are boxed: a connection task's own future is then only what a
     // stream written by `direct` needs, and every idle subscriber's task is that small.
     let end = match proto {
-        Protocol::Http1 => serve_h1(io, sh, &flag).await,
+        Protocol::Http1 => serve_h1(io, sh, &flag, raw).await,
         Protocol::Http2 => Box::pin(serve_h2(io, sh, &flag)).await,
     };
     match end {
@@ -287,11 +295,16 @@ where
 
 /// HTTP/1.1 (with upgrades): one [`ConnCtl`] for the connection, whose requests follow each
 /// other. A first request for a stream is answered by [`direct`]; hyper serves the rest.
-async fn serve_h1<I>(mut io: Prefixed<I>, sh: &Shared, flag: &ResetFlag) -> ConnEnd
+async fn serve_h1<I>(
+    mut io: Prefixed<I>,
+    sh: &Shared,
+    flag: &ResetFlag,
+    raw: Option<RawSocket>,
+) -> ConnEnd
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let ctl = Arc::new(ConnCtl::for_socket(flag.clone()));
+    let ctl = Arc::new(ConnCtl::for_socket(flag.clone(), raw));
     match direct::first_request(&mut io, &sh.router, &ctl, &sh.state).await {
         Answered::Hyper => Box::pin(serve_h1_hyper(io, sh, flag, ctl)).await,
         Answered::Closed => ConnEnd::Done(Ok(())),

@@ -7,6 +7,7 @@ use std::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::fanout::Fanout;
 use crate::journal::Journal;
 use crate::market::Universe;
 use crate::metrics::Metrics;
@@ -32,6 +33,8 @@ pub struct AppState {
     pub epoch_us: u64,
     /// Order ids for `POST /api/orders`.
     pub order_ids: AtomicU64,
+    /// Writes the ticks of streams standing at the journal head, one pass per publish.
+    pub fanout: Fanout,
 }
 
 impl AppState {
@@ -42,6 +45,8 @@ impl AppState {
     /// built on [`universe`](Self::universe) and [`journal`](Self::journal) publishes them.
     pub fn new(config: Config, epoch_us: u64) -> AppState {
         let universe = config.universe();
+        // `--debug-slow` holds each chunk of a stream: nothing may write around it.
+        let config_fanout = config.debug_slow.is_empty();
         let journal = Arc::new(Journal::new(&universe, config.retain, epoch_us));
         AppState {
             config,
@@ -52,6 +57,7 @@ impl AppState {
             started: Instant::now(),
             epoch_us,
             order_ids: AtomicU64::new(0),
+            fanout: Fanout::new(config_fanout),
         }
     }
 }

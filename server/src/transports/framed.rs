@@ -32,6 +32,7 @@ use tokio_util::sync::WaitForCancellationFutureOwned;
 use super::delivery;
 use super::feed::{CHUNK_BYTES, CHUNK_TICKS};
 use crate::conn::{Conn, ConnCtl};
+use crate::fanout::{Member, RawSocket, Slot, SlotState};
 use crate::frames::{self, Framed};
 use crate::journal::{FramingUse, SymFilter};
 use crate::metrics::OpenGuard;
@@ -80,13 +81,28 @@ pub struct FramedFeed {
     chunked: bool,
     /// It returned `Pending` while standing at the head.
     waiting: bool,
+    /// Set when the stream may be parked with the fan-out writer (`crate::fanout`).
+    park: Option<Parking>,
     phase: Phase,
     _open: OpenGuard,
     _framing: FramingUse,
 }
 
+/// A stream's side of the fan-out writer (`crate::fanout`).
+struct Parking {
+    slot: Arc<Slot>,
+    socket: RawSocket,
+    /// Parkings so far; the current one's number while parked.
+    count: u64,
+    parked: bool,
+}
+
 impl Drop for FramedFeed {
     fn drop(&mut self) {
+        if let Some(p) = &self.park {
+            // Before the connection closes the socket: no shard writes for this stream again.
+            *p.slot.lock() = SlotState::Own;
+        }
         if let Some(c) = &self.conn {
             c.stream_ended();
         }
@@ -114,7 +130,18 @@ impl FramedFeed {
             pre = frames::chunk_bytes(&pre).into();
         }
         let heartbeat_at = Instant::now() + state.config.heartbeat;
+        let park = conn
+            .as_ref()
+            .and_then(|c| c.raw_socket())
+            .filter(|_| chunked && state.fanout.enabled())
+            .map(|socket| Parking {
+                slot: Arc::default(),
+                socket: socket.clone(),
+                count: 0,
+                parked: false,
+            });
         FramedFeed {
+            park,
             preamble: (!pre.is_empty()).then(|| pre.into()),
             cursor: since,
             wait: state.journal.register(&filter),
@@ -162,6 +189,87 @@ impl FramedFeed {
         Poll::Ready(Some(Ok(self.control(&Control::bye()))))
     }
 
+    /// Parks the stream with the fan-out writer if it may be: it stands at the head with
+    /// everything before `cursor` written (the connection polls the body only once it has
+    /// written what the body gave it).
+    fn try_park(&mut self) -> bool {
+        let Some(p) = self.park.as_mut() else {
+            return false;
+        };
+        p.count += 1;
+        p.parked = true;
+        let member = Member {
+            slot: p.slot.clone(),
+            parking: p.count,
+            socket: p.socket.clone(),
+            filter: self.filter.clone(),
+            format: self.format,
+            transport: self.transport,
+        };
+        let s = &self.state;
+        s.fanout
+            .park(member, self.cursor, &s.journal, &s.metrics, &s.cancel);
+        true
+    }
+
+    /// While parked: `Pending` as long as the shard writes for the stream; `Ready` once the
+    /// stream is its own again (handed back, with what the shard could not write, or taken back
+    /// for its heartbeat or `bye`), with its cursor where the shard left it.
+    fn poll_parked(&mut self, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
+        let Some(p) = self.park.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let slot = p.slot.clone();
+        let mut st = slot.watch(cx);
+        let (cursor, last, leftover) = match std::mem::take(&mut *st) {
+            SlotState::Returned {
+                cursor,
+                leftover,
+                last,
+            } => (cursor, last, Some(leftover)),
+            SlotState::Parked {
+                parking,
+                cursor,
+                last,
+            } => {
+                if let Some(l) = last {
+                    let due = Instant::from_std(l) + self.state.config.heartbeat;
+                    self.heartbeat_at = self.heartbeat_at.max(due);
+                }
+                let take_back = self.state.cancel.is_cancelled()
+                    || self.cancelled.as_mut().poll(cx).is_ready()
+                    || self.poll_heartbeat(cx).is_ready();
+                if !take_back {
+                    *st = SlotState::Parked {
+                        parking,
+                        cursor,
+                        last,
+                    };
+                    return Poll::Pending;
+                }
+                (cursor, last, None)
+            }
+            SlotState::Own => (self.cursor, None, None),
+        };
+        drop(st);
+        if let Some(p) = self.park.as_mut() {
+            p.parked = false;
+        }
+        // It stood at the head until now; from here `--max-behind` counts (a reader that stopped
+        // leaves the stream holding the shard's rest, unwritten, and is reset in time).
+        self.caught_up();
+        self.cursor = cursor;
+        if let Some(l) = last {
+            let due = Instant::from_std(l) + self.state.config.heartbeat;
+            self.heartbeat_at = self.heartbeat_at.max(due);
+        }
+        Poll::Ready(leftover.filter(|b| !b.is_empty()))
+    }
+
+    fn parked(&self) -> bool {
+        self.park.as_ref().is_some_and(|p| p.parked)
+    }
+
     /// Ready when the heartbeat is due (the timer is re-armed lazily to `heartbeat_at`).
     fn poll_heartbeat(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         loop {
@@ -192,6 +300,14 @@ impl Stream for FramedFeed {
             Phase::Running => {}
             Phase::Cut => return Poll::Pending,
             Phase::Done => return Poll::Ready(None),
+        }
+        if this.parked() {
+            match this.poll_parked(cx) {
+                Poll::Pending => return Poll::Pending,
+                // What the shard could not write goes first (already counted).
+                Poll::Ready(Some(b)) => return Poll::Ready(Some(Ok(b))),
+                Poll::Ready(None) => {}
+            }
         }
         // The common path: a frame already read.
         if let Some(b) = this.queue.pop_front() {
@@ -258,14 +374,24 @@ impl Stream for FramedFeed {
             if this.cancelled.as_mut().poll(cx).is_ready() {
                 return this.bye();
             }
-            if this.wait.poll_notified(cx).is_ready() {
-                this.caught_up();
-                continue;
-            }
             if this.poll_heartbeat(cx).is_ready() {
                 this.heartbeat_at = Instant::now() + this.state.config.heartbeat;
                 this.caught_up();
                 return Poll::Ready(Some(Ok(this.control(&Control::Heartbeat(now_micros())))));
+            }
+            // At the head with everything written: the fan-out writer takes over, so a publish
+            // wakes no task of this stream (a publish since the read is the shard's to write).
+            if this.try_park() {
+                this.waiting = true;
+                match this.poll_parked(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Some(b)) => return Poll::Ready(Some(Ok(b))),
+                    Poll::Ready(None) => continue,
+                }
+            }
+            if this.wait.poll_notified(cx).is_ready() {
+                this.caught_up();
+                continue;
             }
             this.waiting = true;
             return Poll::Pending;

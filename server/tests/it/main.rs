@@ -6,6 +6,7 @@ mod common;
 mod determinism;
 mod direct;
 mod errors;
+mod fanout;
 mod golden;
 mod h2;
 mod hostile;

@@ -1,0 +1,103 @@
+//! The fan-out writer: streams standing at the journal head are written by a few shard tasks,
+//! one pass per publish, instead of each stream's task being woken to write its own tick.
+//!
+//! # Why
+//! With every stream in its own task, a publish to 2,000 readers is 2,000 task wake-ups, each
+//! polling its connection, its body and its timers to make one `write`: the server spent about
+//! 10 µs of CPU per delivery where the fan-out floor (one thread per core looping over its
+//! sockets, one `write` each) spends about 7.5, and its writes, spread over time, woke the
+//! readers more often. Here a publish wakes one task per core ("shard"); each writes the new
+//! ticks to every stream parked with it, one `send` per stream (several frames in one `sendmsg`
+//! when a pass finds several ticks), the frames being the journal's shared pre-chunked bytes.
+//! That is the floor's loop, inside the server.
+//!
+//! # What it serves, and what it hands back
+//! Only what the fast path can do exactly: a stream written straight to a plain HTTP/1.1 socket
+//! (`crate::direct`: SSE, NDJSON, multipart, iframe; not TLS, not hyper, not WebSocket), not
+//! slowed by `--debug-slow`, and only while it stands at the head. Its `FramedFeed` parks it
+//! when it has written everything up to the head ([`Fanout::park`]); from then on the shard
+//! moves its cursor. Everything else stays the stream's own, unchanged: when its socket is full
+//! the shard hands it back with the unwritten rest ([`SlotState::Returned`]), and the stream
+//! goes on by cursor (so a slow consumer, `--max-behind` and gap notices behave exactly as
+//! before); its heartbeat, `bye` at shutdown, and its end (the connection closing) make the
+//! stream take itself back first. See [`slot`] for how the two never both write.
+
+mod shard;
+mod slot;
+mod socket;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+
+pub use shard::Member;
+pub use slot::{Slot, SlotState};
+pub use socket::RawSocket;
+
+use shard::Shard;
+
+use crate::journal::Journal;
+use crate::metrics::Metrics;
+use tokio_util::sync::CancellationToken;
+
+/// The server's fan-out writer; see the module docs. Its shards start with the first parking.
+#[derive(Debug)]
+pub struct Fanout {
+    shards: OnceLock<Box<[Arc<Shard>]>>,
+    next: AtomicUsize,
+    on: bool,
+}
+
+impl Fanout {
+    /// `on`: whether streams may park (off when something must see every chunk a stream
+    /// writes, as `--debug-slow` does).
+    pub fn new(on: bool) -> Fanout {
+        Fanout {
+            shards: OnceLock::new(),
+            next: AtomicUsize::new(0),
+            on,
+        }
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.on
+    }
+
+    /// Parks `member`, whose stream has written every tick before `cursor`: a shard writes
+    /// its ticks from `cursor` on until it hands the stream back. Must be called from within
+    /// the server's runtime (the first call starts the shards, one per core).
+    pub fn park(
+        &self,
+        member: Member,
+        cursor: u64,
+        journal: &Arc<Journal>,
+        metrics: &Arc<Metrics>,
+        cancel: &CancellationToken,
+    ) {
+        *member.slot.lock() = SlotState::Parked {
+            parking: member.parking,
+            cursor,
+            last: None,
+        };
+        let shards = self.shards.get_or_init(|| {
+            let n = std::thread::available_parallelism().map_or(1, |n| n.get());
+            (0..n)
+                .map(|_| {
+                    let s = Arc::new(Shard::default());
+                    tokio::spawn(shard::run(
+                        s.clone(),
+                        journal.clone(),
+                        metrics.clone(),
+                        cancel.clone(),
+                    ));
+                    s
+                })
+                .collect()
+        });
+        let s = &shards[self.next.fetch_add(1, Ordering::Relaxed) % shards.len()];
+        s.incoming
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(member);
+        s.wake.notify_one();
+    }
+}
