@@ -15,6 +15,9 @@
 //! and what a stream holds is its socket, its [`FramedFeed`](crate::transports::framed) and a
 //! few words.
 //!
+//! A stream standing at the journal head is then written by the fan-out writer
+//! (`crate::fanout`), one pass per publish over every such stream, through the same socket.
+//!
 //! # What stays hyper's
 //! Everything else: HTTP/2, upgrades (WebSocket), request bodies, HTTP/1.0, HEAD, and every
 //! request after the first on a kept-alive connection. A head that is not a stream request, or

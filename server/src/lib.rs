@@ -42,6 +42,9 @@
 //! - [`wakeups`]: per-symbol reader wake-ups (a publish wakes only the streams watching it).
 //! - [`journal`]: the ring of encoded and framed ticks, cursors, gaps, latest quotes, reader
 //!   wake-ups.
+//! - [`fanout`]: the fan-out writer: one shard task per core writes each publish to every
+//!   stream parked at the journal head (plain HTTP/1.1), one `send` per stream, and hands a
+//!   stream whose socket filled back to its own task.
 //! - [`generator`]: the startup replay, the paced generator thread and the producer that
 //!   encodes and publishes.
 //! - [`state`]: [`AppState`](state::AppState), what every handler shares.
