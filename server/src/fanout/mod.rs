@@ -67,12 +67,13 @@ impl Fanout {
     /// the server's runtime (the first call starts the shards, one per core).
     pub fn park(
         &self,
-        member: Member,
+        mut member: Member,
         cursor: u64,
         journal: &Arc<Journal>,
         metrics: &Arc<Metrics>,
         cancel: &CancellationToken,
     ) {
+        member.cursor = cursor;
         *member.slot.lock() = SlotState::Parked {
             parking: member.parking,
             cursor,

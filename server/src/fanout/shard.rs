@@ -19,6 +19,9 @@ use crate::metrics::Metrics;
 
 /// Most ticks one pass reads; a pass that stops short runs again at once (after yielding).
 const MAX_PASS: u64 = 4_096;
+/// Every this many passes, members with nothing to write are checked too, so the entries of
+/// streams that came back or ended are dropped even if their symbols stay quiet.
+const SWEEP_EVERY: u64 = 64;
 /// Most frames one `sendmsg` takes as separate buffers; more (a burst) are copied into one.
 const MAX_IOV: usize = 64;
 
@@ -32,6 +35,9 @@ pub struct Member {
     pub filter: SymFilter,
     pub format: Framed,
     pub transport: Transport,
+    /// Every tick before this was written or is not watched (the shard's own copy; set at
+    /// parking to the stream's cursor).
+    pub cursor: u64,
 }
 
 /// What the server and a shard's task share.
@@ -56,8 +62,8 @@ pub async fn run(
         cursor: journal.next_seq(),
         members: Vec::new(),
         ticks: Default::default(),
-        counts: [(0, 0); Transport::COUNT],
-        returned: 0,
+        tally: Tally::default(),
+        passes: 0,
     };
     loop {
         // Cleared before the pass reads the head: a publish during the pass is seen below.
@@ -81,10 +87,9 @@ struct Writer {
     members: Vec<Member>,
     /// The pass's ticks, per format in use.
     ticks: [Vec<FanoutTick>; Framed::COUNT],
-    /// Ticks and body bytes delivered in the pass, per transport.
-    counts: [(u64, u64); Transport::COUNT],
-    /// Members handed back in the pass.
-    returned: u64,
+    tally: Tally,
+    /// Passes so far (every [`SWEEP_EVERY`]th drops stale entries).
+    passes: u64,
 }
 
 impl Writer {
@@ -114,19 +119,21 @@ impl Writer {
                 floor = floor.max(journal.read_fanout(from, to, f, ticks));
             }
         }
-        let now = Instant::now();
-        let Writer {
-            members,
-            ticks,
-            counts,
-            returned,
-            ..
-        } = self;
+        self.passes += 1;
+        let pass = Pass {
+            ticks: &self.ticks,
+            floor,
+            to,
+            now: Instant::now(),
+            sweep: self.passes.is_multiple_of(SWEEP_EVERY),
+        };
         let mut iov = Vec::with_capacity(MAX_IOV);
-        members.retain(|m| serve(m, ticks, floor, to, now, &mut iov, counts, returned));
+        let tally = &mut self.tally;
+        self.members
+            .retain_mut(|m| serve(m, &pass, &mut iov, tally));
         self.cursor = to;
         let mut written = 0;
-        for (t, c) in Transport::ALL.into_iter().zip(self.counts.iter_mut()) {
+        for (t, c) in Transport::ALL.into_iter().zip(self.tally.counts.iter_mut()) {
             if c.0 > 0 {
                 metrics.delivered(t, c.0 as usize, c.1 as usize);
                 written += c.0;
@@ -136,23 +143,65 @@ impl Writer {
         metrics.fanout_deliveries.fetch_add(written, Relaxed);
         metrics
             .fanout_returns
-            .fetch_add(std::mem::take(&mut self.returned), Relaxed);
+            .fetch_add(std::mem::take(&mut self.tally.returned), Relaxed);
         to < head
     }
 }
 
-/// Writes `m`'s ticks of the pass; false when it leaves the shard (handed back, or gone).
-#[allow(clippy::too_many_arguments)]
-fn serve<'a>(
-    m: &Member,
+/// One pass's ticks and bounds, as every member's write sees them.
+struct Pass<'a> {
     ticks: &'a [Vec<FanoutTick>; Framed::COUNT],
+    /// Members whose cursor is below this are handed back.
     floor: u64,
+    /// One past the pass's last tick.
     to: u64,
     now: Instant,
+    /// Also drop stale entries of members with nothing to write (see [`SWEEP_EVERY`]).
+    sweep: bool,
+}
+
+/// What a pass did, for the metrics.
+#[derive(Default)]
+struct Tally {
+    /// Ticks and body bytes delivered, per transport.
+    counts: [(u64, u64); Transport::COUNT],
+    /// Members handed back.
+    returned: u64,
+}
+
+/// Writes `m`'s ticks of the pass; false when it leaves the shard (handed back, or gone). The
+/// slot is locked only for a member with something to write (or to hand back): a pass for a
+/// tick of one symbol costs the members that do not watch it a bit test each.
+fn serve<'a>(
+    m: &mut Member,
+    pass: &Pass<'a>,
     iov: &mut Vec<IoSlice<'a>>,
-    counts: &mut [(u64, u64); Transport::COUNT],
-    returned: &mut u64,
+    tally: &mut Tally,
 ) -> bool {
+    if m.cursor < pass.floor {
+        let mut st = m.slot.lock();
+        let last = match &*st {
+            SlotState::Parked { parking, last, .. } if *parking == m.parking => *last,
+            _ => return false,
+        };
+        tally.returned += 1;
+        m.slot.give_back(&mut st, m.cursor, Bytes::new(), last);
+        return false;
+    }
+    iov.clear();
+    let (mut n, mut bytes, mut total) = (0, 0, 0);
+    for t in &pass.ticks[m.format.index()] {
+        if t.seq >= m.cursor && m.filter.matches(t.sym) {
+            iov.push(IoSlice::new(&t.chunk));
+            n += 1;
+            bytes += t.len;
+            total += t.chunk.len();
+        }
+    }
+    m.cursor = m.cursor.max(pass.to);
+    if iov.is_empty() && !pass.sweep {
+        return true;
+    }
     let mut st = m.slot.lock();
     let (cursor, last) = match &mut *st {
         SlotState::Parked {
@@ -163,29 +212,15 @@ fn serve<'a>(
         // Its stream came back, or parked again elsewhere: this entry is stale.
         _ => return false,
     };
-    if *cursor < floor {
-        *returned += 1;
-        let (c, l) = (*cursor, *last);
-        m.slot.give_back(&mut st, c, Bytes::new(), l);
-        return false;
-    }
-    iov.clear();
-    let (mut n, mut bytes, mut total) = (0, 0, 0);
-    for t in &ticks[m.format.index()] {
-        if t.seq >= *cursor && m.filter.matches(t.sym) {
-            iov.push(IoSlice::new(&t.chunk));
-            n += 1;
-            bytes += t.len;
-            total += t.chunk.len();
-        }
-    }
-    *cursor = (*cursor).max(to);
     if iov.is_empty() {
         return true;
     }
-    let c = &mut counts[m.transport.index()];
+    let c = &mut tally.counts[m.transport.index()];
     c.0 += n;
     c.1 += bytes as u64;
+    // Where the stream goes on from if it takes itself back. Between writes it may lag behind
+    // `m.cursor`: the ticks in between are ones it does not watch, which it would skip again.
+    *cursor = m.cursor;
     let sent = if iov.len() <= MAX_IOV {
         m.socket.send(iov)
     } else {
@@ -194,22 +229,21 @@ fn serve<'a>(
     };
     match sent {
         Ok(k) if k == total => {
-            *last = Some(now);
+            *last = Some(pass.now);
             true
         }
         // The socket is full (or failed: the stream's own write finds out and closes): the
         // stream takes over, the unwritten rest first.
         Ok(k) => {
-            *returned += 1;
-            let l = if k > 0 { Some(now) } else { *last };
-            let c = *cursor;
-            m.slot.give_back(&mut st, c, rest(iov, k), l);
+            tally.returned += 1;
+            let l = if k > 0 { Some(pass.now) } else { *last };
+            m.slot.give_back(&mut st, m.cursor, rest(iov, k), l);
             false
         }
         Err(_) => {
-            *returned += 1;
-            let (c, l) = (*cursor, *last);
-            m.slot.give_back(&mut st, c, rest(iov, 0), l);
+            tally.returned += 1;
+            let l = *last;
+            m.slot.give_back(&mut st, m.cursor, rest(iov, 0), l);
             false
         }
     }

@@ -211,6 +211,7 @@ impl FramedFeed {
             filter: self.filter.clone(),
             format: self.format,
             transport: self.transport,
+            cursor: self.cursor,
         };
         let s = &self.state;
         s.fanout
