@@ -220,3 +220,40 @@ async fn a_parked_stream_says_bye_at_shutdown() {
     );
     shutdown.await.unwrap();
 }
+
+/// A parked stream watching one symbol takes itself back for its heartbeats while other
+/// symbols' ticks go by (which the writer never locks it for): it neither repeats nor misses
+/// a tick of its own.
+#[tokio::test]
+async fn heartbeats_of_a_parked_watchlist_lose_and_repeat_nothing() {
+    let s = server_with(Config {
+        rate: 0.0,
+        heartbeat: Duration::from_millis(150),
+        ..Config::default()
+    })
+    .await;
+    let url = s.url();
+    let mut all = StreamReader::open(&format!("{url}/stream")).await;
+    let mut one = StreamReader::open(&format!("{url}/stream?symbols=AAPL")).await;
+    let mut last = 0;
+    for _ in 0..30 {
+        last = s.publish(7);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    one.until("heartbeats", |t| t.matches("{\"heartbeat\":").count() >= 2)
+        .await;
+    all.until("every tick", |t| seqs(&ndjson(t)).last() == Some(&last))
+        .await;
+    let expected: Vec<u64> = ndjson(&all.text())
+        .iter()
+        .filter(|f| f["sym"] == "AAPL")
+        .map(|f| f["seq"].as_u64().unwrap())
+        .collect();
+    assert!(!expected.is_empty());
+    one.until("every AAPL tick", |t| {
+        seqs(&ndjson(t)).last() == expected.last()
+    })
+    .await;
+    assert_eq!(seqs(&ndjson(&one.text())), expected);
+    s.shutdown().await;
+}
