@@ -3,10 +3,10 @@
 //!
 //! # Layout
 //! - [`loopback`]: half a 64-byte TCP round trip, within one thread and between two threads.
-//! - [`fanout`]: [`FanoutFloor`], a minimal fan-out writer (one thread per core, one `write` per
-//!   delivery, no runtime) that a run measures like a transport: the same clients, tick rate,
-//!   watchlists, bytes per delivery and client parsing code, so a push transport's latency and
-//!   CPU per delivery can be read as a multiple of it.
+//! - [`fanout`]: [`FanoutFloor`], a minimal fan-out writer (one epoll thread per core, one
+//!   `write` per delivery, no runtime) that a run measures like a transport: the same clients,
+//!   tick rate, watchlists, bytes per delivery and client parsing code, so a push transport's
+//!   latency and CPU per delivery can be read as a multiple of it.
 //! - [`bare_http`]: the polling clients' yardstick, the same connections and schedule doing
 //!   nothing but send and read a body with the same HTTP client.
 

@@ -10,6 +10,7 @@ use crate::floor::bare_http::{self, BareConnection, BareHttpConfig};
 use crate::floor::{FanoutConfig, FanoutFloor};
 use crate::results::ResultsDir;
 use crate::run::driver::{floor_task, Coordinator};
+use crate::run::limits::check_fanout_file_limit;
 use crate::worker::Worker;
 
 impl Coordinator {
@@ -80,6 +81,12 @@ impl Coordinator {
             return Ok(None);
         };
         if self.cancel.is_cancelled() {
+            return Ok(None);
+        }
+        if let Err(why) = check_fanout_file_limit(self.opts.clients) {
+            // Out of descriptors it would serve only some clients, and its acceptor would retry
+            // the rest: no floor. The transports' figures stand without it.
+            tracing::warn!("fan-out floor skipped: {why}");
             return Ok(None);
         }
         let cfg = FanoutConfig {
