@@ -37,7 +37,7 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
-use crate::fanout::RawSocket;
+use crate::fanout::Slot;
 use crate::metrics::Metrics;
 
 /// How often a connection task checks whether its streams fell too far behind, for
@@ -80,7 +80,7 @@ pub struct ConnCtl {
     writes_chunks: AtomicBool,
     /// A plain (not TLS) HTTP/1.1 connection's socket, for the fan-out writer to write a
     /// stream's ticks to while the stream is parked with it (`crate::fanout`).
-    raw: Option<RawSocket>,
+    raw: Option<Arc<Slot>>,
 }
 
 /// A response extension: the body's data frames are already HTTP/1.1 chunks (the stream saw
@@ -91,7 +91,7 @@ pub struct PreChunked;
 impl ConnCtl {
     /// The handle of an HTTP/1.1 connection whose socket is `socket` (`raw`: the socket
     /// itself, when the connection is plain TCP).
-    pub fn for_socket(socket: ResetFlag, raw: Option<RawSocket>) -> ConnCtl {
+    pub fn for_socket(socket: ResetFlag, raw: Option<Arc<Slot>>) -> ConnCtl {
         ConnCtl {
             socket: Some(socket),
             raw,
@@ -99,10 +99,10 @@ impl ConnCtl {
         }
     }
 
-    /// The plain socket a stream written by the connection itself may be parked on (see
-    /// `crate::fanout`): `None` unless the connection is plain TCP and writes the response
+    /// The plain socket's slot, where a stream written by the connection itself may be parked
+    /// (see `crate::fanout`): `None` unless the connection is plain TCP and writes the response
     /// itself ([`ConnCtl::writes_chunks`]).
-    pub fn raw_socket(&self) -> Option<&RawSocket> {
+    pub fn raw_socket(&self) -> Option<&Arc<Slot>> {
         self.raw.as_ref().filter(|_| self.writes_chunks())
     }
 
@@ -325,8 +325,8 @@ impl HttpBody for CutBody {
 pub struct ResetIo {
     tcp: TcpStream,
     flag: ResetFlag,
-    /// Closed (no more writes through it) before `tcp` is.
-    raw: RawSocket,
+    /// The fan-out writer's way to the socket, closed before `tcp` is.
+    raw: Arc<Slot>,
 }
 
 /// Shared with [`ResetIo`]: set it, then drop the connection, to reset the socket.
@@ -341,12 +341,12 @@ impl ResetFlag {
 
 impl ResetIo {
     pub fn new(tcp: TcpStream, flag: ResetFlag) -> ResetIo {
-        let raw = RawSocket::new(tcp.as_raw_fd());
+        let raw = Arc::new(Slot::new(tcp.as_raw_fd()));
         ResetIo { tcp, flag, raw }
     }
 
-    /// The socket, for the fan-out writer; unusable once this is dropped.
-    pub fn raw_socket(&self) -> RawSocket {
+    /// The socket's slot, for the fan-out writer; unusable once this is dropped.
+    pub fn raw_socket(&self) -> Arc<Slot> {
         self.raw.clone()
     }
 }

@@ -57,7 +57,7 @@ use tokio_util::task::TaskTracker;
 use crate::api_error::ApiError;
 use crate::conn::{watch_period, ConnCtl, CutBody, ResetFlag, ResetIo, Streams};
 use crate::direct::{self, Answered};
-use crate::fanout::RawSocket;
+use crate::fanout::Slot;
 use crate::metrics::Metrics;
 use crate::preface::{detect, Prefixed, Protocol};
 use crate::state::AppState;
@@ -276,7 +276,7 @@ async fn serve<I>(
     io: Prefixed<I>,
     sh: &Shared,
     flag: ResetFlag,
-    raw: Option<RawSocket>,
+    raw: Option<Arc<Slot>>,
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -299,7 +299,7 @@ async fn serve_h1<I>(
     mut io: Prefixed<I>,
     sh: &Shared,
     flag: &ResetFlag,
-    raw: Option<RawSocket>,
+    raw: Option<Arc<Slot>>,
 ) -> ConnEnd
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,

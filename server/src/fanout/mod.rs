@@ -31,7 +31,6 @@ use std::sync::{Arc, OnceLock};
 
 pub use shard::Member;
 pub use slot::{Slot, SlotState};
-pub use socket::RawSocket;
 
 use shard::Shard;
 
@@ -74,7 +73,7 @@ impl Fanout {
         cancel: &CancellationToken,
     ) {
         member.cursor = cursor;
-        *member.slot.lock() = SlotState::Parked {
+        member.slot.lock().turn = SlotState::Parked {
             parking: member.parking,
             cursor,
             last: None,

@@ -11,8 +11,7 @@ use tickbench_wire::Transport;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::slot::{Slot, SlotState};
-use super::socket::RawSocket;
+use super::slot::{Inner, Slot, SlotState};
 use crate::frames::Framed;
 use crate::journal::{FanoutTick, Journal, SymFilter};
 use crate::metrics::Metrics;
@@ -31,7 +30,6 @@ pub struct Member {
     pub slot: Arc<Slot>,
     /// Its parking (see [`SlotState::Parked`]).
     pub parking: u64,
-    pub socket: RawSocket,
     pub filter: SymFilter,
     pub format: Framed,
     pub transport: Transport,
@@ -180,7 +178,7 @@ fn serve<'a>(
 ) -> bool {
     if m.cursor < pass.floor {
         let mut st = m.slot.lock();
-        let last = match &*st {
+        let last = match &st.turn {
             SlotState::Parked { parking, last, .. } if *parking == m.parking => *last,
             _ => return false,
         };
@@ -203,7 +201,8 @@ fn serve<'a>(
         return true;
     }
     let mut st = m.slot.lock();
-    let (cursor, last) = match &mut *st {
+    let fd = st.fd();
+    let (cursor, last) = match &mut st.turn {
         SlotState::Parked {
             parking,
             cursor,
@@ -222,10 +221,10 @@ fn serve<'a>(
     // `m.cursor`: the ticks in between are ones it does not watch, which it would skip again.
     *cursor = m.cursor;
     let sent = if iov.len() <= MAX_IOV {
-        m.socket.send(iov)
+        Inner::send_to(fd, iov)
     } else {
         let one: Vec<u8> = iov.iter().flat_map(|b| b.iter().copied()).collect();
-        m.socket.send(&[IoSlice::new(&one)])
+        Inner::send_to(fd, &[IoSlice::new(&one)])
     };
     match sent {
         Ok(k) if k == total => {

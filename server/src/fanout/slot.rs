@@ -1,10 +1,15 @@
-//! [`Slot`]: where a parked stream and its shard meet. The stream (its `FramedFeed`, polled by
-//! its connection task) and the shard writing for it agree through one small lock per stream,
+//! [`Slot`]: where a plain HTTP/1.1 connection's stream and the shard writing for it meet, one
+//! per connection (made with its socket, see `crate::conn::ResetIo`). The stream (its
+//! `FramedFeed`, polled by the connection task) and the shard agree through one small lock,
 //! uncontended in practice: the shard holds it across its write to that stream, the stream takes
-//! it to park, to come back, and when it is dropped. So a byte the shard wrote is always before
-//! anything the stream writes after coming back, and nothing is written for a stream that has
-//! gone.
+//! it to park, to come back, and when it is dropped, and the socket takes it before it closes.
+//! So a byte the shard wrote is always before anything the stream writes after coming back, and
+//! nothing is written for a stream that has gone or to a descriptor that was closed (or reused
+//! by another client). One allocation and one lock per delivery: a pass touches little memory
+//! per stream.
 
+use std::io::IoSlice;
+use std::os::fd::RawFd;
 use std::sync::{Mutex, MutexGuard};
 use std::task::Context;
 use std::time::Instant;
@@ -37,27 +42,71 @@ pub enum SlotState {
 }
 
 /// See the module docs.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Slot {
-    state: Mutex<SlotState>,
+    inner: Mutex<Inner>,
     /// The stream's task, woken when the shard hands the stream back.
     waker: AtomicWaker,
 }
 
-impl Slot {
-    pub fn lock(&self) -> MutexGuard<'_, SlotState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+/// What the lock guards.
+#[derive(Debug)]
+pub struct Inner {
+    /// The socket, until it closes.
+    fd: Option<RawFd>,
+    pub turn: SlotState,
+}
+
+impl Inner {
+    /// Writes `bufs` to the socket (see [`super::socket::send`]); an error once it closed.
+    pub fn send(&self, bufs: &[IoSlice<'_>]) -> std::io::Result<usize> {
+        Self::send_to(self.fd, bufs)
     }
 
-    /// Hands the stream back to its task (the lock held as `state`) and wakes it.
+    /// The socket while it is open (for [`Inner::send_to`] with the state borrowed).
+    pub fn fd(&self) -> Option<RawFd> {
+        self.fd
+    }
+
+    /// [`Inner::send`] to what [`Inner::fd`] returned, under the same lock.
+    pub fn send_to(fd: Option<RawFd>, bufs: &[IoSlice<'_>]) -> std::io::Result<usize> {
+        match fd {
+            Some(fd) => super::socket::send(fd, bufs),
+            None => Err(std::io::ErrorKind::NotConnected.into()),
+        }
+    }
+}
+
+impl Slot {
+    /// The slot of the connection whose socket is `fd`.
+    pub fn new(fd: RawFd) -> Slot {
+        Slot {
+            inner: Mutex::new(Inner {
+                fd: Some(fd),
+                turn: SlotState::Own,
+            }),
+            waker: AtomicWaker::new(),
+        }
+    }
+
+    /// No write reaches the socket after this returns: called before it closes.
+    pub fn close(&self) {
+        self.lock().fd = None;
+    }
+
+    pub fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Hands the stream back to its task (the lock held as `inner`) and wakes it.
     pub fn give_back(
         &self,
-        state: &mut SlotState,
+        inner: &mut Inner,
         cursor: u64,
         leftover: Bytes,
         last: Option<Instant>,
     ) {
-        *state = SlotState::Returned {
+        inner.turn = SlotState::Returned {
             cursor,
             leftover,
             last,
@@ -66,8 +115,8 @@ impl Slot {
     }
 
     /// For the stream's task: registers it to be woken when handed back, then returns the
-    /// state's guard (so a hand-back between the two is seen, not lost).
-    pub fn watch(&self, cx: &mut Context<'_>) -> MutexGuard<'_, SlotState> {
+    /// guard (so a hand-back between the two is seen, not lost).
+    pub fn watch(&self, cx: &mut Context<'_>) -> MutexGuard<'_, Inner> {
         self.waker.register(cx.waker());
         self.lock()
     }

@@ -38,7 +38,7 @@ use tokio_util::sync::WaitForCancellationFutureOwned;
 use super::delivery;
 use super::feed::{CHUNK_BYTES, CHUNK_TICKS};
 use crate::conn::{Conn, ConnCtl};
-use crate::fanout::{Member, RawSocket, Slot, SlotState};
+use crate::fanout::{Member, Slot, SlotState};
 use crate::frames::{self, Framed};
 use crate::journal::{FramingUse, SymFilter};
 use crate::metrics::OpenGuard;
@@ -96,8 +96,8 @@ pub struct FramedFeed {
 
 /// A stream's side of the fan-out writer (`crate::fanout`).
 struct Parking {
+    /// The connection's.
     slot: Arc<Slot>,
-    socket: RawSocket,
     /// Parkings so far; the current one's number while parked.
     count: u64,
     parked: bool,
@@ -107,7 +107,7 @@ impl Drop for FramedFeed {
     fn drop(&mut self) {
         if let Some(p) = &self.park {
             // Before the connection closes the socket: no shard writes for this stream again.
-            *p.slot.lock() = SlotState::Own;
+            p.slot.lock().turn = SlotState::Own;
         }
         if let Some(c) = &self.conn {
             c.stream_ended();
@@ -140,9 +140,8 @@ impl FramedFeed {
             .as_ref()
             .and_then(|c| c.raw_socket())
             .filter(|_| chunked && state.fanout.enabled())
-            .map(|socket| Parking {
-                slot: Arc::default(),
-                socket: socket.clone(),
+            .map(|slot| Parking {
+                slot: slot.clone(),
                 count: 0,
                 parked: false,
             });
@@ -207,7 +206,6 @@ impl FramedFeed {
         let member = Member {
             slot: p.slot.clone(),
             parking: p.count,
-            socket: p.socket.clone(),
             filter: self.filter.clone(),
             format: self.format,
             transport: self.transport,
@@ -228,7 +226,7 @@ impl FramedFeed {
         };
         let slot = p.slot.clone();
         let mut st = slot.watch(cx);
-        let (cursor, last, leftover) = match std::mem::take(&mut *st) {
+        let (cursor, last, leftover) = match std::mem::take(&mut st.turn) {
             SlotState::Returned {
                 cursor,
                 leftover,
@@ -247,7 +245,7 @@ impl FramedFeed {
                     || self.cancelled.as_mut().poll(cx).is_ready()
                     || self.poll_heartbeat(cx).is_ready();
                 if !take_back {
-                    *st = SlotState::Parked {
+                    st.turn = SlotState::Parked {
                         parking,
                         cursor,
                         last,
