@@ -47,6 +47,7 @@ impl AppState {
         let universe = config.universe();
         // `--debug-slow` holds each chunk of a stream: nothing may write around it.
         let config_fanout = config.debug_slow.is_empty();
+        let heartbeat = config.heartbeat;
         let journal = Arc::new(Journal::new(&universe, config.retain, epoch_us));
         AppState {
             config,
@@ -57,7 +58,7 @@ impl AppState {
             started: Instant::now(),
             epoch_us,
             order_ids: AtomicU64::new(0),
-            fanout: Fanout::new(config_fanout),
+            fanout: Fanout::new(config_fanout, heartbeat),
         }
     }
 }

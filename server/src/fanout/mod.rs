@@ -20,7 +20,8 @@
 //! the shard hands it back with the unwritten rest ([`SlotState::Returned`]), and the stream
 //! goes on by cursor (so a slow consumer, `--max-behind` and gap notices behave exactly as
 //! before); its heartbeat, `bye` at shutdown, and its end (the connection closing) make the
-//! stream take itself back first. See [`slot`] for how the two never both write.
+//! stream take itself back first, while its heartbeats are the shard's (a parked stream's
+//! task sleeps until handed back or shutdown). See [`slot`] for how the two never both write.
 
 mod shard;
 mod slot;
@@ -28,6 +29,7 @@ mod socket;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 pub use shard::Member;
 pub use slot::{Slot, SlotState};
@@ -44,16 +46,19 @@ pub struct Fanout {
     shards: OnceLock<Box<[Arc<Shard>]>>,
     next: AtomicUsize,
     on: bool,
+    /// The streams' heartbeat interval: the shards send parked streams their heartbeats.
+    heartbeat: Duration,
 }
 
 impl Fanout {
     /// `on`: whether streams may park (off when something must see every chunk a stream
     /// writes, as `--debug-slow` does).
-    pub fn new(on: bool) -> Fanout {
+    pub fn new(on: bool, heartbeat: Duration) -> Fanout {
         Fanout {
             shards: OnceLock::new(),
             next: AtomicUsize::new(0),
             on,
+            heartbeat,
         }
     }
 
@@ -73,6 +78,7 @@ impl Fanout {
         cancel: &CancellationToken,
     ) {
         member.cursor = cursor;
+        member.last = std::time::Instant::now();
         member.slot.lock().turn = SlotState::Parked {
             parking: member.parking,
             cursor,
@@ -88,6 +94,7 @@ impl Fanout {
                         journal.clone(),
                         metrics.clone(),
                         cancel.clone(),
+                        self.heartbeat,
                     ));
                     s
                 })
@@ -98,6 +105,9 @@ impl Fanout {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(member);
-        s.wake.notify_one();
+        // Only a stream that is behind the head needs the shard before the next publish.
+        if cursor < journal.next_seq() {
+            s.wake.notify_one();
+        }
     }
 }

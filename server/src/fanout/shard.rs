@@ -4,15 +4,15 @@
 use std::io::IoSlice;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use tickbench_wire::Transport;
+use tickbench_wire::{now_micros, Control, Transport};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::slot::{Inner, Slot, SlotState};
-use crate::frames::Framed;
+use crate::frames::{self, Framed};
 use crate::journal::{FanoutTick, Journal, SymFilter};
 use crate::metrics::Metrics;
 
@@ -36,6 +36,8 @@ pub struct Member {
     /// Every tick before this was written or is not watched (the shard's own copy; set at
     /// parking to the stream's cursor).
     pub cursor: u64,
+    /// When the shard last wrote to it (or it parked): its heartbeat counts from here.
+    pub last: Instant,
 }
 
 /// What the server and a shard's task share.
@@ -54,6 +56,7 @@ pub async fn run(
     journal: Arc<Journal>,
     metrics: Arc<Metrics>,
     cancel: CancellationToken,
+    heartbeat: Duration,
 ) {
     let reg = journal.register(&SymFilter::all());
     let mut w = Writer {
@@ -62,20 +65,28 @@ pub async fn run(
         ticks: Default::default(),
         tally: Tally::default(),
         passes: 0,
+        heartbeat,
     };
+    // Heartbeats are looked for this often (so one is sent between 1 and 1.25 heartbeat
+    // intervals after a stream's last write), with or without publishes.
+    let mut beats = tokio::time::interval((heartbeat / 4).max(Duration::from_millis(10)));
+    beats.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut all = true;
     loop {
         // Cleared before the pass reads the head: a publish during the pass is seen below.
         reg.reset();
-        if w.pass(&shard, &journal, &metrics) {
+        if w.pass(&shard, &journal, &metrics, all) {
             tokio::task::yield_now().await;
             continue;
         }
-        tokio::select! {
+        all = tokio::select! {
             biased;
             _ = cancel.cancelled() => return,
-            _ = reg.notified() => {}
-            _ = shard.wake.notified() => {}
-        }
+            _ = reg.notified() => true,
+            _ = beats.tick() => true,
+            // Only new members to look at, unless a publish came meanwhile.
+            _ = shard.wake.notified() => false,
+        };
     }
 }
 
@@ -88,12 +99,18 @@ struct Writer {
     tally: Tally,
     /// Passes so far (every [`SWEEP_EVERY`]th drops stale entries).
     passes: u64,
+    /// A member without a write for this long gets a heartbeat.
+    heartbeat: Duration,
 }
 
 impl Writer {
     /// Writes the ticks published since the last pass to every member; true when more are
     /// waiting than one pass reads.
-    fn pass(&mut self, shard: &Shard, journal: &Journal, metrics: &Metrics) -> bool {
+    /// `all`: every member (after a publish, or to look for heartbeats); otherwise only the
+    /// members that arrived since the last pass, if nothing was published meanwhile (a parking
+    /// costs the shard nothing per other member).
+    fn pass(&mut self, shard: &Shard, journal: &Journal, metrics: &Metrics, all: bool) -> bool {
+        let old = self.members.len();
         self.members
             .append(&mut shard.incoming.lock().unwrap_or_else(|e| e.into_inner()));
         let head = journal.next_seq();
@@ -103,6 +120,7 @@ impl Writer {
             return false;
         }
         let to = head.min(from + MAX_PASS);
+        let first = if all || to > from { 0 } else { old };
         let mut used = [false; Framed::COUNT];
         for m in &self.members {
             used[m.format.index()] = true;
@@ -124,11 +142,15 @@ impl Writer {
             to,
             now: Instant::now(),
             sweep: self.passes.is_multiple_of(SWEEP_EVERY),
+            heartbeat: self.heartbeat,
         };
         let mut iov = Vec::with_capacity(MAX_IOV);
         let tally = &mut self.tally;
-        self.members
-            .retain_mut(|m| serve(m, &pass, &mut iov, tally));
+        let mut i = 0;
+        self.members.retain_mut(|m| {
+            i += 1;
+            i <= first || serve(m, &pass, &mut iov, tally)
+        });
         self.cursor = to;
         let mut written = 0;
         for (t, c) in Transport::ALL.into_iter().zip(self.tally.counts.iter_mut()) {
@@ -156,6 +178,7 @@ struct Pass<'a> {
     now: Instant,
     /// Also drop stale entries of members with nothing to write (see [`SWEEP_EVERY`]).
     sweep: bool,
+    heartbeat: Duration,
 }
 
 /// What a pass did, for the metrics.
@@ -197,7 +220,13 @@ fn serve<'a>(
         }
     }
     m.cursor = m.cursor.max(pass.to);
-    if iov.is_empty() && !pass.sweep {
+    // A stream with nothing to write for a heartbeat interval gets a heartbeat from the shard,
+    // as it would from its own task (which would otherwise take itself back for each one).
+    let beat = (iov.is_empty() && pass.now.duration_since(m.last) >= pass.heartbeat).then(|| {
+        let b = m.format.control_bytes(&Control::Heartbeat(now_micros()));
+        (frames::chunk_bytes(&b), b.len())
+    });
+    if iov.is_empty() && beat.is_none() && !pass.sweep {
         return true;
     }
     let mut st = m.slot.lock();
@@ -211,6 +240,21 @@ fn serve<'a>(
         // Its stream came back, or parked again elsewhere: this entry is stale.
         _ => return false,
     };
+    if let Some((chunk, len)) = &beat {
+        let sent = Inner::send_to(fd, &[IoSlice::new(chunk)]);
+        tally.counts[m.transport.index()].1 += *len as u64;
+        if !matches!(sent, Ok(k) if k == chunk.len()) {
+            tally.returned += 1;
+            let k = sent.unwrap_or(0);
+            let l = *last;
+            m.slot
+                .give_back(&mut st, m.cursor, chunk.slice(k.min(chunk.len())..), l);
+            return false;
+        }
+        m.last = pass.now;
+        *last = Some(pass.now);
+        return true;
+    }
     if iov.is_empty() {
         return true;
     }
@@ -229,6 +273,7 @@ fn serve<'a>(
     match sent {
         Ok(k) if k == total => {
             *last = Some(pass.now);
+            m.last = pass.now;
             true
         }
         // The socket is full (or failed: the stream's own write finds out and closes): the

@@ -210,6 +210,7 @@ impl FramedFeed {
             format: self.format,
             transport: self.transport,
             cursor: self.cursor,
+            last: std::time::Instant::now(),
         };
         let s = &self.state;
         s.fanout
@@ -217,9 +218,9 @@ impl FramedFeed {
         true
     }
 
-    /// While parked: `Pending` as long as the shard writes for the stream; `Ready` once the
-    /// stream is its own again (handed back, with what the shard could not write, or taken back
-    /// for its heartbeat or `bye`), with its cursor where the shard left it.
+    /// While parked: `Pending` as long as the shard writes for the stream (its ticks and
+    /// heartbeats); `Ready` once the stream is its own again (handed back, with what the shard
+    /// could not write, or taken back for `bye`), with its cursor where the shard left it.
     fn poll_parked(&mut self, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
         let Some(p) = self.park.as_mut() else {
             return Poll::Ready(None);
@@ -237,13 +238,9 @@ impl FramedFeed {
                 cursor,
                 last,
             } => {
-                if let Some(l) = last {
-                    let due = Instant::from_std(l) + self.state.config.heartbeat;
-                    self.heartbeat_at = self.heartbeat_at.max(due);
-                }
-                let take_back = self.state.cancel.is_cancelled()
-                    || self.cancelled.as_mut().poll(cx).is_ready()
-                    || self.poll_heartbeat(cx).is_ready();
+                // Its heartbeats are the shard's meanwhile: only shutdown takes it back.
+                let take_back =
+                    self.state.cancel.is_cancelled() || self.cancelled.as_mut().poll(cx).is_ready();
                 if !take_back {
                     st.turn = SlotState::Parked {
                         parking,
