@@ -91,6 +91,10 @@ enum Command {
     /// A whole cluster on this machine: `cluster up --edges M --agents N [--netns]`, `down`,
     /// `status`, `partition EDGE`, `heal EDGE`.
     Cluster(tickbench_cluster::ClusterCli),
+    /// The fan-out floor in its own process, started by `run` when its sockets do not fit in
+    /// the load generator's.
+    #[command(hide = true)]
+    FanoutFloor(tickbench_loadgen::floor::FloorOpts),
 }
 
 /// The top-level `--help` text: what a bare `tickbench` does and how long it takes, computed from
@@ -141,6 +145,9 @@ fn main() -> ExitCode {
 
     let result = match command {
         Command::Serve(opts) => tickbench_server::run(opts).map_err(anyhow::Error::from),
+        Command::FanoutFloor(opts) => {
+            tickbench_loadgen::floor::process::serve(opts).map_err(anyhow::Error::from)
+        }
         Command::Run(opts) => return run(RunOpts { quiet, ..opts }),
         Command::View(opts) => tickbench_tui::view(opts).map_err(anyhow::Error::from),
         Command::Show(opts) => tickbench_tui::show(opts).map_err(anyhow::Error::from),

@@ -74,6 +74,62 @@ fn short_run_writes_results_and_stops_its_server() {
     );
 }
 
+/// With more clients than twice fit in the load generator's open-file limit (forced here with
+/// the hidden `--floor-process`), the fan-out floor runs as `tickbench fanout-floor`: measured
+/// like the in-process one, and gone when the run ends.
+#[test]
+fn the_fan_out_floor_runs_in_its_own_process_when_asked() {
+    let out = tempfile::tempdir().unwrap();
+    let output = tickbench()
+        .args([
+            "run",
+            "--clients",
+            "20",
+            "--duration",
+            "2s",
+            "--warmup",
+            "1s",
+            "--ramp",
+            "1s",
+            "--transports",
+            "sse",
+            "--rate",
+            "50",
+            "--no-tui",
+            "--floor-process",
+            "--out",
+        ])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "stderr:\n{stderr}");
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.path().join("latest/summary.json")).unwrap(),
+    )
+    .unwrap();
+    let floor = &summary["fanout_floor"];
+    assert_eq!(floor["clients_receiving"], 20, "{floor}");
+    assert!(floor["delivered"].as_u64().unwrap() > 0, "{floor}");
+    assert_eq!(floor["gaps"], 0, "{floor}");
+    assert_eq!(floor["duplicates"], 0, "{floor}");
+    assert!(floor["server_cpu_s"].as_f64().unwrap() > 0.0, "{floor}");
+    // No `fanout-floor` process outlives the run.
+    let ps = Command::new("pgrep")
+        .args(["-f", "fanout-floor --transport"])
+        .output()
+        .unwrap();
+    let left = String::from_utf8_lossy(&ps.stdout);
+    let ours: Vec<&str> = left
+        .lines()
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| c.contains(env!("CARGO_BIN_EXE_tickbench")))
+        })
+        .collect();
+    assert!(ours.is_empty(), "fan-out floor processes left: {ours:?}");
+}
+
 #[test]
 fn bad_flags_fail_with_one_clear_line() {
     for (args, needle) in [

@@ -120,6 +120,11 @@ pub struct RunOpts {
     /// Binary to start the embedded server from (default: this executable). For tests.
     #[arg(long, hide = true)]
     pub server_bin: Option<PathBuf>,
+    /// Run the fan-out floor in a process of its own even when its sockets fit in this one
+    /// (hidden, for tests: a large `--clients` does it anyway; see `floor::process`).
+    #[arg(long, hide = true)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub floor_process: bool,
     /// Fault injection through an in-process TCP proxy between the clients and the server, e.g.
     /// `reset=1%,stall=0.5%:2s,cut=0.5%,restart=30s`: rates are shares of live connections per
     /// second; `restart=` restarts the embedded server every period (same seed and epoch, same

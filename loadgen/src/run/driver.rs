@@ -15,7 +15,7 @@ use crate::chaos::{ChaosCounts, ChaosProxy};
 use crate::child::ChildServer;
 use crate::clients::HttpSpec;
 use crate::error::Error;
-use crate::floor::{measure_cross_thread_floor, measure_floor, FanoutFloor};
+use crate::floor::{measure_cross_thread_floor, measure_floor, Floor};
 use crate::opts::RunOpts;
 use crate::procstat;
 use crate::progress::Progress;
@@ -51,8 +51,8 @@ pub(super) struct Coordinator {
     pub(super) child: Option<Arc<Mutex<ChildServer>>>,
     pub(super) proxy: Option<Arc<ChaosProxy>>,
     /// The fan-out floor while its phase runs: the clients connect to it instead, and its
-    /// threads' CPU is the phase's "server" CPU (and not the load generator's).
-    pub(super) fanout: Option<FanoutFloor>,
+    /// threads' CPU is the phase's "server" CPU (and, in-process, not the load generator's).
+    pub(super) fanout: Option<Floor>,
     /// A peer target (Nchan, Pushpin): the clients connect to it, its processes are the server
     /// sampled; the embedded server is then only the market's source.
     pub(super) peer: Option<PeerView>,

@@ -7,7 +7,7 @@ use tickbench_wire::{Transport, TransportSummary};
 
 use crate::error::Error;
 use crate::floor::bare_http::{self, BareConnection, BareHttpConfig};
-use crate::floor::{FanoutConfig, FanoutFloor};
+use crate::floor::{ChildFloor, FanoutConfig, FanoutFloor, Floor};
 use crate::results::ResultsDir;
 use crate::run::driver::{floor_task, Coordinator};
 use crate::run::limits::check_fanout_file_limit;
@@ -83,12 +83,6 @@ impl Coordinator {
         if self.cancel.is_cancelled() {
             return Ok(None);
         }
-        if let Err(why) = check_fanout_file_limit(self.opts.clients) {
-            // Out of descriptors it would serve only some clients, and its acceptor would retry
-            // the rest: no floor. The transports' figures stand without it.
-            tracing::warn!("fan-out floor skipped: {why}");
-            return Ok(None);
-        }
         let cfg = FanoutConfig {
             transport,
             symbols: self.symbols.symbols.len(),
@@ -96,10 +90,42 @@ impl Coordinator {
             rate: self.symbols.rate,
             writers: 0,
         };
-        let floor = tokio::task::spawn_blocking(move || FanoutFloor::start(cfg))
-            .await
-            .map_err(floor_task)?
-            .map_err(Error::os("starting the fan-out floor"))?;
+        let fits = if self.opts.floor_process {
+            Err("--floor-process".to_string())
+        } else {
+            check_fanout_file_limit(self.opts.clients)
+        };
+        let floor = match fits {
+            Ok(()) => Floor::Here(
+                tokio::task::spawn_blocking(move || FanoutFloor::start(cfg))
+                    .await
+                    .map_err(floor_task)?
+                    .map_err(Error::os("starting the fan-out floor"))?,
+            ),
+            // Its sockets do not fit beside the clients' in this process: in its own.
+            Err(why) => {
+                let exe = match &self.opts.server_bin {
+                    Some(p) => Ok(p.clone()),
+                    None => std::env::current_exe(),
+                };
+                let started = tokio::task::spawn_blocking(move || {
+                    exe.and_then(|exe| ChildFloor::start(&exe, &cfg))
+                })
+                .await
+                .map_err(floor_task)?;
+                match started {
+                    Ok(c) => {
+                        tracing::info!("fan-out floor in its own process: {why}");
+                        Floor::Child(c)
+                    }
+                    Err(e) => {
+                        // The transports' figures stand without it.
+                        tracing::warn!("fan-out floor skipped: {why}; in its own process: {e}");
+                        return Ok(None);
+                    }
+                }
+            }
+        };
         self.fanout = Some(floor);
         let index = transports.len();
         let phase = self

@@ -1,7 +1,7 @@
 //! The open-file limit, checked before anything starts: a run that cannot open its clients' sockets
 //! fails at once, naming the largest `--clients` that fits. The fan-out floor's phase needs twice
-//! that (its server side runs in this process) and is skipped, with a warning, when it does not
-//! fit. As root the hard limit rises too, where the kernel lets it (`CAP_SYS_RESOURCE`).
+//! that when its server side runs in this process; when that does not fit it runs in its own
+//! (`crate::floor::process`). As root the hard limit rises too, where the kernel lets it (`CAP_SYS_RESOURCE`).
 
 use crate::error::Error;
 

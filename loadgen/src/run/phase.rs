@@ -173,11 +173,14 @@ impl Coordinator {
             };
             (prev_self, prev_server) = (self_now.or(prev_self), server_now.or(prev_server));
             if let (Some(f), Some((cpu0, next0))) = (&self.fanout, prev_fanout) {
-                // The floor's threads run in this process: their CPU is the phase's server CPU.
+                // The floor's threads' CPU is the phase's server CPU; run in this process, it is
+                // not the load generator's.
                 let (cpu, next) = (f.cpu(), f.next_seq());
                 let d = cpu.saturating_sub(cpu0).as_secs_f64();
                 second.server_cpu_s = d;
-                second.loadgen_cpu_s = (second.loadgen_cpu_s - d).max(0.0);
+                if f.in_process() {
+                    second.loadgen_cpu_s = (second.loadgen_cpu_s - d).max(0.0);
+                }
                 second.generated = next.saturating_sub(next0);
                 prev_fanout = Some((cpu, next));
             }
