@@ -47,14 +47,6 @@ fn key(sym: &str) -> Key {
     )
 }
 
-/// The order of the entries: by key, then (only long symbols share a key) by symbol.
-fn order(e: &Entry, key: Key, sym: &str) -> std::cmp::Ordering {
-    e.key.cmp(&key).then_with(|| match &e.long {
-        Some(long) if key == LONG => (**long).cmp(sym),
-        _ => std::cmp::Ordering::Equal,
-    })
-}
-
 impl Entry {
     fn new(sym: &str, last: u64, rebase: bool) -> Self {
         let key = key(sym);
@@ -73,36 +65,85 @@ impl Entry {
     }
 }
 
-/// Last `sseq` per symbol, in a `Vec` sorted by [`key`]: a watchlist is a handful of symbols, and a
-/// sorted `Vec` is a fraction of a `HashMap`'s footprint at 10,000 clients.
+/// Last `sseq` per symbol: the entries in arrival order, found through a small open-addressing
+/// table of their indices hashed by [`key`]. A lookup is about two cache lines (the table's slot
+/// and the entry): with thousands of clients every checker is cold when its tick arrives, and
+/// the binary search over a sorted `Vec` this replaces touched one line per step (nine for an
+/// all-symbols watchlist), about a tenth of the load generator's CPU per delivery. Still a
+/// fraction of a `HashMap`'s footprint: 4 bytes of table per entry on top of the entries.
 #[derive(Debug, Default)]
 pub struct SeqChecker {
     entries: Vec<Entry>,
+    /// `index + 1` of an entry, 0 for an empty slot; a power of two at least twice as long as
+    /// `entries` (empty until the first entry).
+    table: Vec<u32>,
+}
+
+/// Where `key` starts probing in a table of `len` (a power of two) slots.
+fn slot_of(key: Key, len: usize) -> usize {
+    let h = (key.0 ^ key.1.rotate_left(29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (h >> 32) as usize & (len - 1)
 }
 
 impl SeqChecker {
     /// A checker whose baselines are set by the first tick of each symbol, except the symbols in
     /// `known` (a snapshot's `sseq` per symbol), which must continue exactly from there.
     pub fn new(known: Option<&HashMap<String, u64>>) -> Self {
-        let mut entries: Vec<Entry> = known
-            .into_iter()
-            .flatten()
-            .map(|(sym, &sseq)| Entry::new(sym, sseq, false))
-            .collect();
-        entries.sort_by(|a, b| order(a, b.key, b.sym()));
-        entries.shrink_to_fit();
-        Self { entries }
+        let mut c = SeqChecker::default();
+        for (sym, &sseq) in known.into_iter().flatten() {
+            c.insert(Entry::new(sym, sseq, false));
+        }
+        c.entries.shrink_to_fit();
+        c
+    }
+
+    /// The index of `sym`'s entry (`key` is its [`key`]), or the empty slot where it would go.
+    fn find(&self, key: Key, sym: &str) -> Result<usize, usize> {
+        let mask = self.table.len().wrapping_sub(1);
+        let mut i = slot_of(key, self.table.len().max(1));
+        loop {
+            match self.table.get(i) {
+                None => return Err(usize::MAX),
+                Some(0) => return Err(i),
+                Some(&n) => {
+                    let e = &self.entries[n as usize - 1];
+                    if e.key == key && (key != LONG || e.sym() == sym) {
+                        return Ok(n as usize - 1);
+                    }
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Adds an entry for a symbol not seen yet; returns its index.
+    fn insert(&mut self, e: Entry) -> usize {
+        if (self.entries.len() + 1) * 2 > self.table.len() {
+            let len = ((self.entries.len() + 1) * 2).next_power_of_two().max(8);
+            self.table = vec![0; len];
+            for (n, old) in self.entries.iter().enumerate() {
+                let mut i = slot_of(old.key, len);
+                while self.table[i] != 0 {
+                    i = (i + 1) & (len - 1);
+                }
+                self.table[i] = n as u32 + 1;
+            }
+        }
+        let mut i = slot_of(e.key, self.table.len());
+        while self.table[i] != 0 {
+            i = (i + 1) & (self.table.len() - 1);
+        }
+        self.entries.push(e);
+        self.table[i] = self.entries.len() as u32;
+        self.entries.len() - 1
     }
 
     /// Classifies `tick` and records it.
     pub fn check(&mut self, tick: &Tick) -> SeqOutcome {
         let k = key(&tick.sym);
-        let i = match self.entries.binary_search_by(|e| order(e, k, &tick.sym)) {
+        let i = match self.find(k, &tick.sym) {
             Ok(i) => i,
-            Err(i) => {
-                self.entries.insert(i, Entry::new(&tick.sym, 0, true));
-                i
-            }
+            Err(_) => self.insert(Entry::new(&tick.sym, 0, true)),
         };
         let e = &mut self.entries[i];
         let s = tick.sseq;
@@ -138,6 +179,7 @@ impl SeqChecker {
     /// Forgets everything (the server restarted: its `sseq`s start again from 1).
     pub fn reset(&mut self) {
         self.entries.clear();
+        self.table.clear();
     }
 }
 
@@ -145,6 +187,35 @@ impl SeqChecker {
 mod tests {
     use super::super::test_util::tick;
     use super::*;
+
+    #[test]
+    fn thousands_of_symbols_short_and_long_are_each_tracked_alone() {
+        let syms: Vec<String> = (0..3000)
+            .map(|i| match i % 3 {
+                0 => format!("S{i}"),
+                1 => format!("A_VERY_LONG_SYMBOL_NAME_{i}"),
+                _ => format!("A_VERY_LONG_SYMBOL_NAME_{i}x"),
+            })
+            .collect();
+        let known: HashMap<String, u64> = syms[..10].iter().map(|s| (s.clone(), 7)).collect();
+        let mut c = SeqChecker::new(Some(&known));
+        let mut seq = 0;
+        for round in 1..=3u64 {
+            for (n, s) in syms.iter().enumerate() {
+                seq += 1;
+                let sseq = if n < 10 { 7 + round } else { round };
+                assert_eq!(c.check(&tick(seq, sseq, s)), SeqOutcome::InOrder, "{s}");
+            }
+        }
+        assert_eq!(
+            c.check(&tick(seq + 1, 3, &syms[2000])),
+            SeqOutcome::Duplicate
+        );
+        assert_eq!(c.check(&tick(seq + 2, 5, &syms[2001])), SeqOutcome::Gap(1));
+        assert_eq!(c.check(&tick(seq + 3, 4, &syms[30])), SeqOutcome::InOrder);
+        c.reset();
+        assert_eq!(c.check(&tick(seq + 4, 1, &syms[3])), SeqOutcome::InOrder);
+    }
 
     #[test]
     fn first_sight_sets_baseline_then_in_order() {
