@@ -31,7 +31,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-pub use shard::Member;
+pub use shard::{Member, Watch};
 pub use slot::{Slot, SlotState};
 
 use shard::Shard;

@@ -38,7 +38,7 @@ use tokio_util::sync::WaitForCancellationFutureOwned;
 use super::delivery;
 use super::feed::{CHUNK_BYTES, CHUNK_TICKS};
 use crate::conn::{Conn, ConnCtl};
-use crate::fanout::{Member, Slot, SlotState};
+use crate::fanout::{Member, Slot, SlotState, Watch};
 use crate::frames::{self, Framed};
 use crate::journal::{FramingUse, SymFilter};
 use crate::metrics::OpenGuard;
@@ -206,7 +206,7 @@ impl FramedFeed {
         let member = Member {
             slot: p.slot.clone(),
             parking: p.count,
-            filter: self.filter.clone(),
+            watch: Watch::of(&self.filter),
             format: self.format,
             transport: self.transport,
             cursor: self.cursor,
