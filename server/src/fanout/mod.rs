@@ -19,9 +19,11 @@
 //! moves its cursor. Everything else stays the stream's own, unchanged: when its socket is full
 //! the shard hands it back with the unwritten rest ([`SlotState::Returned`]), and the stream
 //! goes on by cursor (so a slow consumer, `--max-behind` and gap notices behave exactly as
-//! before); its heartbeat, `bye` at shutdown, and its end (the connection closing) make the
-//! stream take itself back first, while its heartbeats are the shard's (a parked stream's
-//! task sleeps until handed back or shutdown). See [`slot`] for how the two never both write.
+//! before); `bye` at shutdown and its end (the connection closing) make the stream take itself
+//! back first. Its heartbeats are the shard's (a parked stream's task sleeps until handed back
+//! or shutdown), and a watchlist of a few symbols is tested inline ([`Watch`]): a pass costs a
+//! stream that does not watch its ticks a few comparisons in memory the pass reads in order.
+//! See [`slot`] for how the two never both write.
 
 mod shard;
 mod slot;

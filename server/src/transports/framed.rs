@@ -16,8 +16,8 @@
 //! On a plain HTTP/1.1 connection written by `crate::direct`, a stream that stands at the head
 //! with everything written parks itself with the fan-out writer (`crate::fanout`): publishes
 //! then wake no task of the stream, a shard writes its ticks, and the stream takes over again
-//! (by cursor, with what the shard could not write first) when its socket fills, for its
-//! heartbeat, for `bye`, or when it ends.
+//! (by cursor, with what the shard could not write first) when its socket fills, for `bye`, or
+//! when it ends; its heartbeats are the shard's meanwhile.
 //!
 //! A hand-written [`Stream`] rather than an `async` block: the heartbeat timer and the shutdown
 //! future are created once per stream, not once per wait, and a wait is a flag check.
