@@ -32,11 +32,9 @@
 //!
 //! # Layout
 //! - [`shared`]: the stop flag, per-thread CPU and counters the threads share.
-//! - [`chunk`]: a tick in the stream's framing inside an HTTP chunk.
 //! - [`conn`]: one connection: its request head, answer, deliveries and backlog.
 //! - [`writer`]: a writer thread's epoll loop over its inbox and its connections.
 
-mod chunk;
 mod conn;
 mod shared;
 mod writer;
@@ -47,12 +45,11 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use tickbench_server::frames::{chunk_bytes, Framed};
 use tickbench_server::journal::encode_tick;
 use tickbench_server::market::{Market, Universe};
-use tickbench_wire::transport::Framing;
 use tickbench_wire::{now_micros, Transport};
 
-use chunk::chunk;
 pub use conn::MAX_BACKLOG;
 use shared::{thread_cpu_ns, Shared};
 use writer::{Inbox, Msg};
@@ -96,15 +93,12 @@ impl std::fmt::Debug for FanoutFloor {
 impl FanoutFloor {
     /// Binds 127.0.0.1:0 and starts the threads.
     pub fn start(cfg: FanoutConfig) -> std::io::Result<FanoutFloor> {
-        if !matches!(
-            cfg.transport.framing(),
-            Framing::Ndjson | Framing::Sse | Framing::Multipart | Framing::Iframe
-        ) {
+        let Some(framed) = Framed::of(cfg.transport.framing()) else {
             return Err(std::io::Error::other(format!(
                 "the fan-out floor writes a stream; {} answers requests",
                 cfg.transport
             )));
-        }
+        };
         if cfg.rate.is_nan() || cfg.rate <= 0.0 {
             return Err(std::io::Error::other("the fan-out floor needs a tick rate"));
         }
@@ -132,9 +126,8 @@ impl FanoutFloor {
         }
         let (sh, u, t) = (shared.clone(), universe, floor.inboxes.clone());
         let (seed, rate) = (cfg.seed, cfg.rate);
-        let framing = cfg.transport.framing();
         floor.threads.push(spawn("floor-generate", move || {
-            generate(&sh, &u, seed, rate, framing, &t)
+            generate(&sh, &u, seed, rate, framed, &t)
         })?);
         let (sh, t) = (shared, floor.inboxes.clone());
         floor.threads.push(spawn("floor-accept", move || {
@@ -203,7 +196,7 @@ fn generate(
     universe: &Universe,
     seed: u64,
     rate: f64,
-    framing: Framing,
+    framed: Framed,
     inboxes: &[Inbox],
 ) {
     if let Err(e) = nix::sys::prctl::set_timerslack(1) {
@@ -232,7 +225,9 @@ fn generate(
         *s += 1;
         json.clear();
         encode_tick(&mut json, seq, *s, universe.name(raw.sym), &raw, ts);
-        let b = chunk(framing, seq, &json, &mut buf);
+        buf.clear();
+        framed.tick(&mut buf, seq, &json);
+        let b = chunk_bytes(&buf);
         seq += 1;
         sh.next.store(seq, Ordering::Relaxed);
         for i in inboxes {

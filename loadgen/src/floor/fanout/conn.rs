@@ -4,13 +4,11 @@
 use std::io::{ErrorKind, IoSlice, Read, Write};
 
 use mio::net::TcpStream;
+use tickbench_server::frames::{chunk, Framed};
+use tickbench_server::journal::SymFilter;
 use tickbench_server::market::Universe;
-use tickbench_wire::framing::{Encoder, Iframe, Multipart, Ndjson, Sse};
 use tickbench_wire::query::Query;
-use tickbench_wire::transport::Framing;
 use tickbench_wire::Transport;
-
-use super::chunk::frame;
 
 /// Most unwritten bytes one connection may hold before it is closed (a stuck reader).
 pub const MAX_BACKLOG: usize = 4 << 20;
@@ -21,8 +19,8 @@ const MAX_HEAD: usize = 16 * 1024;
 enum State {
     /// Reading its request head.
     Head(Vec<u8>),
-    /// Streaming; watched symbol ids as a bitset (`None` = all).
-    Stream(Option<Vec<u64>>),
+    /// Streaming the symbols it watches.
+    Stream(SymFilter),
     /// To be closed (an error answered, the peer gone, a stuck reader).
     Dead,
 }
@@ -79,10 +77,7 @@ impl Conn {
     /// Streaming and watching `sym`.
     pub fn wants(&self, sym: u32) -> bool {
         match &self.state {
-            State::Stream(None) => true,
-            State::Stream(Some(b)) => b
-                .get(sym as usize / 64)
-                .is_some_and(|w| w & (1 << (sym % 64)) != 0),
+            State::Stream(f) => f.matches(sym),
             State::Head(_) | State::Dead => false,
         }
     }
@@ -125,8 +120,8 @@ impl Conn {
     fn answer(&mut self, head: &[u8], svc: &Service<'_>) -> Sent {
         let mut out = Vec::with_capacity(2048);
         match stream_head(head, svc, &mut out) {
-            Ok(bits) => {
-                self.state = State::Stream(bits);
+            Ok(filter) => {
+                self.state = State::Stream(filter);
                 self.answered = true;
                 self.write(&[IoSlice::new(&out)])
             }
@@ -224,7 +219,7 @@ fn stream_head(
     head: &[u8],
     svc: &Service<'_>,
     out: &mut Vec<u8>,
-) -> Result<Option<Vec<u64>>, (&'static str, String)> {
+) -> Result<SymFilter, (&'static str, String)> {
     let bad = || ("400 Bad Request", r#"{"error":"bad request"}"#.to_string());
     let line = std::str::from_utf8(head)
         .ok()
@@ -238,44 +233,35 @@ fn stream_head(
             r#"{"error":"the fan-out floor serves one path"}"#.to_string(),
         ));
     }
-    let bits = watchlist(query, svc.universe)
+    let filter = watchlist(query, svc.universe)
         .map_err(|e| ("400 Bad Request", format!(r#"{{"error":"{e}"}}"#)))?;
-    let framing = svc.transport.framing();
-    let content_type = match framing {
-        Framing::Ndjson => Ndjson::CONTENT_TYPE,
-        Framing::Sse => Sse::CONTENT_TYPE,
-        Framing::Multipart => Multipart::CONTENT_TYPE,
-        Framing::Iframe => Iframe::CONTENT_TYPE,
-        Framing::Batch | Framing::Jsonp | Framing::WebSocket => return Err(bad()),
-    };
+    let framed = Framed::of(svc.transport.framing()).ok_or_else(bad)?;
     let _ = write!(
         out,
-        "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncache-control: no-cache\r\nx-tickbench-next: {}\r\ntransfer-encoding: chunked\r\n\r\n",
+        "HTTP/1.1 200 OK\r\ncontent-type: {}\r\ncache-control: no-cache\r\nx-tickbench-next: {}\r\ntransfer-encoding: chunked\r\n\r\n",
+        framed.content_type(),
         svc.next
     );
-    frame(out, |b| match framing {
-        Framing::Ndjson => Ndjson::preamble(b),
-        Framing::Sse => Sse::preamble(b),
-        Framing::Multipart => Multipart::preamble(b),
-        Framing::Iframe => Iframe::preamble(b),
-        Framing::Batch | Framing::Jsonp | Framing::WebSocket => {}
-    });
-    Ok(bits)
+    let mut preamble = Vec::new();
+    framed.preamble(&mut preamble);
+    chunk(out, &preamble);
+    Ok(filter)
 }
 
-/// The `symbols` of a query string as a bitset over symbol ids (`None` = all).
-fn watchlist(query: &str, universe: &Universe) -> Result<Option<Vec<u64>>, String> {
+/// The `symbols` of a query string as the journal's filter.
+fn watchlist(query: &str, universe: &Universe) -> Result<SymFilter, String> {
     let q = Query::parse(query).map_err(|e| e.to_string())?;
     let Some(names) = q.symbols().map_err(|e| e.to_string())? else {
-        return Ok(None);
+        return Ok(SymFilter::all());
     };
-    let mut bits = vec![0u64; universe.len().div_ceil(64)];
+    let mut ids = Vec::new();
     for name in names {
         let name = name.map_err(|e| e.to_string())?;
-        let id = universe
-            .lookup(name)
-            .ok_or_else(|| format!("unknown symbol {name}"))?;
-        bits[id as usize / 64] |= 1 << (id % 64);
+        ids.push(
+            universe
+                .lookup(name)
+                .ok_or_else(|| format!("unknown symbol {name}"))?,
+        );
     }
-    Ok(Some(bits))
+    Ok(SymFilter::of(&ids, universe.len()))
 }
