@@ -68,23 +68,19 @@ impl Fanout {
         self.on
     }
 
-    /// Parks `member`, whose stream has written every tick before `cursor`: a shard writes
-    /// its ticks from `cursor` on until it hands the stream back. Must be called from within
+    /// Parks `member`, whose stream has written every tick before its `cursor`: a shard writes
+    /// its ticks from there on until it hands the stream back. Must be called from within
     /// the server's runtime (the first call starts the shards, one per core).
     pub fn park(
         &self,
-        mut member: Member,
-        cursor: u64,
+        member: Member,
         journal: &Arc<Journal>,
         metrics: &Arc<Metrics>,
         cancel: &CancellationToken,
     ) {
-        member.cursor = cursor;
-        member.last = std::time::Instant::now();
+        let cursor = member.cursor;
         member.slot.lock().turn = SlotState::Parked {
             parking: member.parking,
-            cursor,
-            last: None,
         };
         let shards = self.shards.get_or_init(|| {
             let n = std::thread::available_parallelism().map_or(1, |n| n.get());

@@ -12,6 +12,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::slot::{Inner, Slot, SlotState};
+use super::socket::send;
 use crate::frames::{self, Framed};
 use crate::journal::{FanoutTick, Journal, SymFilter};
 use crate::metrics::Metrics;
@@ -53,6 +54,14 @@ pub enum Watch {
     All,
     Few { ids: [u32; FEW], n: u8 },
     Many(SymFilter),
+}
+
+impl Member {
+    /// Whether this entry is its stream's current parking (the slot's lock held as `inner`);
+    /// if not, the stream came back or parked again elsewhere, and the entry is stale.
+    fn current(&self, inner: &Inner) -> bool {
+        matches!(inner.turn, SlotState::Parked { parking } if parking == self.parking)
+    }
 }
 
 impl Watch {
@@ -104,6 +113,7 @@ pub async fn run(
         cursor: journal.next_seq(),
         members: Vec::new(),
         ticks: Default::default(),
+        used: [0; Framed::COUNT],
         tally: Tally::default(),
         passes: 0,
         heartbeat,
@@ -137,6 +147,8 @@ struct Writer {
     members: Vec<Member>,
     /// The pass's ticks, per format in use.
     ticks: [Vec<FanoutTick>; Framed::COUNT],
+    /// Members per format (a format without members is not read).
+    used: [usize; Framed::COUNT],
     tally: Tally,
     /// Passes so far (every [`SWEEP_EVERY`]th drops stale entries).
     passes: u64,
@@ -163,6 +175,9 @@ impl Writer {
         let old = self.members.len();
         self.members
             .append(&mut shard.incoming.lock().unwrap_or_else(|e| e.into_inner()));
+        for m in &self.members[old..] {
+            self.used[m.format.index()] += 1;
+        }
         let head = journal.next_seq();
         let from = self.cursor;
         if self.members.is_empty() {
@@ -171,17 +186,13 @@ impl Writer {
         }
         let to = head.min(from + MAX_PASS);
         let first = if all || to > from { 0 } else { old };
-        let mut used = [false; Framed::COUNT];
-        for m in &self.members {
-            used[m.format.index()] = true;
-        }
         // Members whose cursor is below this are handed back: they read what they miss by
         // cursor themselves (a gap notice included, if it fell out of the journal).
         let mut floor = from;
         for f in Framed::ALL {
             let ticks = &mut self.ticks[f.index()];
             ticks.clear();
-            if used[f.index()] && to > from {
+            if self.used[f.index()] > 0 && to > from {
                 floor = floor.max(journal.read_fanout(from, to, f, ticks));
             }
         }
@@ -195,16 +206,20 @@ impl Writer {
             heartbeat: beat.then_some(self.heartbeat),
         };
         let mut iov = Vec::with_capacity(MAX_IOV);
-        let tally = &mut self.tally;
+        let (tally, used) = (&mut self.tally, &mut self.used);
         let mut i = 0;
         self.members.retain_mut(|m| {
             i += 1;
-            i <= first || serve(m, &pass, &mut iov, tally)
+            let keep = i <= first || serve(m, &pass, &mut iov, tally);
+            if !keep {
+                used[m.format.index()] -= 1;
+            }
+            keep
         });
         self.cursor = to;
         let mut written = 0;
         for (t, c) in Transport::ALL.into_iter().zip(self.tally.counts.iter_mut()) {
-            if c.0 > 0 {
+            if *c != (0, 0) {
                 metrics.delivered(t, c.0 as usize, c.1 as usize);
                 written += c.0;
                 *c = (0, 0);
@@ -252,12 +267,10 @@ fn serve<'a>(
 ) -> bool {
     if m.cursor < pass.floor {
         let mut st = m.slot.lock();
-        let last = match &st.turn {
-            SlotState::Parked { parking, last, .. } if *parking == m.parking => *last,
-            _ => return false,
-        };
-        tally.returned += 1;
-        m.slot.give_back(&mut st, m.cursor, Bytes::new(), last);
+        if m.current(&st) {
+            tally.returned += 1;
+            m.slot.give_back(&mut st, m.cursor, Bytes::new(), m.last);
+        }
         return false;
     }
     iov.clear();
@@ -284,29 +297,20 @@ fn serve<'a>(
         return true;
     }
     let mut st = m.slot.lock();
+    if !m.current(&st) {
+        return false;
+    }
     let fd = st.fd();
-    let (cursor, last) = match &mut st.turn {
-        SlotState::Parked {
-            parking,
-            cursor,
-            last,
-        } if *parking == m.parking => (cursor, last),
-        // Its stream came back, or parked again elsewhere: this entry is stale.
-        _ => return false,
-    };
     if let Some((chunk, len)) = &beat {
-        let sent = Inner::send_to(fd, &[IoSlice::new(chunk)]);
+        let sent = send(fd, &[IoSlice::new(chunk)]);
         tally.counts[m.transport.index()].1 += *len as u64;
         if !matches!(sent, Ok(k) if k == chunk.len()) {
             tally.returned += 1;
-            let k = sent.unwrap_or(0);
-            let l = *last;
-            m.slot
-                .give_back(&mut st, m.cursor, chunk.slice(k.min(chunk.len())..), l);
+            let rest = chunk.slice(sent.unwrap_or(0).min(chunk.len())..);
+            m.slot.give_back(&mut st, m.cursor, rest, m.last);
             return false;
         }
         m.last = pass.now;
-        *last = Some(pass.now);
         return true;
     }
     if iov.is_empty() {
@@ -315,36 +319,24 @@ fn serve<'a>(
     let c = &mut tally.counts[m.transport.index()];
     c.0 += n;
     c.1 += bytes as u64;
-    // Where the stream goes on from if it takes itself back. Between writes it may lag behind
-    // `m.cursor`: the ticks in between are ones it does not watch, which it would skip again.
-    *cursor = m.cursor;
     let sent = if iov.len() <= MAX_IOV {
-        Inner::send_to(fd, iov)
+        send(fd, iov)
     } else {
         let one: Vec<u8> = iov.iter().flat_map(|b| b.iter().copied()).collect();
-        Inner::send_to(fd, &[IoSlice::new(&one)])
+        send(fd, &[IoSlice::new(&one)])
     };
-    match sent {
-        Ok(k) if k == total => {
-            *last = Some(pass.now);
-            m.last = pass.now;
-            true
-        }
-        // The socket is full (or failed: the stream's own write finds out and closes): the
-        // stream takes over, the unwritten rest first.
-        Ok(k) => {
-            tally.returned += 1;
-            let l = if k > 0 { Some(pass.now) } else { *last };
-            m.slot.give_back(&mut st, m.cursor, rest(iov, k), l);
-            false
-        }
-        Err(_) => {
-            tally.returned += 1;
-            let l = *last;
-            m.slot.give_back(&mut st, m.cursor, rest(iov, 0), l);
-            false
-        }
+    // The socket full (or failed: the stream's own write finds out and closes): the stream
+    // takes over, the unwritten rest first.
+    let k = sent.unwrap_or(0);
+    if k > 0 {
+        m.last = pass.now;
     }
+    if k == total {
+        return true;
+    }
+    tally.returned += 1;
+    m.slot.give_back(&mut st, m.cursor, rest(iov, k), m.last);
+    false
 }
 
 /// The bytes of `bufs` after the first `skip`.

@@ -8,7 +8,6 @@
 //! by another client). One allocation and one lock per delivery: a pass touches little memory
 //! per stream.
 
-use std::io::IoSlice;
 use std::os::fd::RawFd;
 use std::sync::{Mutex, MutexGuard};
 use std::task::Context;
@@ -23,13 +22,11 @@ pub enum SlotState {
     /// The stream's own task (the connection reads and writes it as any other stream).
     #[default]
     Own,
-    /// A shard's: it writes every tick from `cursor` on and moves the cursor past what it wrote.
+    /// A shard's: it writes every tick from the stream's cursor on (the shard keeps the
+    /// cursor while the stream is parked).
     Parked {
         /// Which parking this is: a shard still holding an older one's entry drops it.
         parking: u64,
-        cursor: u64,
-        /// When the shard last wrote to the stream (the stream's heartbeat counts from it).
-        last: Option<Instant>,
     },
     /// Handed back by the shard (the socket was full, or the stream must read by cursor): the
     /// stream writes `leftover` first (the rest of what the shard could not write, already
@@ -37,7 +34,8 @@ pub enum SlotState {
     Returned {
         cursor: u64,
         leftover: Bytes,
-        last: Option<Instant>,
+        /// When the shard last wrote to the stream (the stream's heartbeat counts from it).
+        last: Instant,
     },
 }
 
@@ -58,22 +56,9 @@ pub struct Inner {
 }
 
 impl Inner {
-    /// Writes `bufs` to the socket (see [`super::socket::send`]); an error once it closed.
-    pub fn send(&self, bufs: &[IoSlice<'_>]) -> std::io::Result<usize> {
-        Self::send_to(self.fd, bufs)
-    }
-
-    /// The socket while it is open (for [`Inner::send_to`] with the state borrowed).
+    /// The socket while it is open: write to it with [`super::socket::send`] under this lock.
     pub fn fd(&self) -> Option<RawFd> {
         self.fd
-    }
-
-    /// [`Inner::send`] to what [`Inner::fd`] returned, under the same lock.
-    pub fn send_to(fd: Option<RawFd>, bufs: &[IoSlice<'_>]) -> std::io::Result<usize> {
-        match fd {
-            Some(fd) => super::socket::send(fd, bufs),
-            None => Err(std::io::ErrorKind::NotConnected.into()),
-        }
     }
 }
 
@@ -99,13 +84,7 @@ impl Slot {
     }
 
     /// Hands the stream back to its task (the lock held as `inner`) and wakes it.
-    pub fn give_back(
-        &self,
-        inner: &mut Inner,
-        cursor: u64,
-        leftover: Bytes,
-        last: Option<Instant>,
-    ) {
+    pub fn give_back(&self, inner: &mut Inner, cursor: u64, leftover: Bytes, last: Instant) {
         inner.turn = SlotState::Returned {
             cursor,
             leftover,

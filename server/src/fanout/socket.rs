@@ -16,8 +16,12 @@ use std::os::fd::RawFd;
 use nix::sys::socket::{sendmsg, MsgFlags, SockaddrStorage};
 
 /// Writes `bufs` to `fd` with one non-blocking `send`/`sendmsg` (no `SIGPIPE`): the bytes
-/// written, 0 when the socket is full, or the error. The caller keeps `fd` open meanwhile.
-pub fn send(fd: RawFd, bufs: &[IoSlice<'_>]) -> std::io::Result<usize> {
+/// written, 0 when the socket is full, or the error (`NotConnected` once the socket closed,
+/// `fd` being `None`). The caller holds the slot's lock, which keeps `fd` open meanwhile.
+pub fn send(fd: Option<RawFd>, bufs: &[IoSlice<'_>]) -> std::io::Result<usize> {
+    let Some(fd) = fd else {
+        return Err(std::io::ErrorKind::NotConnected.into());
+    };
     let flags = MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_NOSIGNAL;
     let r = match bufs {
         [one] => nix::sys::socket::send(fd, one, flags),
@@ -33,6 +37,7 @@ pub fn send(fd: RawFd, bufs: &[IoSlice<'_>]) -> std::io::Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::super::Slot;
+    use super::send;
     use std::io::{IoSlice, Read};
     use std::os::fd::AsRawFd;
 
@@ -42,16 +47,17 @@ mod tests {
         let c = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
         let (mut s, _) = l.accept().unwrap();
         let slot = Slot::new(c.as_raw_fd());
-        let n = slot
-            .lock()
-            .send(&[IoSlice::new(b"ab"), IoSlice::new(b"cd")])
-            .unwrap();
+        let n = send(
+            slot.lock().fd(),
+            &[IoSlice::new(b"ab"), IoSlice::new(b"cd")],
+        )
+        .unwrap();
         assert_eq!(n, 4);
-        assert_eq!(slot.lock().send(&[IoSlice::new(b"e")]).unwrap(), 1);
+        assert_eq!(send(slot.lock().fd(), &[IoSlice::new(b"e")]).unwrap(), 1);
         let mut got = [0u8; 5];
         s.read_exact(&mut got).unwrap();
         assert_eq!(&got, b"abcde");
         slot.close();
-        assert!(slot.lock().send(&[IoSlice::new(b"x")]).is_err());
+        assert!(send(slot.lock().fd(), &[IoSlice::new(b"x")]).is_err());
     }
 }

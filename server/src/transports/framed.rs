@@ -213,8 +213,7 @@ impl FramedFeed {
             last: std::time::Instant::now(),
         };
         let s = &self.state;
-        s.fanout
-            .park(member, self.cursor, &s.journal, &s.metrics, &s.cancel);
+        s.fanout.park(member, &s.journal, &s.metrics, &s.cancel);
         true
     }
 
@@ -232,26 +231,19 @@ impl FramedFeed {
                 cursor,
                 leftover,
                 last,
-            } => (cursor, last, Some(leftover)),
-            SlotState::Parked {
-                parking,
-                cursor,
-                last,
-            } => {
-                // Its heartbeats are the shard's meanwhile: only shutdown takes it back.
+            } => (cursor, Some(last), leftover),
+            SlotState::Parked { parking } => {
+                // Its heartbeats are the shard's meanwhile: only shutdown takes it back (for
+                // `bye`, so where the shard left its cursor does not matter).
                 let take_back =
                     self.state.cancel.is_cancelled() || self.cancelled.as_mut().poll(cx).is_ready();
                 if !take_back {
-                    st.turn = SlotState::Parked {
-                        parking,
-                        cursor,
-                        last,
-                    };
+                    st.turn = SlotState::Parked { parking };
                     return Poll::Pending;
                 }
-                (cursor, last, None)
+                (self.cursor, None, Bytes::new())
             }
-            SlotState::Own => (self.cursor, None, None),
+            SlotState::Own => (self.cursor, None, Bytes::new()),
         };
         drop(st);
         if let Some(p) = self.park.as_mut() {
@@ -265,7 +257,7 @@ impl FramedFeed {
             let due = Instant::from_std(l) + self.state.config.heartbeat;
             self.heartbeat_at = self.heartbeat_at.max(due);
         }
-        Poll::Ready(leftover.filter(|b| !b.is_empty()))
+        Poll::Ready((!leftover.is_empty()).then_some(leftover))
     }
 
     fn parked(&self) -> bool {

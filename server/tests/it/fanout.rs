@@ -221,7 +221,7 @@ async fn a_parked_stream_says_bye_at_shutdown() {
     shutdown.await.unwrap();
 }
 
-/// A parked stream watching one symbol takes itself back for its heartbeats while other
+/// A parked stream watching one symbol gets its heartbeats from the writer while other
 /// symbols' ticks go by (which the writer never locks it for): it neither repeats nor misses
 /// a tick of its own.
 #[tokio::test]
