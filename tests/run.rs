@@ -6,10 +6,10 @@ fn tickbench() -> Command {
     Command::new(env!("CARGO_BIN_EXE_tickbench"))
 }
 
-#[test]
-fn short_run_writes_results_and_stops_its_server() {
-    let out = tempfile::tempdir().unwrap();
-    let output = tickbench()
+/// A short `tickbench run --no-tui` (20 clients, 1 s ramp and warm-up, 2 s measured) with
+/// `args` added, writing under `out`.
+fn short_run(out: &std::path::Path, args: &[&str]) -> std::process::Output {
+    tickbench()
         .args([
             "run",
             "--clients",
@@ -20,14 +20,19 @@ fn short_run_writes_results_and_stops_its_server() {
             "1s",
             "--ramp",
             "1s",
-            "--transports",
-            "poll,sse",
             "--no-tui",
             "--out",
         ])
-        .arg(out.path())
+        .arg(out)
+        .args(args)
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn short_run_writes_results_and_stops_its_server() {
+    let out = tempfile::tempdir().unwrap();
+    let output = short_run(out.path(), &["--transports", "poll,sse"]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -80,28 +85,10 @@ fn short_run_writes_results_and_stops_its_server() {
 #[test]
 fn the_fan_out_floor_runs_in_its_own_process_when_asked() {
     let out = tempfile::tempdir().unwrap();
-    let output = tickbench()
-        .args([
-            "run",
-            "--clients",
-            "20",
-            "--duration",
-            "2s",
-            "--warmup",
-            "1s",
-            "--ramp",
-            "1s",
-            "--transports",
-            "sse",
-            "--rate",
-            "50",
-            "--no-tui",
-            "--floor-process",
-            "--out",
-        ])
-        .arg(out.path())
-        .output()
-        .unwrap();
+    let output = short_run(
+        out.path(),
+        &["--transports", "sse", "--rate", "50", "--floor-process"],
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "stderr:\n{stderr}");
     let summary: serde_json::Value = serde_json::from_str(

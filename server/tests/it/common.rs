@@ -60,6 +60,24 @@ pub async fn metric(url: &str, key: &str) -> u64 {
     })
 }
 
+/// Reads a raw connection until it ends (10 s at most): `"eof"` for a clean close, `"reset"`
+/// for an error (a connection cut with RST).
+pub async fn read_until_closed(c: &mut tokio::net::TcpStream) -> &'static str {
+    use tokio::io::AsyncReadExt;
+    let mut buf = vec![0u8; 1 << 16];
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match c.read(&mut buf).await {
+                Ok(0) => break "eof",
+                Ok(_) => continue,
+                Err(_) => break "reset",
+            }
+        }
+    })
+    .await
+    .expect("the cut connection never ended at the client")
+}
+
 /// Reads a streaming body chunk by chunk, keeping everything received.
 pub struct StreamReader {
     pub resp: reqwest::Response,

@@ -9,13 +9,22 @@ use tickbench_server::Config;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpSocket;
 
-use crate::common::{metric, ndjson, seqs, server, server_with, StreamReader};
+use crate::common::{metric, ndjson, read_until_closed, seqs, server, server_with, StreamReader};
 
 /// Every `id: N` of an SSE text, in order.
 fn sse_ids(text: &str) -> Vec<u64> {
     text.split('\n')
         .filter_map(|l| l.strip_prefix("id: "))
         .map(|n| n.trim().parse().unwrap())
+        .collect()
+}
+
+/// The seqs of the ticks of `syms` in an NDJSON stream's text, in order.
+fn seqs_of(text: &str, syms: &[&str]) -> Vec<u64> {
+    ndjson(text)
+        .iter()
+        .filter(|f| syms.iter().any(|s| f["sym"] == *s))
+        .map(|f| f["seq"].as_u64().unwrap())
         .collect()
 }
 
@@ -61,11 +70,7 @@ async fn parked_streams_get_every_tick_once_in_order() {
     sse.until("every tick", |t| sse_ids(t).last() == Some(&last))
         .await;
     assert_eq!(sse_ids(&sse.text()), every);
-    let expected: Vec<u64> = ndjson(&all[0].text())
-        .iter()
-        .filter(|f| f["sym"] == "AAPL" || f["sym"] == "MSFT")
-        .map(|f| f["seq"].as_u64().unwrap())
-        .collect();
+    let expected = seqs_of(&all[0].text(), &["AAPL", "MSFT"]);
     assert!(!expected.is_empty());
     two.until("the watched ticks", |t| {
         seqs(&ndjson(t)).last() == expected.last()
@@ -185,18 +190,7 @@ async fn a_parked_reader_that_stops_is_still_reset() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(metric(&url, "tickbench_fanout_returns_total").await >= 1);
-    let end = tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            match c.read(&mut buf).await {
-                Ok(0) => break "eof",
-                Ok(_) => continue,
-                Err(_) => break "reset",
-            }
-        }
-    })
-    .await
-    .expect("the cut connection never ended at the client");
-    assert_eq!(end, "reset");
+    assert_eq!(read_until_closed(&mut c).await, "reset");
     s.shutdown().await;
 }
 
@@ -244,11 +238,7 @@ async fn heartbeats_of_a_parked_watchlist_lose_and_repeat_nothing() {
         .await;
     all.until("every tick", |t| seqs(&ndjson(t)).last() == Some(&last))
         .await;
-    let expected: Vec<u64> = ndjson(&all.text())
-        .iter()
-        .filter(|f| f["sym"] == "AAPL")
-        .map(|f| f["seq"].as_u64().unwrap())
-        .collect();
+    let expected = seqs_of(&all.text(), &["AAPL"]);
     assert!(!expected.is_empty());
     one.until("every AAPL tick", |t| {
         seqs(&ndjson(t)).last() == expected.last()
