@@ -290,7 +290,7 @@ impl Drop for ChildServer {
 }
 
 /// `listening on http://127.0.0.1:4242` → `http://127.0.0.1:4242` (or `https://`).
-fn parse_listening(line: &str) -> Option<String> {
+pub(crate) fn parse_listening(line: &str) -> Option<String> {
     let url = line.trim().strip_prefix("listening on ")?.trim();
     (url.starts_with("http://") || url.starts_with("https://"))
         .then(|| url.trim_end_matches('/').to_string())

@@ -104,9 +104,9 @@ impl ChildFloor {
                 let mut tx = Some(tx);
                 for line in BufReader::new(stdout).lines() {
                     let Ok(line) = line else { break };
-                    if let Some(url) = line.strip_prefix("listening on ") {
+                    if let Some(url) = crate::child::parse_listening(&line) {
                         if let Some(tx) = tx.take() {
-                            let _ = tx.send(url.to_string());
+                            let _ = tx.send(url);
                         }
                     } else if let Some(rest) = line.strip_prefix("stats ") {
                         let mut f = rest.split(' ').map(|v| v.parse::<u64>().ok());
