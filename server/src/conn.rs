@@ -102,7 +102,7 @@ impl ConnCtl {
     /// The plain socket's slot, where a stream written by the connection itself may be parked
     /// (see `crate::fanout`): `None` unless the connection is plain TCP and writes the response
     /// itself ([`ConnCtl::writes_chunks`]).
-    pub fn raw_socket(&self) -> Option<&Arc<Slot>> {
+    pub fn fanout_slot(&self) -> Option<&Arc<Slot>> {
         self.raw.as_ref().filter(|_| self.writes_chunks())
     }
 
@@ -346,7 +346,7 @@ impl ResetIo {
     }
 
     /// The socket's slot, for the fan-out writer; unusable once this is dropped.
-    pub fn raw_socket(&self) -> Arc<Slot> {
+    pub fn fanout_slot(&self) -> Arc<Slot> {
         self.raw.clone()
     }
 }

@@ -231,7 +231,7 @@ async fn connection(tcp: TcpStream, sh: Arc<Shared>) {
     let timeout = sh.state.config.header_timeout;
     match sh.tls.clone() {
         None => {
-            let raw = io.raw_socket();
+            let raw = io.fanout_slot();
             if let Some((proto, io)) = open(detect(io), timeout, &sh).await {
                 serve(proto, io, &sh, flag, Some(raw)).await;
             }

@@ -138,7 +138,7 @@ impl FramedFeed {
         let heartbeat_at = Instant::now() + state.config.heartbeat;
         let park = conn
             .as_ref()
-            .and_then(|c| c.raw_socket())
+            .and_then(|c| c.fanout_slot())
             .filter(|_| chunked && state.fanout.enabled())
             .map(|slot| Parking {
                 slot: slot.clone(),
